@@ -1,0 +1,137 @@
+/*
+ * The configuration model: spoold.conf (TOML) with its [hook.NAME]
+ * tables, and KumoMTA shaping files merged in order over it.
+ *
+ * Effective settings of a hook, lowest precedence first: built-in
+ * defaults, the merged ["default"] section of the shaping files, the
+ * merged ['NAME.log_hook'] section, the keys in [hook.NAME]. A section
+ * with replace_base = true drops what earlier files said for it.
+ */
+#ifndef SPOOLD_CONFIG_H
+#define SPOOLD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONFIG_PATH	"/etc/spoold/spoold.conf"
+
+/* "N/period": n events per per_ms milliseconds; n == 0 means no limit. */
+struct rate {
+	uint64_t	 n;
+	uint64_t	 per_ms;
+};
+
+/* Record types of KumoMTA log records, as bits of a hook's filter. */
+enum rectype {
+	RT_RECEPTION, RT_DELIVERY, RT_BOUNCE, RT_TRANSIENTFAILURE,
+	RT_EXPIRATION, RT_ADMINBOUNCE, RT_OOB, RT_FEEDBACK, RT_REJECTION,
+	RT_DEFERREDINJECTIONREBIND, RT_DELAYED, RT_XFEROUT, RT_XFERIN,
+	RT_OTHER,		/* missing, unknown or not a string */
+	RT_COUNT
+};
+#define RT_ALL		((1u << RT_COUNT) - 1)
+
+enum hook_format {
+	FORMAT_JSON,
+	FORMAT_NDJSON
+};
+
+struct patterns {
+	char		**v;	/* "name", "prefix*" or "*" */
+	size_t		  n;
+};
+
+struct header {
+	char		*name;
+	char		*value;
+};
+
+struct shaping {
+	uint32_t	 connection_limit;		/* 32 */
+	struct rate	 max_connection_rate;		/* none */
+	struct rate	 max_message_rate;		/* none */
+	uint64_t	 max_deliveries_per_connection;	/* 1024 */
+	uint64_t	 max_ready;			/* 1024 */
+	uint64_t	 idle_timeout_ms;		/* 5s */
+	uint64_t	 system_shutdown_timeout_ms;	/* 30s */
+	int		 mx_rollup;			/* true; no effect */
+};
+
+/* A shaping or hook key that was read but has no effect, for spoold -n. */
+struct ignored {
+	char		*hook;	/* NULL: a whole section no hook uses */
+	char		*what;	/* key or section name */
+	char		*where;	/* FILE:LINE:COL */
+};
+
+struct hook {
+	char		*name;
+	char		*url;
+	uint64_t	 batch_size;			/* 1 */
+	uint64_t	 min_batch_size;		/* 1 */
+	uint64_t	 max_batch_latency_ms;		/* 0 */
+	enum hook_format format;			/* json */
+	uint32_t	 types;				/* RT_ALL */
+	int		 has_log_parameters;
+	struct patterns	 lp_meta;
+	struct patterns	 lp_headers;
+	struct header	*headers;
+	size_t		 nheaders;
+	uint64_t	 timeout_ms;			/* 60s */
+	uint64_t	 retry_interval_ms;		/* 1m */
+	uint64_t	 max_retry_interval_ms;		/* 20m */
+	uint64_t	 max_age_ms;			/* 7d */
+	uint8_t		 transient[600];		/* 1: status retried */
+	char		*signing_secret;		/* as written */
+	unsigned char	*signing_key;			/* decoded */
+	size_t		 signing_key_len;
+	int		 tls_verify;			/* true */
+	char		*ca_file;
+	char		*client_cert;
+	char		*client_key;
+	struct shaping	 shaping;
+};
+
+struct listen_addr {
+	char		*text;	/* as written */
+	char		*path;	/* unix:PATH, else NULL */
+	char		*host;	/* TCP: without brackets */
+	char		*port;
+};
+
+struct config {
+	char		*path;
+	char		*spool_dir;		/* /var/spool/spoold */
+	uint64_t	 max_spool_size;	/* 4GiB */
+	struct listen_addr *listen;		/* 127.0.0.1:8025 */
+	size_t		 nlisten;
+	char		*control_socket;	/* /run/spoold/control.sock */
+	char		*pid_file;		/* /run/spoold/spoold.pid */
+	char		**shaping;
+	size_t		 nshaping;
+	char		*ingest_token;
+	uint64_t	 max_record_size;	/* 1MiB */
+	uint64_t	 max_request_size;	/* 64MiB */
+	char		*user;
+	struct hook	*hooks;			/* sorted by name */
+	size_t		 nhooks;
+	struct ignored	*ignored;
+	size_t		 nignored;
+};
+
+/*
+ * Load path and the shaping files it names. Returns NULL with
+ * "FILE:LINE:COL: message" (or "FILE: message") in err.
+ */
+struct config	*config_load(const char *path, char *err, size_t errlen);
+void		 config_free(struct config *);
+/* Each hook's effective settings and every ignored key, for spoold -n. */
+void		 config_print(const struct config *, FILE *);
+const struct hook *config_hook(const struct config *, const char *name);
+
+/* RT_* of a record's "type" value; RT_OTHER when unknown. */
+enum rectype	 rectype_lookup(const char *, size_t);
+const char	*rectype_name(enum rectype);
+
+#endif
