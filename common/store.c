@@ -1,0 +1,637 @@
+/*
+ * The spool on LMDB. See store.h for the key layout.
+ *
+ * One thread of one process writes (the committer); any thread may read.
+ * Growing the map needs every transaction of the process to be closed,
+ * so transactions hold maplock shared and store_grow() takes it
+ * exclusively. A failed commit leaves LMDB's data file as it was before
+ * the transaction, so MDB_MAP_FULL, ENOSPC and EIO lose nothing that was
+ * acknowledged; after MDB_PANIC (a failed meta page write) the
+ * environment is closed and opened again.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+#define MAP_INITIAL	(64ULL << 20)
+#define STATE_HDR	24
+#define REC_HDR		9
+#define CTR_KEY		7	/* "ctr" + be32 */
+
+struct store {
+	char			*dir;
+	MDB_env			*env;
+	MDB_dbi			 rec, state, due, hooks, meta;
+	uint64_t		 mapsize;
+	uint64_t		 maxsize;
+	int			 lockfd;
+	pthread_rwlock_t	 maplock;
+	/* The committer's per-transaction counter deltas, by hook id. */
+	uint64_t		*ready_delta;
+	uint32_t		 nhooks;
+};
+
+static int	store_env_open(struct store *, char *, size_t);
+
+static const char *
+store_strerror(int rc)
+{
+	return mdb_strerror(rc);
+}
+
+static int
+store_lock_dir(struct store *s, char *err, size_t errlen)
+{
+	char	 path[4096];
+
+	snprintf(path, sizeof(path), "%s/spoold.lock", s->dir);
+	if ((s->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* A second writer would hand out the same ids. */
+	if (flock(s->lockfd, LOCK_EX | LOCK_NB) == -1) {
+		snprintf(err, errlen, "%s: spool in use by another spoold",
+		    s->dir);
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t
+store_file_size(const char *dir)
+{
+	char		 path[4096];
+	struct stat	 st;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (stat(path, &st) == -1)
+		return 0;
+	return (uint64_t)st.st_size;
+}
+
+static int
+store_dbis(struct store *s)
+{
+	MDB_txn		*txn;
+	int		 rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_dbi_open(txn, "rec", MDB_CREATE, &s->rec)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "state", MDB_CREATE, &s->state)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "due", MDB_CREATE, &s->due)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "hooks", MDB_CREATE, &s->hooks)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return mdb_txn_commit(txn);
+}
+
+static int
+store_env_open(struct store *s, char *err, size_t errlen)
+{
+	uint64_t	 fsize;
+	int		 rc, dead;
+
+	fsize = store_file_size(s->dir);
+	s->mapsize = s->maxsize < MAP_INITIAL ? s->maxsize : MAP_INITIAL;
+	/* The map must cover the file, even one larger than max_spool_size. */
+	while (s->mapsize < fsize)
+		s->mapsize *= 2;
+	if ((rc = mdb_env_create(&s->env)) != 0)
+		goto fail;
+	if ((rc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
+	    (rc = mdb_env_set_mapsize(s->env, s->mapsize)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(s->env, 510)) != 0)
+		goto fail;
+	/* MDB_NOTLS: read transactions are per request, on any thread. */
+	if ((rc = mdb_env_open(s->env, s->dir, MDB_NOTLS, 0600)) != 0)
+		goto fail;
+	if ((rc = mdb_reader_check(s->env, &dead)) != 0)
+		goto fail;
+	if (dead > 0)
+		log_info("spool: cleared %d stale reader slots", dead);
+	if ((rc = store_dbis(s)) != 0)
+		goto fail;
+	return 0;
+ fail:
+	snprintf(err, errlen, "%s: %s", s->dir, store_strerror(rc));
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	s->env = NULL;
+	return -1;
+}
+
+struct store *
+store_open(const char *dir, uint64_t max_size, char *err, size_t errlen)
+{
+	struct store	*s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->dir = strdup(dir)) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		free(s);
+		return NULL;
+	}
+	s->lockfd = -1;
+	s->maxsize = max_size;
+	pthread_rwlock_init(&s->maplock, NULL);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if (store_lock_dir(s, err, errlen) == -1 ||
+	    store_env_open(s, err, errlen) == -1)
+		goto fail;
+	return s;
+ fail:
+	store_close(s);
+	return NULL;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	if (s->lockfd != -1)
+		close(s->lockfd);
+	pthread_rwlock_destroy(&s->maplock);
+	free(s->ready_delta);
+	free(s->dir);
+	free(s);
+}
+
+int
+store_reader_check(struct store *s)
+{
+	int	 dead = 0;
+
+	pthread_rwlock_rdlock(&s->maplock);
+	if (s->env == NULL || mdb_reader_check(s->env, &dead) != 0)
+		dead = -1;
+	pthread_rwlock_unlock(&s->maplock);
+	if (dead > 0)
+		log_info("spool: cleared %d stale reader slots", dead);
+	return dead;
+}
+
+/*
+ * Double the map, up to maxsize. The caller holds no transaction.
+ * Returns 0 when there is more room now.
+ */
+static int
+store_grow(struct store *s)
+{
+	uint64_t	 next;
+	int		 rc = -1;
+
+	pthread_rwlock_wrlock(&s->maplock);
+	next = s->mapsize * 2;
+	if (next > s->maxsize)
+		next = s->maxsize;
+	if (next > s->mapsize && s->env != NULL &&
+	    mdb_env_set_mapsize(s->env, next) == 0) {
+		log_debug("spool: map grown to %llu bytes",
+		    (unsigned long long)next);
+		s->mapsize = next;
+		rc = 0;
+	}
+	pthread_rwlock_unlock(&s->maplock);
+	return rc;
+}
+
+/* After MDB_PANIC nothing works until the environment is opened again. */
+static void
+store_recover(struct store *s)
+{
+	char	 err[512];
+
+	pthread_rwlock_wrlock(&s->maplock);
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	s->env = NULL;
+	if (store_env_open(s, err, sizeof(err)) == -1)
+		log_warnx("spool: reopen after a fatal error: %s", err);
+	else
+		log_warnx("spool: reopened after a fatal write error");
+	pthread_rwlock_unlock(&s->maplock);
+}
+
+static int
+meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t *v)
+{
+	MDB_val	 k, d;
+	int	 rc;
+
+	k.mv_data = (void *)name;
+	k.mv_size = strlen(name);
+	if ((rc = mdb_get(txn, dbi, &k, &d)) == MDB_NOTFOUND) {
+		*v = 0;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (d.mv_size != 8)
+		return MDB_CORRUPTED;
+	*v = get_be64(d.mv_data);
+	return 0;
+}
+
+static int
+meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t v)
+{
+	MDB_val		 k, d;
+	unsigned char	 buf[8];
+
+	put_be64(buf, v);
+	k.mv_data = (void *)name;
+	k.mv_size = strlen(name);
+	d.mv_data = buf;
+	d.mv_size = sizeof(buf);
+	return mdb_put(txn, dbi, &k, &d, 0);
+}
+
+static void
+ctr_key(unsigned char *key, uint32_t hook)
+{
+	memcpy(key, "ctr", 3);
+	put_be32(key + 3, hook);
+}
+
+static int
+ctr_read(MDB_txn *txn, MDB_dbi meta, uint32_t hook, struct store_counts *c)
+{
+	unsigned char	 key[CTR_KEY];
+	const unsigned char *p;
+	MDB_val		 k, d;
+	int		 rc;
+
+	memset(c, 0, sizeof(*c));
+	ctr_key(key, hook);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	if ((rc = mdb_get(txn, meta, &k, &d)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (d.mv_size != 40)
+		return MDB_CORRUPTED;
+	p = d.mv_data;
+	c->ready = get_be64(p);
+	c->deferred = get_be64(p + 8);
+	c->dead = get_be64(p + 16);
+	c->delivered = get_be64(p + 24);
+	c->failed = get_be64(p + 32);
+	return 0;
+}
+
+static int
+ctr_write(MDB_txn *txn, MDB_dbi meta, uint32_t hook,
+    const struct store_counts *c)
+{
+	unsigned char	 key[CTR_KEY], buf[40];
+	MDB_val		 k, d;
+
+	ctr_key(key, hook);
+	put_be64(buf, c->ready);
+	put_be64(buf + 8, c->deferred);
+	put_be64(buf + 16, c->dead);
+	put_be64(buf + 24, c->delivered);
+	put_be64(buf + 32, c->failed);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	d.mv_data = buf;
+	d.mv_size = sizeof(buf);
+	return mdb_put(txn, meta, &k, &d, 0);
+}
+
+int
+store_hook_id(struct store *s, const char *name, uint32_t *id)
+{
+	MDB_txn		*txn;
+	MDB_val		 k, d;
+	unsigned char	 buf[4];
+	uint64_t	 next;
+	uint64_t	*delta;
+	int		 rc;
+
+	pthread_rwlock_rdlock(&s->maplock);
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		goto out;
+	k.mv_data = (void *)name;
+	k.mv_size = strlen(name);
+	if ((rc = mdb_get(txn, s->hooks, &k, &d)) == 0 && d.mv_size == 4) {
+		*id = get_be32(d.mv_data);
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	if ((rc = meta_get_u64(txn, s->meta, "next_hook", &next)) != 0)
+		goto abort;
+	*id = (uint32_t)next;
+	put_be32(buf, *id);
+	d.mv_data = buf;
+	d.mv_size = sizeof(buf);
+	if ((rc = mdb_put(txn, s->hooks, &k, &d, 0)) != 0 ||
+	    (rc = meta_put_u64(txn, s->meta, "next_hook", next + 1)) != 0)
+		goto abort;
+	rc = mdb_txn_commit(txn);
+	goto out;
+ abort:
+	mdb_txn_abort(txn);
+ out:
+	pthread_rwlock_unlock(&s->maplock);
+	if (rc != 0) {
+		log_warnx("spool: hook %s: %s", name, store_strerror(rc));
+		return -1;
+	}
+	if (*id >= s->nhooks) {
+		if ((delta = reallocarray(s->ready_delta, *id + 1,
+		    sizeof(*delta))) == NULL)
+			return -1;
+		memset(delta + s->nhooks, 0,
+		    (*id + 1 - s->nhooks) * sizeof(*delta));
+		s->ready_delta = delta;
+		s->nhooks = *id + 1;
+	}
+	return 0;
+}
+
+static int
+put_record(MDB_txn *txn, struct store *s, uint64_t id, uint64_t now,
+    const struct store_in *in)
+{
+	unsigned char	 key[8];
+	unsigned char	*p;
+	MDB_val		 k, d;
+	int		 rc;
+
+	put_be64(key, id);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	d.mv_size = REC_HDR + in->len;
+	/* Reserve and fill in place: one copy of the bytes, into the page. */
+	if ((rc = mdb_put(txn, s->rec, &k, &d, MDB_APPEND | MDB_RESERVE)) != 0)
+		return rc;
+	p = d.mv_data;
+	put_be64(p, now);
+	p[8] = in->rectype;
+	memcpy(p + REC_HDR, in->ptr, in->len);
+	return 0;
+}
+
+static int
+put_state(MDB_txn *txn, struct store *s, uint64_t id, uint32_t hook,
+    uint64_t due)
+{
+	unsigned char	 key[20], val[STATE_HDR];
+	MDB_val		 k, d;
+	int		 rc;
+
+	put_be64(key, id);
+	put_be32(key + 8, hook);
+	memset(val, 0, sizeof(val));
+	put_be64(val, due);
+	val[12] = ST_READY;
+	k.mv_data = key;
+	k.mv_size = 12;
+	d.mv_data = val;
+	d.mv_size = sizeof(val);
+	if ((rc = mdb_put(txn, s->state, &k, &d, MDB_APPEND)) != 0)
+		return rc;
+	put_be32(key, hook);
+	put_be64(key + 4, due);
+	put_be64(key + 12, id);
+	k.mv_size = 20;
+	d.mv_size = 0;
+	return mdb_put(txn, s->due, &k, &d, 0);
+}
+
+static int
+flush_ready_deltas(MDB_txn *txn, struct store *s)
+{
+	struct store_counts	 c;
+	uint32_t		 h;
+	int			 rc;
+
+	for (h = 0; h < s->nhooks; h++) {
+		if (s->ready_delta[h] == 0)
+			continue;
+		if ((rc = ctr_read(txn, s->meta, h, &c)) != 0)
+			return rc;
+		c.ready += s->ready_delta[h];
+		if ((rc = ctr_write(txn, s->meta, h, &c)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+ingest_jobs(MDB_txn *txn, struct store *s, struct store_job **jobs,
+    size_t n)
+{
+	const struct store_in	*in;
+	uint64_t		 id, now = now_ms();
+	size_t			 j, r;
+	uint32_t		 h;
+	int			 rc;
+
+	if ((rc = meta_get_u64(txn, s->meta, "next_id", &id)) != 0)
+		return rc;
+	if (id == 0)
+		id = 1;
+	memset(s->ready_delta, 0, s->nhooks * sizeof(*s->ready_delta));
+	for (j = 0; j < n; j++) {
+		jobs[j]->first_id = id;
+		for (r = 0; r < jobs[j]->nrecs; r++, id++) {
+			in = &jobs[j]->recs[r];
+			if ((rc = put_record(txn, s, id, now, in)) != 0)
+				return rc;
+			for (h = 0; h < in->nhooks; h++) {
+				if ((rc = put_state(txn, s, id, in->hooks[h],
+				    now)) != 0)
+					return rc;
+				s->ready_delta[in->hooks[h]]++;
+			}
+		}
+	}
+	if ((rc = flush_ready_deltas(txn, s)) != 0)
+		return rc;
+	return meta_put_u64(txn, s->meta, "next_id", id);
+}
+
+/* One transaction for all of jobs; returns an LMDB or errno code. */
+static int
+ingest_txn(struct store *s, struct store_job **jobs, size_t n)
+{
+	MDB_txn	*txn;
+	int	 rc;
+
+	pthread_rwlock_rdlock(&s->maplock);
+	if (s->env == NULL)
+		rc = MDB_PANIC;
+	else if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) == 0) {
+		if ((rc = ingest_jobs(txn, s, jobs, n)) != 0)
+			mdb_txn_abort(txn);
+		else
+			rc = mdb_txn_commit(txn);	/* fsyncs */
+	}
+	pthread_rwlock_unlock(&s->maplock);
+	return rc;
+}
+
+static int
+store_result(struct store *s, int rc)
+{
+	switch (rc) {
+	case 0:
+		return STORE_OK;
+	case MDB_MAP_FULL:
+		return STORE_EFULL;
+	case MDB_PANIC:
+		log_warnx("spool: write failed: %s", store_strerror(rc));
+		store_recover(s);
+		return STORE_EIO;
+	default:
+		log_warnx("spool: write failed: %s", store_strerror(rc));
+		return STORE_EIO;
+	}
+}
+
+/* Commit jobs together, growing the map while it is too small. */
+static int
+ingest_grow(struct store *s, struct store_job **jobs, size_t n)
+{
+	int	 rc;
+
+	while ((rc = ingest_txn(s, jobs, n)) == MDB_MAP_FULL)
+		if (store_grow(s) == -1)
+			break;
+	return store_result(s, rc);
+}
+
+void
+store_ingest(struct store *s, struct store_job **jobs, size_t n)
+{
+	size_t	 j;
+	int	 rc;
+
+	rc = ingest_grow(s, jobs, n);
+	if (rc == STORE_EFULL && n > 1) {
+		/* The group does not fit: let in whichever requests do. */
+		for (j = 0; j < n; j++)
+			jobs[j]->result = ingest_grow(s, &jobs[j], 1);
+		return;
+	}
+	for (j = 0; j < n; j++)
+		jobs[j]->result = rc;
+}
+
+int
+store_counts(struct store *s, uint32_t hook, struct store_counts *c)
+{
+	MDB_txn	*txn;
+	int	 rc;
+
+	pthread_rwlock_rdlock(&s->maplock);
+	if (s->env == NULL)
+		rc = MDB_PANIC;
+	else if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) == 0) {
+		rc = ctr_read(txn, s->meta, hook, c);
+		mdb_txn_abort(txn);
+	}
+	pthread_rwlock_unlock(&s->maplock);
+	return rc == 0 ? 0 : -1;
+}
+
+int
+store_held(struct store *s, uint32_t hook)
+{
+	MDB_txn		*txn;
+	MDB_val		 k, d;
+	unsigned char	 key[8];
+	int		 held = 0;
+
+	memcpy(key, "held", 4);
+	put_be32(key + 4, hook);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	pthread_rwlock_rdlock(&s->maplock);
+	if (s->env != NULL &&
+	    mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) == 0) {
+		held = mdb_get(txn, s->meta, &k, &d) == 0;
+		mdb_txn_abort(txn);
+	}
+	pthread_rwlock_unlock(&s->maplock);
+	return held;
+}
+
+void
+store_usage(struct store *s, uint64_t *used, uint64_t *map, uint64_t *max)
+{
+	MDB_envinfo	 info;
+	MDB_stat	 st;
+
+	*used = 0;
+	pthread_rwlock_rdlock(&s->maplock);
+	if (s->env != NULL && mdb_env_info(s->env, &info) == 0 &&
+	    mdb_env_stat(s->env, &st) == 0)
+		*used = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+	*map = s->mapsize;
+	*max = s->maxsize;
+	pthread_rwlock_unlock(&s->maplock);
+}
+
+int
+store_scan(struct store *s, store_scan_cb cb, void *arg)
+{
+	MDB_txn		*txn;
+	MDB_cursor	*cur;
+	MDB_val		 k, d;
+	const unsigned char *p;
+	int		 rc, op = MDB_FIRST, stop = 0;
+
+	pthread_rwlock_rdlock(&s->maplock);
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		goto out;
+	if ((rc = mdb_cursor_open(txn, s->rec, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	while ((rc = mdb_cursor_get(cur, &k, &d, op)) == 0) {
+		op = MDB_NEXT;
+		p = d.mv_data;
+		if (k.mv_size != 8 || d.mv_size < REC_HDR) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if ((stop = cb(arg, get_be64(k.mv_data), get_be64(p),
+		    (const char *)p + REC_HDR, d.mv_size - REC_HDR)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+ out:
+	pthread_rwlock_unlock(&s->maplock);
+	if (stop != 0)
+		return stop;
+	return rc == 0 ? 0 : -1;
+}

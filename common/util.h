@@ -1,0 +1,45 @@
+/*
+ * Small helpers every part of spoold uses: clocks and the big-endian
+ * integers of the spool's keys.
+ */
+#ifndef SPOOLD_UTIL_H
+#define SPOOLD_UTIL_H
+
+#include <stdint.h>
+#include <string.h>
+
+/* Wall-clock milliseconds since the epoch: spool times survive restarts. */
+uint64_t	now_ms(void);
+/* Monotonic milliseconds: for intervals and deadlines in one process. */
+uint64_t	mono_ms(void);
+
+static inline void
+put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static inline void
+put_be64(unsigned char *p, uint64_t v)
+{
+	put_be32(p, v >> 32);
+	put_be32(p + 4, (uint32_t)v);
+}
+
+static inline uint32_t
+get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t
+get_be64(const unsigned char *p)
+{
+	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+#endif

@@ -1,0 +1,400 @@
+/*
+ * spoold: a durable spool for mail server log hooks.
+ *
+ * Start-up order matters: sockets are bound while still privileged,
+ * privileges are dropped, the process daemonizes, and only then are the
+ * spool opened and threads started, so that no LMDB environment and no
+ * thread ever crosses a fork().
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commit.h"
+#include "config.h"
+#include "control.h"
+#include "httpd.h"
+#include "ingest.h"
+#include "log.h"
+#include "spoold.h"
+#include "util.h"
+
+#define MAXLISTEN	64
+
+struct spoold		*sd;
+
+static volatile sig_atomic_t	 sig_term, sig_hup, sig_chld;
+
+static const char	*conf_path = CONFIG_PATH;
+static int		 listen_fds[MAXLISTEN];
+static struct MHD_Daemon *listeners[MAXLISTEN];
+static size_t		 nlisteners;
+static int		 control_fd = -1;
+static struct MHD_Daemon *control_d;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: spoold [-dnv] [-f config]\n");
+	exit(2);
+}
+
+static void
+sighandler(int sig)
+{
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		sig_term = 1;
+		break;
+	case SIGHUP:
+		sig_hup = 1;
+		break;
+	case SIGCHLD:
+		sig_chld = 1;
+		break;
+	}
+}
+
+static void
+mkparent(const char *path)
+{
+	char	 dir[PATH_MAX], *slash;
+
+	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
+		fatalx("%s: path too long", path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		fatal("mkdir %s", dir);
+}
+
+static void
+bind_sockets(const struct config *conf)
+{
+	struct listen_addr	 ctl;
+	char			 err[512];
+	size_t			 i;
+
+	if (conf->nlisten > MAXLISTEN)
+		fatalx("at most %d listen addresses", MAXLISTEN);
+	for (i = 0; i < conf->nlisten; i++) {
+		if (conf->listen[i].path != NULL)
+			mkparent(conf->listen[i].path);
+		if ((listen_fds[i] = http_listen(&conf->listen[i], 0660, err,
+		    sizeof(err))) == -1)
+			fatalx("listen %s", err);
+	}
+	nlisteners = conf->nlisten;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.path = conf->control_socket;
+	mkparent(ctl.path);
+	if ((control_fd = http_listen(&ctl, 0600, err, sizeof(err))) == -1)
+		fatalx("control socket %s", err);
+}
+
+/* The spool directory is made here, as root, for the unprivileged user. */
+static void
+drop_privileges(const struct config *conf)
+{
+	struct passwd	*pw;
+
+	if (conf->user == NULL)
+		return;
+	if ((pw = getpwnam(conf->user)) == NULL)
+		fatalx("user %s: no such user", conf->user);
+	if (geteuid() != 0)
+		fatalx("user %s: only root can switch users", conf->user);
+	if (mkdir(conf->spool_dir, 0700) == -1 && errno != EEXIST)
+		fatal("mkdir %s", conf->spool_dir);
+	if (chown(conf->spool_dir, pw->pw_uid, pw->pw_gid) == -1 ||
+	    chown(conf->control_socket, pw->pw_uid, pw->pw_gid) == -1)
+		fatal("chown");
+	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1)
+		fatal("cannot drop privileges to %s", conf->user);
+}
+
+/*
+ * Fork into the background. The parent exits only once the child says
+ * it is serving (0) or has failed (1), so init systems see the truth.
+ * Returns the fd the child writes its word to.
+ */
+static int
+daemonize(void)
+{
+	int	 p[2], fd;
+	pid_t	 pid;
+	char	 c;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0) {
+		close(p[1]);
+		_exit(read(p[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	if (setsid() == -1)
+		fatal("setsid");
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	return p[1];
+}
+
+static void
+write_pidfile(const char *path)
+{
+	FILE	*fp;
+
+	mkparent(path);
+	if ((fp = fopen(path, "w")) == NULL)
+		fatal("%s", path);
+	fprintf(fp, "%ld\n", (long)getpid());
+	if (fclose(fp) == EOF)
+		fatal("%s", path);
+}
+
+static void
+start_serving(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < nlisteners; i++)
+		if ((listeners[i] = http_serve(listen_fds[i], ingest_handler,
+		    NULL)) == NULL)
+			fatalx("cannot start the ingest listener");
+	if ((control_d = http_serve(control_fd, control_handler,
+	    NULL)) == NULL)
+		fatalx("cannot start the control socket");
+}
+
+static void
+reload(void)
+{
+	struct config	*conf;
+	struct routes	*old, *rt;
+	char		 err[1024];
+
+	if ((conf = config_load(conf_path, err, sizeof(err))) == NULL) {
+		log_warnx("reload refused, running configuration kept: %s",
+		    err);
+		return;
+	}
+	old = routes_get();
+	if (strcmp(old->conf->spool_dir, conf->spool_dir) != 0 ||
+	    strcmp(old->conf->control_socket, conf->control_socket) != 0 ||
+	    old->conf->nlisten != conf->nlisten)
+		log_warnx("reload: listen, spool_dir and control_socket "
+		    "change only on restart");
+	routes_put(old);
+	if ((rt = routes_make(conf, sd->store, err, sizeof(err))) == NULL) {
+		log_warnx("reload refused: %s", err);
+		return;
+	}
+	routes_set(rt);
+	log_info("configuration reloaded");
+}
+
+static uint64_t
+shutdown_timeout(void)
+{
+	struct routes	*rt = routes_get();
+	uint64_t	 ms = 30000;
+	size_t		 h;
+
+	for (h = 0; h < rt->conf->nhooks; h++)
+		if (h == 0 || rt->conf->hooks[h].shaping.
+		    system_shutdown_timeout_ms > ms)
+			ms = rt->conf->hooks[h].shaping.
+			    system_shutdown_timeout_ms;
+	routes_put(rt);
+	return ms;
+}
+
+/*
+ * Refuse new requests, let those under way finish (bounded by
+ * system_shutdown_timeout), then stop. Anything not answered 200 was not
+ * promised to anyone.
+ */
+static void
+shutdown_daemon(void)
+{
+	struct timespec	 tick = { 0, 5 * 1000 * 1000 };
+	uint64_t	 deadline;
+	size_t		 i;
+
+	atomic_store(&sd->stopping, 1);
+	for (i = 0; i < nlisteners; i++)
+		MHD_quiesce_daemon(listeners[i]);
+	deadline = mono_ms() + shutdown_timeout();
+	while (atomic_load(&sd->inflight) > 0 && mono_ms() < deadline)
+		nanosleep(&tick, NULL);
+	if (atomic_load(&sd->inflight) > 0)
+		log_warnx("stopping with %ld requests unanswered",
+		    atomic_load(&sd->inflight));
+	for (i = 0; i < nlisteners; i++)
+		http_stop(listeners[i]);
+	http_stop(control_d);
+	commit_stop();
+}
+
+static void
+reap_children(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	store_reader_check(sd->store);
+}
+
+static void
+serve(void)
+{
+	sigset_t	 none;
+
+	sigemptyset(&none);
+	while (!sig_term) {
+		sigsuspend(&none);
+		if (sig_hup) {
+			sig_hup = 0;
+			reload();
+		}
+		if (sig_chld) {
+			sig_chld = 0;
+			reap_children();
+		}
+	}
+	log_info("stopping");
+}
+
+static void
+setup_signals(void)
+{
+	struct sigaction	 sa;
+	sigset_t		 set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sighandler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* Only the main thread, in sigsuspend(), takes these. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+static void
+cleanup(struct config *conf, int daemonized)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->nlisten; i++)
+		if (conf->listen[i].path != NULL)
+			unlink(conf->listen[i].path);
+	unlink(conf->control_socket);
+	if (daemonized)
+		unlink(conf->pid_file);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct config	*conf;
+	struct routes	*rt;
+	char		 err[1024];
+	int		 ch, debug = 0, check = 0, verbose = 0, ready = -1;
+
+	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			conf_path = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init(1, verbose, "spoold");
+	if ((conf = config_load(conf_path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (check) {
+		config_print(conf, stdout);
+		printf("configuration OK\n");
+		config_free(conf);
+		return 0;
+	}
+	setup_signals();
+	bind_sockets(conf);
+	if (!debug) {
+		ready = daemonize();
+		log_init(0, verbose, "spoold");
+		write_pidfile(conf->pid_file);
+	}
+	drop_privileges(conf);
+	if ((sd = calloc(1, sizeof(*sd))) == NULL)
+		fatal("calloc");
+	pthread_mutex_init(&sd->lock, NULL);
+	sd->started_ms = now_ms();
+	if ((sd->store = store_open(conf->spool_dir, conf->max_spool_size,
+	    err, sizeof(err))) == NULL)
+		fatalx("spool %s", err);
+	if ((rt = routes_make(conf, sd->store, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	routes_set(rt);
+	commit_start(sd->store);
+	start_serving();
+	log_info("spoold %s ready", SPOOLD_VERSION);
+	if (ready != -1) {
+		if (write(ready, "1", 1) != 1)
+			log_warn("readiness pipe");
+		close(ready);
+	}
+	serve();
+	shutdown_daemon();
+	rt = routes_get();
+	cleanup(rt->conf, !debug);
+	routes_put(rt);
+	routes_set(NULL);
+	store_close(sd->store);
+	pthread_mutex_destroy(&sd->lock);
+	free(sd);
+	return 0;
+}

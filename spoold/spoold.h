@@ -1,0 +1,43 @@
+/*
+ * The daemon's shared state.
+ */
+#ifndef SPOOLD_SPOOLD_H
+#define SPOOLD_SPOOLD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "store.h"
+
+/*
+ * Which hooks take each record type, as store hook ids. Immutable once
+ * made; a reload makes a new one and requests keep the one they began
+ * with.
+ */
+struct routes {
+	struct config	*conf;
+	uint32_t	*hook_ids;		/* by index of conf->hooks */
+	uint32_t	 ntype[RT_COUNT];
+	uint32_t	*bytype[RT_COUNT];
+	unsigned int	 refs;
+};
+
+struct spoold {
+	struct store	*store;
+	pthread_mutex_t	 lock;			/* routes */
+	struct routes	*routes;
+	atomic_int	 stopping;
+	atomic_long	 inflight;		/* ingest requests in progress */
+	uint64_t	 started_ms;
+};
+
+extern struct spoold	*sd;
+
+struct routes	*routes_make(struct config *, struct store *, char *, size_t);
+struct routes	*routes_get(void);
+void		 routes_put(struct routes *);
+void		 routes_set(struct routes *);
+
+#endif
