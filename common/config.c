@@ -365,7 +365,9 @@ set_dur(struct load *ld, const struct keydef *d, void *obj,
 		ms = (uint64_t)v->u.i * 1000;
 		break;
 	case TOML_FLOAT:
-		if (!(v->u.f >= 0))
+		if (v->u.f != v->u.f)
+			return errat(ld, &v->pos, "%s: not a number", d->name);
+		if (v->u.f < 0)
 			return errat(ld, &v->pos, "%s: negative duration",
 			    d->name);
 		if (v->u.f > 1e16)
@@ -521,51 +523,61 @@ check_unix(const char *path)
 	return NULL;
 }
 
-/* Fill la from s; why is set for a bad address, errno for no memory. */
-static int
-parse_listen(const char *s, struct listen_addr *la, const char **why)
+/* Why s is no listen address, or NULL with host and port found. */
+static const char *
+listen_check(const char *s, const char **host, size_t *hlen,
+    const char **port)
 {
-	const char	*host, *end, *port;
+	const char	*end, *why;
+	char		 h[256];
 	unsigned char	 a6[16];
-	size_t		 hlen;
 
-	*why = NULL;
+	if (strncmp(s, "unix:", 5) == 0)
+		return check_unix(s + 5);
+	if (*s == '[') {
+		*host = s + 1;
+		if ((end = strchr(*host, ']')) == NULL)
+			return "missing ]";
+		*port = end + 1;
+	} else {
+		*host = s;
+		if ((end = strrchr(s, ':')) == NULL)
+			return "missing :PORT";
+		*port = end;
+	}
+	*hlen = end - *host;
+	if (**port != ':')
+		return "missing :PORT";
+	(*port)++;
+	if ((why = parse_port(*port)) != NULL)
+		return why;
+	if (*s != '[') {
+		snprintf(h, sizeof(h), "%.*s", (int)*hlen, *host);
+		return *hlen >= sizeof(h) - 1 ? "bad host name" : check_host(h);
+	}
+	if (*hlen == 0)
+		return "empty host";
+	if (*hlen >= sizeof(h) - 1)
+		return "bad IPv6 address";
+	snprintf(h, sizeof(h), "%.*s", (int)*hlen, *host);
+	if (inet_pton(AF_INET6, h, a6) != 1)
+		return "bad IPv6 address";
+	return NULL;
+}
+
+/* Fill la from a checked address; -1 when out of memory. */
+static int
+listen_fill(struct listen_addr *la, const char *s, const char *host,
+    size_t hlen, const char *port)
+{
 	if ((la->text = strdup(s)) == NULL)
 		return -1;
-	if (strncmp(s, "unix:", 5) == 0) {
-		if ((*why = check_unix(s + 5)) != NULL)
-			return -1;
+	if (strncmp(s, "unix:", 5) == 0)
 		return (la->path = strdup(s + 5)) == NULL ? -1 : 0;
-	}
-	if (*s == '[') {
-		host = s + 1;
-		if ((end = strchr(host, ']')) == NULL)
-			return *why = "missing ]", -1;
-		hlen = end - host;
-		port = end + 1;
-	} else {
-		host = s;
-		if ((end = strrchr(s, ':')) == NULL)
-			return *why = "missing :PORT", -1;
-		hlen = end - host;
-		port = end;
-	}
-	if (*port != ':')
-		return *why = "missing :PORT", -1;
-	if ((*why = parse_port(port + 1)) != NULL)
-		return -1;
 	if ((la->host = strndup(host, hlen)) == NULL ||
-	    (la->port = strdup(port + 1)) == NULL)
+	    (la->port = strdup(port)) == NULL)
 		return -1;
-	if (*s == '[') {
-		if (hlen == 0)
-			return *why = "empty host", -1;
-		if (inet_pton(AF_INET6, la->host, a6) != 1)
-			return *why = "bad IPv6 address", -1;
-		return 0;
-	}
-	*why = check_host(la->host);
-	return *why != NULL ? -1 : 0;
+	return 0;
 }
 
 static void
@@ -612,11 +624,11 @@ static int
 set_listen(struct load *ld, const struct keydef *d, void *obj,
     const struct toml_value *v)
 {
-	struct config			*cfg = obj;
-	struct listen_addr		*la = NULL;
-	const char			*why;
-	char				 b[128];
-	size_t				 i, n;
+	struct config		*cfg = obj;
+	struct listen_addr	*la = NULL;
+	const char		*why, *str, *host = NULL, *port = NULL;
+	char			 b[128];
+	size_t			 i, n, hlen = 0;
 
 	if (strlist(ld, d->name, v, &n) == -1)
 		return -1;
@@ -625,16 +637,17 @@ set_listen(struct load *ld, const struct keydef *d, void *obj,
 	if ((la = calloc(n, sizeof(*la))) == NULL)
 		return nomem(ld);
 	for (i = 0; i < n; i++) {
-		if (parse_listen(item(v, i)->u.str.s, &la[i], &why) == 0)
-			continue;
-		if (why == NULL)
-			nomem(ld);
-		else
-			errat(ld, &item(v, i)->pos, "%s: bad address \"%s\": %s",
-			    d->name, shown(item(v, i)->u.str.s, b, sizeof(b)),
+		str = item(v, i)->u.str.s;
+		if ((why = listen_check(str, &host, &hlen, &port)) != NULL) {
+			listen_free(la, n);
+			return errat(ld, &item(v, i)->pos, "%s: bad address "
+			    "\"%s\": %s", d->name, shown(str, b, sizeof(b)),
 			    why);
-		listen_free(la, n);
-		return -1;
+		}
+		if (listen_fill(&la[i], str, host, hlen, port) == -1) {
+			listen_free(la, n);
+			return nomem(ld);
+		}
 	}
 	listen_free(cfg->listen, cfg->nlisten);
 	cfg->listen = la;
@@ -731,9 +744,9 @@ static int
 set_shaping(struct load *ld, const struct keydef *d, void *obj,
     const struct toml_value *v)
 {
-	struct config			*cfg = obj;
-	char				*path;
-	size_t				 i, n;
+	struct config	*cfg = obj;
+	char		*path;
+	size_t		 i, n;
 
 	if (strlist(ld, d->name, v, &n) == -1)
 		return -1;
@@ -929,9 +942,9 @@ static int
 set_types(struct load *ld, const struct keydef *d, void *obj,
     const struct toml_value *v)
 {
-	struct hook			*h = obj;
-	uint32_t			 bits = 0;
-	size_t				 i, n;
+	struct hook	*h = obj;
+	uint32_t	 bits = 0;
+	size_t		 i, n;
 
 	if (strlist(ld, d->name, v, &n) == -1)
 		return -1;
@@ -961,9 +974,9 @@ static int
 set_patterns(struct load *ld, const char *name, const struct toml_value *v,
     struct patterns *p)
 {
-	const char			*s, *star;
-	char				 b[128];
-	size_t				 i, n;
+	const char	*s, *star;
+	char		 b[128];
+	size_t		 i, n;
 
 	if (v->type != TOML_ARRAY)
 		return errtype(ld, name, v, "an array of strings");
@@ -1100,8 +1113,8 @@ transient_one(struct load *ld, const struct toml_value *v, uint8_t *t)
 
 	if (v->type == TOML_INTEGER) {
 		if (v->u.i < 100 || v->u.i > 599)
-			return errat(ld, &v->pos, "transient_status: bad status "
-			    "%lld (100-599)", (long long)v->u.i);
+			return errat(ld, &v->pos, "transient_status: bad "
+			    "status %lld (100-599)", (long long)v->u.i);
 		if (v->u.i >= 200 && v->u.i <= 299)
 			return errat(ld, &v->pos, "transient_status: %lld is "
 			    "a success", (long long)v->u.i);
@@ -1116,8 +1129,9 @@ transient_one(struct load *ld, const struct toml_value *v, uint8_t *t)
 	else if (strcmp(v->u.str.s, "5xx") == 0)
 		c = 500;
 	else
-		return errat(ld, &v->pos, "transient_status: bad class \"%s\": "
-		    "write \"4xx\" or \"5xx\"", shown(v->u.str.s, b, sizeof(b)));
+		return errat(ld, &v->pos, "transient_status: bad class "
+		    "\"%s\": write \"4xx\" or \"5xx\"",
+		    shown(v->u.str.s, b, sizeof(b)));
 	memset(t + c, 1, 100);
 	return 0;
 }
@@ -1265,20 +1279,23 @@ static int
 hook_check(struct load *ld, struct hook *h, const struct toml_value *tab,
     const struct toml_value **seen)
 {
-	char	 b[128];
+	char	 b[128], r[32], m[32];
 
 	if (h->url == NULL)
 		return errat(ld, &tab->pos, "hook \"%s\": url is required",
 		    shown(h->name, b, sizeof(b)));
 	if (h->min_batch_size > h->batch_size)
 		return errat(ld, seen[HK_MINBATCH] ? &seen[HK_MINBATCH]->pos :
-		    &seen[HK_BATCH]->pos, "min_batch_size: %llu is above "
-		    "batch_size %llu", (unsigned long long)h->min_batch_size,
+		    &seen[HK_BATCH]->pos, "min_batch_size (%llu) is above "
+		    "batch_size (%llu)", (unsigned long long)h->min_batch_size,
 		    (unsigned long long)h->batch_size);
-	if (h->retry_interval_ms > h->max_retry_interval_ms)
+	if (h->retry_interval_ms > h->max_retry_interval_ms) {
+		fmt_duration(h->retry_interval_ms, r, sizeof(r));
+		fmt_duration(h->max_retry_interval_ms, m, sizeof(m));
 		return errat(ld, seen[HK_RETRY] ? &seen[HK_RETRY]->pos :
-		    &seen[HK_MAXRETRY]->pos, "retry_interval: above "
-		    "max_retry_interval");
+		    &seen[HK_MAXRETRY]->pos, "retry_interval (%s) is above "
+		    "max_retry_interval (%s)", r, m);
+	}
 	if (h->client_cert != NULL && h->client_key == NULL)
 		return errat(ld, &seen[HK_CERT]->pos, "client_cert: needs "
 		    "client_key");
@@ -1412,7 +1429,6 @@ static int
 config_defaults(struct load *ld)
 {
 	struct config	*cfg = ld->cfg;
-	const char	*why;
 
 	cfg->max_spool_size = 4ULL << 30;
 	cfg->max_record_size = 1ULL << 20;
@@ -1423,7 +1439,8 @@ config_defaults(struct load *ld)
 	    NULL || (cfg->listen = calloc(1, sizeof(*cfg->listen))) == NULL)
 		return nomem(ld);
 	cfg->nlisten = 1;
-	if (parse_listen("127.0.0.1:8025", cfg->listen, &why) == -1)
+	if (listen_fill(cfg->listen, "127.0.0.1:8025", "127.0.0.1", 9,
+	    "8025") == -1)
 		return nomem(ld);
 	return 0;
 }
@@ -1588,7 +1605,8 @@ rectype_lookup(const char *s, size_t len)
 	if (s == NULL)
 		return RT_OTHER;
 	for (i = 0; i < RT_OTHER; i++)
-		if (strlen(rtnames[i]) == len && memcmp(rtnames[i], s, len) == 0)
+		if (strlen(rtnames[i]) == len &&
+		    memcmp(rtnames[i], s, len) == 0)
 			return (enum rectype)i;
 	return RT_OTHER;
 }
@@ -1602,7 +1620,8 @@ rectype_name(enum rectype t)
 }
 
 /*
- * spoold -n: TOML-like lines, strings quoted as TOML basic strings.
+ * spoold -n: "key = value" lines; strings quoted as TOML basic strings,
+ * sizes, durations and rates bare in their canonical units.
  */
 
 static void
@@ -1658,7 +1677,7 @@ print_size(FILE *fp, const char *name, uint64_t n)
 	char	 b[64];
 
 	fmt_size(n, b, sizeof(b));
-	fprintf(fp, "%s = \"%s\"\n", name, b);
+	fprintf(fp, "%s = %s\n", name, b);
 }
 
 static void
@@ -1667,7 +1686,7 @@ print_dur(FILE *fp, const char *name, uint64_t ms)
 	char	 b[64];
 
 	fmt_duration(ms, b, sizeof(b));
-	fprintf(fp, "%s = \"%s\"\n", name, b);
+	fprintf(fp, "%s = %s\n", name, b);
 }
 
 static void
@@ -1680,7 +1699,7 @@ print_rate(FILE *fp, const char *name, const struct rate *r)
 		return;
 	}
 	fmt_rate(r, b, sizeof(b));
-	fprintf(fp, "%s = \"%s\"\n", name, b);
+	fprintf(fp, "%s = %s\n", name, b);
 }
 
 static void
@@ -1854,7 +1873,8 @@ print_hook(FILE *fp, const struct config *cfg, const struct hook *h)
 void
 config_print(const struct config *cfg, FILE *fp)
 {
-	size_t	 i, first = 1;
+	size_t	 i;
+	int	 first = 1;
 
 	print_opt(fp, "spool_dir", cfg->spool_dir, "(none)");
 	print_size(fp, "max_spool_size", cfg->max_spool_size);

@@ -38,10 +38,18 @@ struct store {
 	uint64_t		 maxsize;
 	int			 lockfd;
 	pthread_rwlock_t	 maplock;
-	/* The committer's per-transaction counter deltas, by hook id. */
-	uint64_t		*ready_delta;
-	uint32_t		 nhooks;
+	uint32_t		 nhooks;	/* ids below this are known */
 };
+
+/* A transaction's changes to the counters of one hook. */
+struct delta {
+	int64_t			 n[5];		/* as struct store_counts */
+};
+#define D_READY		0
+#define D_DEFERRED	1
+#define D_DEAD		2
+#define D_DELIVERED	3
+#define D_FAILED	4
 
 static int	store_env_open(struct store *, char *, size_t);
 
@@ -173,7 +181,6 @@ store_close(struct store *s)
 	if (s->lockfd != -1)
 		close(s->lockfd);
 	pthread_rwlock_destroy(&s->maplock);
-	free(s->ready_delta);
 	free(s->dir);
 	free(s);
 }
@@ -329,7 +336,6 @@ store_hook_id(struct store *s, const char *name, uint32_t *id)
 	MDB_val		 k, d;
 	unsigned char	 buf[4];
 	uint64_t	 next;
-	uint64_t	*delta;
 	int		 rc;
 
 	pthread_rwlock_rdlock(&s->maplock);
@@ -361,15 +367,10 @@ store_hook_id(struct store *s, const char *name, uint32_t *id)
 		log_warnx("spool: hook %s: %s", name, store_strerror(rc));
 		return -1;
 	}
-	if (*id >= s->nhooks) {
-		if ((delta = reallocarray(s->ready_delta, *id + 1,
-		    sizeof(*delta))) == NULL)
-			return -1;
-		memset(delta + s->nhooks, 0,
-		    (*id + 1 - s->nhooks) * sizeof(*delta));
-		s->ready_delta = delta;
+	pthread_rwlock_wrlock(&s->maplock);
+	if (*id >= s->nhooks)
 		s->nhooks = *id + 1;
-	}
+	pthread_rwlock_unlock(&s->maplock);
 	return 0;
 }
 
@@ -396,46 +397,190 @@ put_record(MDB_txn *txn, struct store *s, uint64_t id, uint64_t now,
 	return 0;
 }
 
-static int
-put_state(MDB_txn *txn, struct store *s, uint64_t id, uint32_t hook,
-    uint64_t due)
+static void
+state_key(unsigned char *key, uint64_t id, uint32_t hook)
 {
-	unsigned char	 key[20], val[STATE_HDR];
-	MDB_val		 k, d;
-	int		 rc;
-
 	put_be64(key, id);
 	put_be32(key + 8, hook);
-	memset(val, 0, sizeof(val));
-	put_be64(val, due);
-	val[12] = ST_READY;
-	k.mv_data = key;
-	k.mv_size = 12;
-	d.mv_data = val;
-	d.mv_size = sizeof(val);
-	if ((rc = mdb_put(txn, s->state, &k, &d, MDB_APPEND)) != 0)
-		return rc;
-	put_be32(key, hook);
-	put_be64(key + 4, due);
-	put_be64(key + 12, id);
-	k.mv_size = 20;
-	d.mv_size = 0;
-	return mdb_put(txn, s->due, &k, &d, 0);
 }
 
 static int
-flush_ready_deltas(MDB_txn *txn, struct store *s)
+due_op(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t due,
+    uint64_t id, int del)
 {
-	struct store_counts	 c;
+	unsigned char	 key[20];
+	MDB_val		 k, d;
+	int		 rc;
+
+	put_be32(key, hook);
+	put_be64(key + 4, due);
+	put_be64(key + 12, id);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	d.mv_data = key;
+	d.mv_size = 0;
+	if (!del)
+		return mdb_put(txn, s->due, &k, &d, 0);
+	rc = mdb_del(txn, s->due, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The state value of a queued record: see the layout in store.h. */
+static int
+put_state(MDB_txn *txn, struct store *s, uint64_t id, uint32_t hook,
+    const struct store_outcome *o, int state, unsigned int flags)
+{
+	unsigned char	 key[12];
+	unsigned char	*val;
+	MDB_val		 k, d;
+	size_t		 tl = o ? o->textlen : 0;
+	int		 rc;
+
+	state_key(key, id, hook);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	d.mv_size = STATE_HDR + tl;
+	if ((rc = mdb_put(txn, s->state, &k, &d, flags | MDB_RESERVE)) != 0)
+		return rc;
+	val = d.mv_data;
+	memset(val, 0, STATE_HDR);
+	val[12] = (unsigned char)state;
+	if (o != NULL) {
+		put_be64(val, state == ST_DEAD ? STORE_DUE_DEAD : o->due_ms);
+		put_be32(val + 8, o->attempts);
+		val[14] = o->status >> 8;
+		val[15] = o->status & 0xff;
+		put_be64(val + 16, o->last_ms);
+		if (tl > 0)
+			memcpy(val + STATE_HDR, o->text, tl);
+	}
+	return 0;
+}
+
+static int
+ingest_records(MDB_txn *txn, struct store *s, struct store_job *job,
+    uint64_t *id, uint64_t now, struct delta *delta)
+{
+	const struct store_in	*in;
+	struct store_outcome	 o;
+	size_t			 r;
 	uint32_t		 h;
 	int			 rc;
 
-	for (h = 0; h < s->nhooks; h++) {
-		if (s->ready_delta[h] == 0)
+	memset(&o, 0, sizeof(o));
+	o.due_ms = now;
+	job->first_id = *id;
+	for (r = 0; r < job->nrecs; r++, (*id)++) {
+		in = &job->recs[r];
+		if ((rc = put_record(txn, s, *id, now, in)) != 0)
+			return rc;
+		for (h = 0; h < in->nhooks; h++) {
+			if ((rc = put_state(txn, s, *id, in->hooks[h], &o,
+			    ST_READY, MDB_APPEND)) != 0 ||
+			    (rc = due_op(txn, s, in->hooks[h], now, *id, 0)) != 0)
+				return rc;
+			delta[in->hooks[h]].n[D_READY]++;
+		}
+	}
+	return 0;
+}
+
+/* Delete the record if no hook holds it any more. */
+static int
+drop_if_orphan(MDB_txn *txn, struct store *s, uint64_t id)
+{
+	MDB_cursor	*cur;
+	MDB_val		 k, d;
+	unsigned char	 key[12];
+	int		 rc, other;
+
+	state_key(key, id, 0);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	if ((rc = mdb_cursor_open(txn, s->state, &cur)) != 0)
+		return rc;
+	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	other = rc == 0 && k.mv_size == 12 && get_be64(k.mv_data) == id;
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if (other)
+		return 0;
+	k.mv_data = key;
+	k.mv_size = 8;
+	rc = mdb_del(txn, s->rec, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int
+apply_outcome(MDB_txn *txn, struct store *s, const struct store_outcome *o,
+    struct delta *delta)
+{
+	unsigned char	 key[12];
+	MDB_val		 k, d;
+	const unsigned char *v;
+	int		 rc, old;
+
+	state_key(key, o->id, o->hook);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	/* Deleted by spoolctl while it was out for delivery: nothing to do. */
+	if ((rc = mdb_get(txn, s->state, &k, &d)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (d.mv_size < STATE_HDR)
+		return MDB_CORRUPTED;
+	v = d.mv_data;
+	old = v[12];
+	if ((rc = due_op(txn, s, o->hook, get_be64(v), o->id, 1)) != 0)
+		return rc;
+	delta[o->hook].n[old == ST_DEAD ? D_DEAD : old == ST_DEFERRED ?
+	    D_DEFERRED : D_READY]--;
+	switch (o->kind) {
+	case OUT_DELIVERED:
+		delta[o->hook].n[D_DELIVERED]++;
+		if ((rc = mdb_del(txn, s->state, &k, NULL)) != 0)
+			return rc;
+		return drop_if_orphan(txn, s, o->id);
+	case OUT_RETRY:
+		delta[o->hook].n[D_DEFERRED]++;
+		if ((rc = put_state(txn, s, o->id, o->hook, o, ST_DEFERRED,
+		    0)) != 0)
+			return rc;
+		return due_op(txn, s, o->hook, o->due_ms, o->id, 0);
+	default:
+		delta[o->hook].n[D_DEAD]++;
+		delta[o->hook].n[D_FAILED]++;
+		if ((rc = put_state(txn, s, o->id, o->hook, o, ST_DEAD, 0)) != 0)
+			return rc;
+		return due_op(txn, s, o->hook, STORE_DUE_DEAD, o->id, 0);
+	}
+}
+
+static int
+flush_deltas(MDB_txn *txn, struct store *s, const struct delta *delta,
+    uint32_t nhooks)
+{
+	struct store_counts	 c;
+	uint64_t		*f[5];
+	uint32_t		 h;
+	int			 rc, i, zero;
+
+	f[D_READY] = &c.ready;
+	f[D_DEFERRED] = &c.deferred;
+	f[D_DEAD] = &c.dead;
+	f[D_DELIVERED] = &c.delivered;
+	f[D_FAILED] = &c.failed;
+	for (h = 0; h < nhooks; h++) {
+		for (i = 0, zero = 1; i < 5; i++)
+			zero &= delta[h].n[i] == 0;
+		if (zero)
 			continue;
 		if ((rc = ctr_read(txn, s->meta, h, &c)) != 0)
 			return rc;
-		c.ready += s->ready_delta[h];
+		for (i = 0; i < 5; i++)
+			*f[i] += (uint64_t)delta[h].n[i];
 		if ((rc = ctr_write(txn, s->meta, h, &c)) != 0)
 			return rc;
 	}
@@ -443,35 +588,27 @@ flush_ready_deltas(MDB_txn *txn, struct store *s)
 }
 
 static int
-ingest_jobs(MDB_txn *txn, struct store *s, struct store_job **jobs,
-    size_t n)
+apply_jobs(MDB_txn *txn, struct store *s, struct store_job **jobs, size_t n,
+    struct delta *delta)
 {
-	const struct store_in	*in;
 	uint64_t		 id, now = now_ms();
-	size_t			 j, r;
-	uint32_t		 h;
+	size_t			 j, o;
 	int			 rc;
 
 	if ((rc = meta_get_u64(txn, s->meta, "next_id", &id)) != 0)
 		return rc;
 	if (id == 0)
 		id = 1;
-	memset(s->ready_delta, 0, s->nhooks * sizeof(*s->ready_delta));
 	for (j = 0; j < n; j++) {
-		jobs[j]->first_id = id;
-		for (r = 0; r < jobs[j]->nrecs; r++, id++) {
-			in = &jobs[j]->recs[r];
-			if ((rc = put_record(txn, s, id, now, in)) != 0)
+		if ((rc = ingest_records(txn, s, jobs[j], &id, now,
+		    delta)) != 0)
+			return rc;
+		for (o = 0; o < jobs[j]->nouts; o++)
+			if ((rc = apply_outcome(txn, s, &jobs[j]->outs[o],
+			    delta)) != 0)
 				return rc;
-			for (h = 0; h < in->nhooks; h++) {
-				if ((rc = put_state(txn, s, id, in->hooks[h],
-				    now)) != 0)
-					return rc;
-				s->ready_delta[in->hooks[h]]++;
-			}
-		}
 	}
-	if ((rc = flush_ready_deltas(txn, s)) != 0)
+	if ((rc = flush_deltas(txn, s, delta, s->nhooks)) != 0)
 		return rc;
 	return meta_put_u64(txn, s->meta, "next_id", id);
 }
@@ -480,19 +617,23 @@ ingest_jobs(MDB_txn *txn, struct store *s, struct store_job **jobs,
 static int
 ingest_txn(struct store *s, struct store_job **jobs, size_t n)
 {
-	MDB_txn	*txn;
-	int	 rc;
+	struct delta	*delta;
+	MDB_txn		*txn;
+	int		 rc;
 
 	pthread_rwlock_rdlock(&s->maplock);
-	if (s->env == NULL)
+	if ((delta = calloc(s->nhooks + 1, sizeof(*delta))) == NULL)
+		rc = ENOMEM;
+	else if (s->env == NULL)
 		rc = MDB_PANIC;
 	else if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) == 0) {
-		if ((rc = ingest_jobs(txn, s, jobs, n)) != 0)
+		if ((rc = apply_jobs(txn, s, jobs, n, delta)) != 0)
 			mdb_txn_abort(txn);
 		else
 			rc = mdb_txn_commit(txn);	/* fsyncs */
 	}
 	pthread_rwlock_unlock(&s->maplock);
+	free(delta);
 	return rc;
 }
 
@@ -633,5 +774,101 @@ store_scan(struct store *s, store_scan_cb cb, void *arg)
 	pthread_rwlock_unlock(&s->maplock);
 	if (stop != 0)
 		return stop;
+	return rc == 0 ? 0 : -1;
+}
+
+ssize_t
+store_due(struct store *s, uint32_t hook, uint64_t now, struct store_due *pos,
+    int (*skip)(void *, uint64_t), void *arg, struct store_due *out,
+    size_t max, uint64_t *next_due)
+{
+	MDB_txn		*txn;
+	MDB_cursor	*cur;
+	MDB_val		 k, d;
+	unsigned char	 key[20];
+	uint64_t	 due, id;
+	size_t		 n = 0;
+	int		 rc;
+
+	*next_due = UINT64_MAX;
+	put_be32(key, hook);
+	put_be64(key + 4, pos->due_ms);
+	put_be64(key + 12, pos->id + (pos->id != 0 || pos->due_ms != 0));
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	pthread_rwlock_rdlock(&s->maplock);
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		goto out;
+	if ((rc = mdb_cursor_open(txn, s->due, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	for (; rc == 0 && n < max; rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		if (k.mv_size != 20 || get_be32(k.mv_data) != hook)
+			break;
+		due = get_be64((unsigned char *)k.mv_data + 4);
+		id = get_be64((unsigned char *)k.mv_data + 12);
+		if (due > now) {
+			if (due != STORE_DUE_DEAD)
+				*next_due = due;
+			break;
+		}
+		pos->due_ms = due;
+		pos->id = id;
+		if (skip != NULL && skip(arg, id))
+			continue;
+		out[n].id = id;
+		out[n++].due_ms = due;
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+ out:
+	pthread_rwlock_unlock(&s->maplock);
+	return rc == 0 ? (ssize_t)n : -1;
+}
+
+int
+store_fetch(struct store *s, uint32_t hook, const uint64_t *ids, size_t n,
+    void (*cb)(void *, const struct store_item *), void *arg)
+{
+	struct store_item	 it;
+	unsigned char		 key[12];
+	const unsigned char	*v;
+	MDB_txn			*txn;
+	MDB_val			 k, d;
+	size_t			 i;
+	int			 rc;
+
+	pthread_rwlock_rdlock(&s->maplock);
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		memset(&it, 0, sizeof(it));
+		it.id = ids[i];
+		state_key(key, ids[i], hook);
+		k.mv_data = key;
+		k.mv_size = sizeof(key);
+		if (mdb_get(txn, s->state, &k, &d) == 0 &&
+		    d.mv_size >= STATE_HDR &&
+		    ((const unsigned char *)d.mv_data)[12] != ST_DEAD) {
+			it.attempts = get_be32((const unsigned char *)
+			    d.mv_data + 8);
+			k.mv_size = 8;
+			if (mdb_get(txn, s->rec, &k, &d) == 0 &&
+			    d.mv_size >= REC_HDR) {
+				v = d.mv_data;
+				it.received_ms = get_be64(v);
+				it.ptr = (const char *)v + REC_HDR;
+				it.len = d.mv_size - REC_HDR;
+			}
+		}
+		cb(arg, &it);
+	}
+	mdb_txn_abort(txn);
+ out:
+	pthread_rwlock_unlock(&s->maplock);
 	return rc == 0 ? 0 : -1;
 }

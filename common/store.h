@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define STORE_OK	 0
 #define STORE_EFULL	-1	/* max_spool_size reached: answer 503 */
@@ -59,12 +60,49 @@ struct store_in {
 	const uint32_t	*hooks;
 };
 
-/* One ingest request's records: committed all together or not at all. */
+#define OUT_DELIVERED	0
+#define OUT_RETRY	1
+#define OUT_DEAD	2
+
+/* What became of one record's delivery to one hook. */
+struct store_outcome {
+	uint64_t	 id;
+	uint32_t	 hook;
+	uint8_t		 kind;		/* OUT_* */
+	uint16_t	 status;	/* the answer's, 0: none */
+	uint32_t	 attempts;	/* including this one */
+	uint64_t	 due_ms;	/* OUT_RETRY: the next attempt */
+	uint64_t	 last_ms;	/* when this attempt was made */
+	const char	*text;		/* the answer, or why */
+	uint16_t	 textlen;
+};
+
+/*
+ * One ingest request's records, or a set of delivery outcomes: each job
+ * is committed all together or not at all.
+ */
 struct store_job {
-	const struct store_in	*recs;
-	size_t			 nrecs;
-	int			 result;	/* out: STORE_* */
-	uint64_t		 first_id;	/* out: ids first_id... */
+	const struct store_in		*recs;
+	size_t				 nrecs;
+	const struct store_outcome	*outs;
+	size_t				 nouts;
+	int				 result;	/* out: STORE_* */
+	uint64_t			 first_id;	/* out: ids first_id... */
+};
+
+/* A record handed out for delivery, valid inside the callback only. */
+struct store_item {
+	uint64_t	 id;
+	uint64_t	 received_ms;
+	uint32_t	 attempts;
+	const char	*ptr;		/* NULL: no longer queued for the hook */
+	size_t		 len;
+};
+
+/* A due record and where a scan stopped, to resume from there. */
+struct store_due {
+	uint64_t	 id;
+	uint64_t	 due_ms;
 };
 
 struct store	*store_open(const char *dir, uint64_t max_size, char *err,
@@ -79,6 +117,20 @@ int		 store_hook_id(struct store *, const char *, uint32_t *);
  * the spool fills up). Each job's result says whether it is durable.
  */
 void		 store_ingest(struct store *, struct store_job **, size_t);
+/*
+ * Up to max records of hook due at now, in due order, starting after
+ * *pos (zeroes: from the start), leaving out those skip() names. *pos
+ * becomes the last key looked at; *next_due the earliest due time after
+ * now (UINT64_MAX: none). Returns how many, or -1.
+ */
+ssize_t		 store_due(struct store *, uint32_t hook, uint64_t now,
+		    struct store_due *pos, int (*skip)(void *, uint64_t),
+		    void *, struct store_due *out, size_t max,
+		    uint64_t *next_due);
+/* Calls cb for each id, in one read transaction. */
+int		 store_fetch(struct store *, uint32_t hook, const uint64_t *,
+		    size_t, void (*cb)(void *, const struct store_item *),
+		    void *);
 int		 store_counts(struct store *, uint32_t hook,
 		    struct store_counts *);
 int		 store_held(struct store *, uint32_t hook);

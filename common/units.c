@@ -176,7 +176,8 @@ parse_duration(const char *s, uint64_t *ms, const char **why)
 		for (name = p; isunit_c(*p); p++)
 			;
 		if ((u = dunit_lookup(name, p - name)) == NULL)
-			return refuse(why, "unknown unit; use ms, s, m, h or d");
+			return refuse(why,
+			    "unknown unit; use ms, s, m, h or d");
 		if (mul_add(u->ms ? &total : &sub, n, u->ms ? u->ms : u->ns)
 		    == -1)
 			return refuse(why, "too large");
@@ -282,8 +283,8 @@ parse_rate(const char *s, struct rate *r, const char **why)
 		if (strcmp(p, runits[i].name) == 0)
 			break;
 	if (i == NELEM(runits))
-		return refuse(why, "unknown period; use s, sec, second, m, min, "
-		    "minute, h, hr, hour, d or day");
+		return refuse(why, "unknown period; use s, sec, second, "
+		    "m, min, minute, h, hr, hour, d or day");
 	r->n = n;
 	r->per_ms = runits[i].ms;
 	return 0;

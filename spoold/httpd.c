@@ -18,7 +18,6 @@
 
 #include "httpd.h"
 #include "log.h"
-#include "metrics.h"
 
 static int
 listen_unix(const char *path, mode_t mode, char *err, size_t errlen)
@@ -210,7 +209,6 @@ reply(struct MHD_Connection *c, unsigned int status, const char *ctype,
 		MHD_add_response_header(resp, hdr, val);
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
-	metrics_request(status);
 	return ret;
 }
 

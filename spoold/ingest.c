@@ -221,6 +221,7 @@ log_start(struct MHD_Connection *conn, struct http_req *r)
 
 	if (atomic_load(&sd->stopping)) {
 		r->answered = 1;
+		metrics_request(503);
 		return http_unavailable(conn, "spoold is stopping",
 		    RETRY_STOPPING);
 	}
@@ -232,13 +233,16 @@ log_start(struct MHD_Connection *conn, struct http_req *r)
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (!token_ok(conn, rt->conf->ingest_token)) {
 		r->answered = 1;
+		metrics_request(401);
 		ret = http_error(conn, 401, "missing or bad bearer token");
 	} else if (kind == -1) {
 		r->answered = 1;
+		metrics_request(415);
 		ret = http_error(conn, 415, "Content-Type must be "
 		    "application/json or application/x-ndjson");
 	} else if (clen != NULL && strtoull(clen, NULL, 10) > r->limit) {
 		r->answered = 1;
+		metrics_request(413);
 		ret = http_error(conn, 413, "request body larger than "
 		    "max_request_size (%zu bytes)", r->limit);
 	}
@@ -255,10 +259,13 @@ log_end(struct MHD_Connection *conn, struct http_req *r)
 {
 	struct answer	 a;
 
-	if (r->too_large)
+	if (r->too_large) {
+		metrics_request(413);
 		return http_error(conn, 413, "request body larger than "
 		    "max_request_size (%zu bytes)", r->limit);
+	}
 	ingest_body(r->body, r->len, r->kind, &a);
+	metrics_request(a.status);
 	return ingest_answer(conn, &a);
 }
 

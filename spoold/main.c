@@ -68,6 +68,10 @@ sighandler(int sig)
 	}
 }
 
+/* Directories made here, to hand to the unprivileged user. */
+static char		*made_dirs[4];
+static size_t		 nmade;
+
 static void
 mkparent(const char *path)
 {
@@ -78,7 +82,11 @@ mkparent(const char *path)
 	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
 		return;
 	*slash = '\0';
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+	if (mkdir(dir, 0755) == 0) {
+		if (nmade < sizeof(made_dirs) / sizeof(made_dirs[0]) &&
+		    (made_dirs[nmade] = strdup(dir)) != NULL)
+			nmade++;
+	} else if (errno != EEXIST)
 		fatal("mkdir %s", dir);
 }
 
@@ -111,6 +119,7 @@ static void
 drop_privileges(const struct config *conf)
 {
 	struct passwd	*pw;
+	size_t		 i;
 
 	if (conf->user == NULL)
 		return;
@@ -120,9 +129,17 @@ drop_privileges(const struct config *conf)
 		fatalx("user %s: only root can switch users", conf->user);
 	if (mkdir(conf->spool_dir, 0700) == -1 && errno != EEXIST)
 		fatal("mkdir %s", conf->spool_dir);
+	/* The user must be able to remove its sockets and pid file at exit. */
 	if (chown(conf->spool_dir, pw->pw_uid, pw->pw_gid) == -1 ||
 	    chown(conf->control_socket, pw->pw_uid, pw->pw_gid) == -1)
 		fatal("chown");
+	for (i = 0; i < conf->nlisten; i++)
+		if (conf->listen[i].path != NULL &&
+		    chown(conf->listen[i].path, pw->pw_uid, pw->pw_gid) == -1)
+			fatal("chown %s", conf->listen[i].path);
+	for (i = 0; i < nmade; i++)
+		if (chown(made_dirs[i], pw->pw_uid, pw->pw_gid) == -1)
+			fatal("chown %s", made_dirs[i]);
 	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
 	    setuid(pw->pw_uid) == -1)
 		fatal("cannot drop privileges to %s", conf->user);
@@ -188,6 +205,30 @@ start_serving(void)
 		fatalx("cannot start the control socket");
 }
 
+static int
+differ(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+static int
+needs_restart(const struct config *a, const struct config *b)
+{
+	size_t	 i;
+
+	if (a->nlisten != b->nlisten)
+		return 1;
+	for (i = 0; i < a->nlisten; i++)
+		if (differ(a->listen[i].text, b->listen[i].text))
+			return 1;
+	return differ(a->spool_dir, b->spool_dir) ||
+	    differ(a->control_socket, b->control_socket) ||
+	    differ(a->pid_file, b->pid_file) || differ(a->user, b->user) ||
+	    a->max_spool_size != b->max_spool_size;
+}
+
 static void
 reload(void)
 {
@@ -201,11 +242,9 @@ reload(void)
 		return;
 	}
 	old = routes_get();
-	if (strcmp(old->conf->spool_dir, conf->spool_dir) != 0 ||
-	    strcmp(old->conf->control_socket, conf->control_socket) != 0 ||
-	    old->conf->nlisten != conf->nlisten)
-		log_warnx("reload: listen, spool_dir and control_socket "
-		    "change only on restart");
+	if (needs_restart(old->conf, conf))
+		log_warnx("reload: listen, spool_dir, max_spool_size, "
+		    "control_socket, pid_file and user change only on restart");
 	routes_put(old);
 	if ((rt = routes_make(conf, sd->store, err, sizeof(err))) == NULL) {
 		log_warnx("reload refused: %s", err);

@@ -16,7 +16,7 @@
 #include "config.h"
 #include "jscan.h"
 
-/* Injected files go in pieces of this size, cut at line ends. */
+/* Injected files go in pieces of this size at most, cut at line ends. */
 #define INJECT_CHUNK	(8U << 20)
 
 struct buf {
@@ -215,9 +215,9 @@ inject_check(const struct buf *b, const char *name, uint64_t max_record)
 }
 
 static size_t
-chunk_end(const struct buf *b, size_t off)
+chunk_end(const struct buf *b, size_t off, size_t chunk)
 {
-	size_t	 end = off + INJECT_CHUNK;
+	size_t	 end = off + chunk;
 	char	*nl;
 
 	if (end >= b->len)
@@ -236,7 +236,7 @@ cmd_inject(int argc, char *argv[], const struct config *conf)
 	const char	*name = "standard input";
 	FILE		*fp = stdin;
 	json_int_t	 acc = 0, q = 0, d = 0;
-	size_t		 off, end;
+	size_t		 off, end, chunk;
 	long		 status;
 
 	if (argc > 1)
@@ -250,8 +250,10 @@ cmd_inject(int argc, char *argv[], const struct config *conf)
 	if (fp != stdin)
 		fclose(fp);
 	inject_check(&b, name, conf->max_record_size);
+	chunk = conf->max_request_size < INJECT_CHUNK ?
+	    conf->max_request_size : INJECT_CHUNK;
 	for (off = 0; off < b.len || off == 0; off = end) {
-		end = chunk_end(&b, off);
+		end = chunk_end(&b, off, chunk);
 		status = request("POST", "/inject", b.p + off, end - off,
 		    &reply);
 		if (status != 200)

@@ -194,8 +194,10 @@ test_sizes(void)
 	    "(powers of 1024)");
 	size_bad("4G", "ambiguous unit; use KiB, MiB or GiB "
 	    "(powers of 1024)");
-	size_bad("4gib", "units are case-sensitive; write KiB, MiB, GiB or TiB");
-	size_bad("4MIB", "units are case-sensitive; write KiB, MiB, GiB or TiB");
+	size_bad("4gib",
+	    "units are case-sensitive; write KiB, MiB, GiB or TiB");
+	size_bad("4MIB",
+	    "units are case-sensitive; write KiB, MiB, GiB or TiB");
 	size_bad("1.5GiB", "fractions are not supported; "
 	    "use a smaller unit, e.g. \"1536MiB\"");
 	size_bad("16777216TiB", "too large");

@@ -1,0 +1,77 @@
+/*
+ * The socket between spoold and a delivery worker.
+ *
+ * spoold forks and executes itself as "spoold: worker HOOK" with one end
+ * of a stream socketpair on fd 3; the worker never touches the spool.
+ * Frames are [be32 length of type and payload][u8 type][payload]; all
+ * integers big-endian.
+ *
+ *   HELLO   spoold -> worker, once, first: the hook's settings as JSON
+ *           (proto_hook_json).
+ *   BATCH   spoold -> worker: be64 seq, u8 flags, be32 n, then n times
+ *           be64 spool id, be32 length, record bytes as stored.
+ *   RESULT  worker -> spoold, one per BATCH, in order: be64 seq,
+ *           be32 http status (0: no answer), be32 transport error (a
+ *           CURLcode; 0: none), be32 Retry-After seconds (0: none), u8
+ *           new connection (1: this request opened one), be32 elapsed ms,
+ *           be16 length, answer text (the start of the answer's body, or
+ *           the transport error's message).
+ *
+ * spoold closing its end tells the worker to exit once its request is
+ * done.
+ */
+#ifndef SPOOLD_PROTO_H
+#define SPOOLD_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "config.h"
+
+#define PROTO_FD		3
+#define PROTO_TITLE		"spoold: worker "
+
+#define PROTO_HELLO		1
+#define PROTO_BATCH		2
+#define PROTO_RESULT		3
+
+#define PROTO_F_LAST		0x01	/* close the connection afterwards */
+
+#define PROTO_ANSWER_MAX	512	/* answer text kept for dead letters */
+#define PROTO_FRAME_MAX		(1U << 30)
+
+struct proto_result {
+	uint64_t	 seq;
+	uint32_t	 status;
+	uint32_t	 error;
+	uint32_t	 retry_after;
+	uint8_t		 new_conn;
+	uint32_t	 elapsed_ms;
+	uint16_t	 textlen;
+	char		 text[PROTO_ANSWER_MAX];
+};
+
+/* The settings a worker needs, as JSON, and back. */
+json_t		*proto_hook_json(const struct hook *);
+/* Fills h from JSON; free with proto_hook_free. Returns 0 or -1. */
+int		 proto_hook_parse(json_t *, struct hook *, char *, size_t);
+void		 proto_hook_free(struct hook *);
+
+/* RESULT payload (after the type byte) to and from bytes. */
+size_t		 proto_result_encode(const struct proto_result *,
+		    unsigned char *, size_t);
+int		 proto_result_decode(const unsigned char *, size_t,
+		    struct proto_result *);
+
+/*
+ * Blocking frame I/O for the worker's side. proto_read returns the type
+ * and a malloc'd payload (the caller frees), 0 at end of file, -1 on
+ * error.
+ */
+int		 proto_read(int fd, unsigned char **payload, size_t *len);
+int		 proto_write(int fd, int type, const void *payload,
+		    size_t len);
+
+#endif

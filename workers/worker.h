@@ -1,0 +1,12 @@
+/*
+ * A delivery worker: one process, one libcurl handle, one keep-alive
+ * connection to one hook's url. It reads batches from spoold on fd 3,
+ * POSTs them, and answers each with what the hook said.
+ */
+#ifndef SPOOLD_WORKER_H
+#define SPOOLD_WORKER_H
+
+/* Entered when spoold is executed as "spoold: worker HOOK"; the exit status. */
+int	worker_main(const char *hook);
+
+#endif
