@@ -3,7 +3,7 @@
  * is being fsynced, the requests that arrive queue up, and the next
  * transaction takes all of them. The window is thus exactly one fsync
  * long, which is what the disk makes everyone wait anyway; a fixed delay
- * on top only added latency in measurements (see bench/NOTES.md).
+ * on top only adds latency.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -13,49 +13,73 @@
 #include "metrics.h"
 #include "util.h"
 
-struct waiter {
-	struct store_job	*job;
-	int			 done;
-	struct waiter		*next;
-};
-
 static pthread_mutex_t	 cm_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 cm_work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t	 cm_done = PTHREAD_COND_INITIALIZER;
-static struct waiter	*cm_head, **cm_tail = &cm_head;
-static int		 cm_stop;
+static struct commit_req *cm_head, **cm_tail = &cm_head;
+static int		 cm_stop = 1;
 static pthread_t	 cm_thread;
 static struct store	*cm_store;
+static void		(*cm_ingested)(void);
 
 static size_t
-take_batch(struct waiter **batch, struct store_job ***jobs, size_t *cap)
+take_batch(struct commit_req **batch, struct store_job ***jobs, size_t *cap,
+    int *records)
 {
 	struct store_job	**nj;
-	struct waiter		 *w;
+	struct commit_req	 *r;
 	size_t			  n = 0;
 
 	*batch = cm_head;
-	for (w = cm_head; w != NULL; w = w->next) {
+	*records = 0;
+	for (r = cm_head; r != NULL; r = r->next) {
 		if (n == *cap) {
 			*cap = *cap ? *cap * 2 : 64;
 			if ((nj = reallocarray(*jobs, *cap, sizeof(*nj))) == NULL)
 				fatal("commit");
 			*jobs = nj;
 		}
-		(*jobs)[n++] = w->job;
+		(*jobs)[n++] = &r->job;
+		*records |= r->job.nrecs > 0;
 	}
 	cm_head = NULL;
 	cm_tail = &cm_head;
 	return n;
 }
 
+/*
+ * Wake the waiters and hand the asynchronous requests back. A waiter may
+ * free its request as soon as it is marked finished, so the asynchronous
+ * ones are picked out of the list before that.
+ */
+static void
+finish(struct commit_req *batch)
+{
+	struct commit_req	*r, *async = NULL, **atail = &async;
+
+	for (r = batch; r != NULL; r = r->next)
+		if (r->done != NULL) {
+			*atail = r;
+			atail = &r->async_next;
+		}
+	*atail = NULL;
+	pthread_mutex_lock(&cm_lock);
+	for (r = batch; r != NULL; r = r->next)
+		r->finished = 1;
+	pthread_cond_broadcast(&cm_done);
+	pthread_mutex_unlock(&cm_lock);
+	for (r = async; r != NULL; r = r->async_next)
+		r->done(r);
+}
+
 static void *
 committer(void *arg)
 {
 	struct store_job	**jobs = NULL;
-	struct waiter		 *batch, *w;
+	struct commit_req	 *batch;
 	size_t			  n, cap = 0;
 	uint64_t		  t0;
+	int			  records;
 
 	(void)arg;
 	pthread_mutex_lock(&cm_lock);
@@ -64,17 +88,16 @@ committer(void *arg)
 			pthread_cond_wait(&cm_work, &cm_lock);
 		if (cm_head == NULL)
 			break;
-		n = take_batch(&batch, &jobs, &cap);
+		n = take_batch(&batch, &jobs, &cap, &records);
 		pthread_mutex_unlock(&cm_lock);
 
 		t0 = mono_ms();
 		store_ingest(cm_store, jobs, n);
 		metrics_commit(n, mono_ms() - t0);
-
+		finish(batch);
+		if (records && cm_ingested != NULL)
+			cm_ingested();
 		pthread_mutex_lock(&cm_lock);
-		for (w = batch; w != NULL; w = w->next)
-			w->done = 1;
-		pthread_cond_broadcast(&cm_done);
 	}
 	pthread_mutex_unlock(&cm_lock);
 	free(jobs);
@@ -82,9 +105,10 @@ committer(void *arg)
 }
 
 void
-commit_start(struct store *s)
+commit_start(struct store *s, void (*ingested)(void))
 {
 	cm_store = s;
+	cm_ingested = ingested;
 	cm_stop = 0;
 	if (pthread_create(&cm_thread, NULL, committer, NULL) != 0)
 		fatalx("cannot start the committer thread");
@@ -101,22 +125,42 @@ commit_stop(void)
 	pthread_join(cm_thread, NULL);
 }
 
-int
-commit_submit(struct store_job *job)
+static int
+enqueue(struct commit_req *r)
 {
-	struct waiter	 w = { job, 0, NULL };
+	r->finished = 0;
+	r->next = NULL;
+	if (cm_stop) {
+		/* Ingest and delivery stop before the committer: a late caller. */
+		r->job.result = STORE_EIO;
+		return -1;
+	}
+	*cm_tail = r;
+	cm_tail = &r->next;
+	pthread_cond_signal(&cm_work);
+	return 0;
+}
+
+int
+commit_submit(struct commit_req *r)
+{
+	r->done = NULL;
+	pthread_mutex_lock(&cm_lock);
+	if (enqueue(r) == 0)
+		while (!r->finished)
+			pthread_cond_wait(&cm_done, &cm_lock);
+	pthread_mutex_unlock(&cm_lock);
+	return r->job.result;
+}
+
+void
+commit_async(struct commit_req *r)
+{
+	int	 rc;
 
 	pthread_mutex_lock(&cm_lock);
-	if (cm_stop) {
-		/* Ingest stops before the committer; this is a late caller. */
-		pthread_mutex_unlock(&cm_lock);
-		return job->result = STORE_EIO;
-	}
-	*cm_tail = &w;
-	cm_tail = &w.next;
-	pthread_cond_signal(&cm_work);
-	while (!w.done)
-		pthread_cond_wait(&cm_done, &cm_lock);
+	rc = enqueue(r);
 	pthread_mutex_unlock(&cm_lock);
-	return job->result;
+	if (rc == -1)
+		r->done(r);
 }

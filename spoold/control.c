@@ -13,6 +13,7 @@
 #include "control.h"
 #include "httpd.h"
 #include "ingest.h"
+#include "scheduler.h"
 #include "spoold.h"
 
 static json_t *
@@ -20,18 +21,20 @@ hook_status(struct routes *rt, size_t h)
 {
 	struct store_counts	 c;
 	uint32_t		 id = rt->hook_ids[h];
+	uint64_t		 in_flight, workers;
 
 	if (store_counts(sd->store, id, &c) == -1)
 		return NULL;
+	sched_stats(id, &in_flight, &workers);
 	return json_pack("{sIsIsIsbsIsIsIsI}",
 	    "ready", (json_int_t)c.ready,
 	    "deferred", (json_int_t)c.deferred,
-	    "in_flight", (json_int_t)0,
+	    "in_flight", (json_int_t)in_flight,
 	    "held", store_held(sd->store, id),
 	    "dead", (json_int_t)c.dead,
 	    "delivered", (json_int_t)c.delivered,
 	    "failed", (json_int_t)c.failed,
-	    "workers", (json_int_t)0);
+	    "workers", (json_int_t)workers);
 }
 
 static enum MHD_Result

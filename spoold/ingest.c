@@ -103,7 +103,7 @@ ingest_body(const char *buf, size_t len, int kind, struct answer *a)
 {
 	struct collect	 c;
 	struct jscan_err err;
-	struct store_job job;
+	struct commit_req req;
 	int		 rc;
 
 	memset(&c, 0, sizeof(c));
@@ -131,10 +131,10 @@ ingest_body(const char *buf, size_t len, int kind, struct answer *a)
 		goto done;
 	}
 	if (c.n > 0) {
-		memset(&job, 0, sizeof(job));
-		job.recs = c.recs;
-		job.nrecs = c.n;
-		rc = commit_submit(&job);
+		memset(&req, 0, sizeof(req));
+		req.job.recs = c.recs;
+		req.job.nrecs = c.n;
+		rc = commit_submit(&req);
 		if (rc != STORE_OK) {
 			answer_store(a, rc);
 			goto done;

@@ -28,8 +28,11 @@
 #include "httpd.h"
 #include "ingest.h"
 #include "log.h"
+#include "proto.h"
+#include "scheduler.h"
 #include "spoold.h"
 #include "util.h"
+#include "worker.h"
 
 #define MAXLISTEN	64
 
@@ -251,6 +254,7 @@ reload(void)
 		return;
 	}
 	routes_set(rt);
+	sched_reload();
 	log_info("configuration reloaded");
 }
 
@@ -291,6 +295,8 @@ shutdown_daemon(void)
 	if (atomic_load(&sd->inflight) > 0)
 		log_warnx("stopping with %ld requests unanswered",
 		    atomic_load(&sd->inflight));
+	/* Deliveries under way get what is left of the same time. */
+	sched_stop(deadline);
 	for (i = 0; i < nlisteners; i++)
 		http_stop(listeners[i]);
 	http_stop(control_d);
@@ -368,7 +374,12 @@ main(int argc, char *argv[])
 	struct routes	*rt;
 	char		 err[1024];
 	int		 ch, debug = 0, check = 0, verbose = 0, ready = -1;
+	char		 v[16];
 
+	/* spoold executes itself as its delivery workers. */
+	if (argc > 0 && strncmp(argv[0], PROTO_TITLE,
+	    strlen(PROTO_TITLE)) == 0)
+		return worker_main(argv[0] + strlen(PROTO_TITLE));
 	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
 		switch (ch) {
 		case 'd':
@@ -408,6 +419,10 @@ main(int argc, char *argv[])
 		write_pidfile(conf->pid_file);
 	}
 	drop_privileges(conf);
+	/* What the workers need to log as spoold does. */
+	snprintf(v, sizeof(v), "%d", verbose);
+	setenv("SPOOLD_VERBOSE", v, 1);
+	setenv("SPOOLD_FOREGROUND", debug ? "1" : "0", 1);
 	if ((sd = calloc(1, sizeof(*sd))) == NULL)
 		fatal("calloc");
 	pthread_mutex_init(&sd->lock, NULL);
@@ -418,7 +433,8 @@ main(int argc, char *argv[])
 	if ((rt = routes_make(conf, sd->store, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	routes_set(rt);
-	commit_start(sd->store);
+	commit_start(sd->store, sched_ingested);
+	sched_start();
 	start_serving();
 	log_info("spoold %s ready", SPOOLD_VERSION);
 	if (ready != -1) {

@@ -76,6 +76,14 @@ routes_get(void)
 }
 
 void
+routes_ref(struct routes *r)
+{
+	pthread_mutex_lock(&sd->lock);
+	r->refs++;
+	pthread_mutex_unlock(&sd->lock);
+}
+
+void
 routes_put(struct routes *r)
 {
 	unsigned int	 refs;

@@ -37,6 +37,7 @@ extern struct spoold	*sd;
 
 struct routes	*routes_make(struct config *, struct store *, char *, size_t);
 struct routes	*routes_get(void);
+void		 routes_ref(struct routes *);
 void		 routes_put(struct routes *);
 void		 routes_set(struct routes *);
 

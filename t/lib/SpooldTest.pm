@@ -11,7 +11,20 @@ use HTTP::Tiny;
 use IO::Socket::INET;
 use JSON::PP;
 use POSIX qw(:sys_wait_h);
+use Socket qw(IPPROTO_TCP TCP_NODELAY);
 use Time::HiRes qw(sleep time);
+
+# HTTP::Tiny writes headers and body apart; without TCP_NODELAY each
+# keep-alive request waits for a delayed acknowledgement.
+{
+	no warnings 'redefine';
+	my $connect = \&HTTP::Tiny::Handle::connect;
+	*HTTP::Tiny::Handle::connect = sub {
+		my $self = $connect->(@_);
+		setsockopt($self->{fh}, IPPROTO_TCP, TCP_NODELAY, 1);
+		return $self;
+	};
+}
 
 our @EXPORT = qw(bin free_port new_spool start_spoold stop_spoold kill_spoold
     post get spooldump spoolctl wait_until kumo_record json_encode

@@ -1,0 +1,216 @@
+/*
+ * Delivery worker processes. spoold is multithreaded and holds an LMDB
+ * environment, neither of which may cross a fork() into code that runs
+ * on; so the child only rearranges descriptors and executes spoold
+ * again as "spoold: worker HOOK", which starts clean: no threads, no
+ * spool, one socket on fd 3.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pool.h"
+#include "util.h"
+
+static int
+reserve(struct worker *w, size_t more)
+{
+	unsigned char	*p;
+	size_t		 cap;
+
+	if (w->outlen + more <= w->outcap)
+		return 0;
+	cap = w->outcap ? w->outcap : 65536;
+	while (cap < w->outlen + more)
+		cap *= 2;
+	if ((p = realloc(w->out, cap)) == NULL)
+		return -1;
+	w->out = p;
+	w->outcap = cap;
+	return 0;
+}
+
+static int
+queue_frame(struct worker *w, int type, const void *p, size_t len)
+{
+	if (reserve(w, 5 + len) == -1)
+		return -1;
+	put_be32(w->out + w->outlen, (uint32_t)(len + 1));
+	w->out[w->outlen + 4] = (unsigned char)type;
+	memcpy(w->out + w->outlen + 5, p, len);
+	w->outlen += 5 + len;
+	return 0;
+}
+
+static void
+exec_worker(int fd, const char *title)
+{
+	char		*argv[2];
+	sigset_t	 none;
+
+	/* Only async-signal-safe calls between fork() and execv(). */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	if (dup2(fd, PROTO_FD) == -1)
+		_exit(127);
+	close_range(PROTO_FD + 1, ~0U, 0);
+	argv[0] = (char *)title;
+	argv[1] = NULL;
+	execv("/proc/self/exe", argv);
+	_exit(127);
+}
+
+struct worker *
+pool_spawn(const char *hook, const char *hello, size_t len)
+{
+	struct worker	*w;
+	char		*title = NULL;
+	int		 sv[2] = { -1, -1 };
+
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    asprintf(&title, "%s%s", PROTO_TITLE, hook) == -1)
+		goto fail;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		goto fail;
+	if (queue_frame(w, PROTO_HELLO, hello, len) == -1)
+		goto fail;
+	if ((w->pid = fork()) == -1)
+		goto fail;
+	if (w->pid == 0)
+		exec_worker(sv[1], title);
+	close(sv[1]);
+	free(title);
+	w->fd = sv[0];
+	if (fcntl(w->fd, F_SETFL, O_NONBLOCK) == -1)
+		log_warn("worker %s: nonblocking", hook);
+	log_debug("worker %s: started, pid %ld", hook, (long)w->pid);
+	return w;
+ fail:
+	log_warn("worker %s: cannot start", hook);
+	if (sv[0] != -1) {
+		close(sv[0]);
+		close(sv[1]);
+	}
+	free(title);
+	if (w != NULL)
+		free(w->out);
+	free(w);
+	return NULL;
+}
+
+int
+pool_flush(struct worker *w)
+{
+	ssize_t	 n;
+
+	while (w->outoff < w->outlen) {
+		n = write(w->fd, w->out + w->outoff, w->outlen - w->outoff);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n == -1)
+			return -1;
+		w->outoff += (size_t)n;
+	}
+	w->outoff = w->outlen = 0;
+	/* A big batch's buffer is not kept for the life of the worker. */
+	if (w->outcap > (4U << 20)) {
+		free(w->out);
+		w->out = NULL;
+		w->outcap = 0;
+	}
+	return 0;
+}
+
+int
+pool_read(struct worker *w, struct proto_result *res)
+{
+	unsigned char	*p;
+	uint32_t	 flen;
+	ssize_t		 n;
+
+	for (;;) {
+		if (w->inlen >= 4) {
+			flen = get_be32(w->in);
+			if (flen < 1 || flen > 4096)
+				return -1;
+			if (w->inlen >= 4 + flen) {
+				if (w->in[4] != PROTO_RESULT ||
+				    proto_result_decode(w->in + 5, flen - 1,
+				    res) == -1)
+					return -1;
+				memmove(w->in, w->in + 4 + flen,
+				    w->inlen - 4 - flen);
+				w->inlen -= 4 + flen;
+				return 1;
+			}
+		}
+		if (w->incap - w->inlen < 4096) {
+			if ((p = realloc(w->in, w->incap + 8192)) == NULL)
+				return -1;
+			w->in = p;
+			w->incap += 8192;
+		}
+		n = read(w->fd, w->in + w->inlen, w->incap - w->inlen);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0)
+			return -1;
+		w->inlen += (size_t)n;
+	}
+}
+
+void
+pool_close(struct worker *w, int kill_it)
+{
+	if (kill_it && w->pid > 0)
+		kill(w->pid, SIGKILL);
+	if (w->fd != -1)
+		close(w->fd);
+	free(w->out);
+	free(w->in);
+	free(w);
+}
+
+void
+pool_batch_begin(struct worker *w, uint64_t seq, uint8_t flags)
+{
+	w->batch_at = w->outlen;
+	if (reserve(w, 18) == -1)
+		fatal("worker buffer");
+	w->out[w->outlen + 4] = PROTO_BATCH;
+	put_be64(w->out + w->outlen + 5, seq);
+	w->out[w->outlen + 13] = flags;
+	w->outlen += 18;
+}
+
+int
+pool_batch_add(struct worker *w, uint64_t id, const char *p, size_t len)
+{
+	if (reserve(w, 12 + len) == -1)
+		return -1;
+	put_be64(w->out + w->outlen, id);
+	put_be32(w->out + w->outlen + 8, (uint32_t)len);
+	memcpy(w->out + w->outlen + 12, p, len);
+	w->outlen += 12 + len;
+	return 0;
+}
+
+void
+pool_batch_end(struct worker *w, uint32_t n)
+{
+	put_be32(w->out + w->batch_at, (uint32_t)(w->outlen - w->batch_at - 4));
+	put_be32(w->out + w->batch_at + 14, n);
+}
