@@ -38,6 +38,7 @@
 #define PROTO_RESULT		3
 
 #define PROTO_F_LAST		0x01	/* close the connection afterwards */
+#define PROTO_F_FRESH		0x02	/* open a new connection for this */
 
 #define PROTO_ANSWER_MAX	512	/* answer text kept for dead letters */
 #define PROTO_FRAME_MAX		(1U << 30)

@@ -29,6 +29,7 @@
 #define STATE_HDR	24
 #define REC_HDR		9
 #define CTR_KEY		7	/* "ctr" + be32 */
+#define ANSWER_MAX	512	/* answer text kept in a state */
 
 struct store {
 	char			*dir;
@@ -51,7 +52,6 @@ struct delta {
 #define D_DELIVERED	3
 #define D_FAILED	4
 
-static int	store_env_open(struct store *, char *, size_t);
 
 static const char *
 store_strerror(int rc)
@@ -109,6 +109,25 @@ store_dbis(struct store *s)
 	return mdb_txn_commit(txn);
 }
 
+static int	meta_get_u64(MDB_txn *, MDB_dbi, const char *, uint64_t *);
+
+/* Hooks of earlier configurations keep their records: know their ids. */
+static int
+store_load_nhooks(struct store *s)
+{
+	MDB_txn		*txn;
+	uint64_t	 next;
+	int		 rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	rc = meta_get_u64(txn, s->meta, "next_hook", &next);
+	mdb_txn_abort(txn);
+	if (rc == 0)
+		s->nhooks = (uint32_t)next;
+	return rc;
+}
+
 static int
 store_env_open(struct store *s, char *err, size_t errlen)
 {
@@ -133,7 +152,7 @@ store_env_open(struct store *s, char *err, size_t errlen)
 		goto fail;
 	if (dead > 0)
 		log_info("spool: cleared %d stale reader slots", dead);
-	if ((rc = store_dbis(s)) != 0)
+	if ((rc = store_dbis(s)) != 0 || (rc = store_load_nhooks(s)) != 0)
 		goto fail;
 	return 0;
  fail:
@@ -871,4 +890,458 @@ store_fetch(struct store *s, uint32_t hook, const uint64_t *ids, size_t n,
  out:
 	pthread_rwlock_unlock(&s->maplock);
 	return rc == 0 ? 0 : -1;
+}
+
+int
+store_hook_find(struct store *s, const char *name, uint32_t *id)
+{
+	MDB_txn	*txn;
+	MDB_val	 k, d;
+	int	 rc;
+
+	k.mv_data = (void *)name;
+	k.mv_size = strlen(name);
+	pthread_rwlock_rdlock(&s->maplock);
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) == 0) {
+		if ((rc = mdb_get(txn, s->hooks, &k, &d)) == 0 &&
+		    d.mv_size == 4)
+			*id = get_be32(d.mv_data);
+		mdb_txn_abort(txn);
+	}
+	pthread_rwlock_unlock(&s->maplock);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Fill e from a state value and its record. */
+static int
+entry_read(MDB_txn *txn, struct store *s, uint64_t id, uint32_t hook,
+    const MDB_val *sv, struct store_entry *e)
+{
+	const unsigned char	*v = sv->mv_data, *r;
+	unsigned char		 key[8];
+	MDB_val			 k, d;
+
+	if (sv->mv_size < STATE_HDR)
+		return MDB_CORRUPTED;
+	memset(e, 0, sizeof(*e));
+	e->id = id;
+	e->hook = hook;
+	e->due_ms = get_be64(v);
+	e->attempts = get_be32(v + 8);
+	e->state = v[12];
+	e->status = (uint16_t)(v[14] << 8 | v[15]);
+	e->last_ms = get_be64(v + 16);
+	e->answer = (const char *)v + STATE_HDR;
+	e->answerlen = sv->mv_size - STATE_HDR;
+	put_be64(key, id);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	if (mdb_get(txn, s->rec, &k, &d) == 0 && d.mv_size >= REC_HDR) {
+		r = d.mv_data;
+		e->received_ms = get_be64(r);
+		e->rec = (const char *)r + REC_HDR;
+		e->reclen = d.mv_size - REC_HDR;
+	}
+	return 0;
+}
+
+static int
+state_get(MDB_txn *txn, struct store *s, uint64_t id, uint32_t hook,
+    MDB_val *d)
+{
+	unsigned char	 key[12];
+	MDB_val		 k;
+
+	state_key(key, id, hook);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	return mdb_get(txn, s->state, &k, d);
+}
+
+ssize_t
+store_list(struct store *s, uint32_t hook, int state, size_t limit,
+    store_entry_cb cb, void *arg)
+{
+	struct store_entry	 e;
+	unsigned char		 key[20];
+	MDB_txn			*txn;
+	MDB_cursor		*cur;
+	MDB_val			 k, d, sv;
+	size_t			 n = 0;
+	int			 rc;
+
+	memset(key, 0, sizeof(key));
+	put_be32(key, hook);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	pthread_rwlock_rdlock(&s->maplock);
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		goto out;
+	if ((rc = mdb_cursor_open(txn, s->due, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	    rc == 0 && (limit == 0 || n < limit);
+	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		if (k.mv_size != 20 || get_be32(k.mv_data) != hook)
+			break;
+		if ((rc = state_get(txn, s, get_be64((unsigned char *)
+		    k.mv_data + 12), hook, &sv)) != 0 ||
+		    (rc = entry_read(txn, s, get_be64((unsigned char *)
+		    k.mv_data + 12), hook, &sv, &e)) != 0)
+			break;
+		if (state >= 0 && e.state != state)
+			continue;
+		cb(arg, &e);
+		n++;
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+ out:
+	pthread_rwlock_unlock(&s->maplock);
+	return rc == 0 ? (ssize_t)n : -1;
+}
+
+int
+store_show(struct store *s, uint64_t id, store_entry_cb cb, void *arg)
+{
+	struct store_entry	 e;
+	unsigned char		 key[12];
+	MDB_txn			*txn;
+	MDB_cursor		*cur;
+	MDB_val			 k, d;
+	int			 rc, found = 0;
+
+	state_key(key, id, 0);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	pthread_rwlock_rdlock(&s->maplock);
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		goto out;
+	if ((rc = mdb_cursor_open(txn, s->state, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		if (k.mv_size != 12 || get_be64(k.mv_data) != id)
+			break;
+		if ((rc = entry_read(txn, s, id, get_be32((unsigned char *)
+		    k.mv_data + 8), &d, &e)) != 0)
+			break;
+		cb(arg, &e);
+		found = 1;
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+ out:
+	pthread_rwlock_unlock(&s->maplock);
+	return rc == 0 ? found : -1;
+}
+
+/*
+ * Administrative changes run in their own write transactions; LMDB
+ * queues them behind the committer's. f is called with each of the
+ * hook's due keys in [from, to] and may change the state of its record.
+ */
+typedef int (*admin_fn)(MDB_txn *, struct store *, uint32_t, uint64_t,
+    uint64_t, void *, struct delta *);
+
+static ssize_t
+admin_range(struct store *s, uint32_t hook, uint64_t from, uint64_t to,
+    admin_fn f, void *arg)
+{
+	struct delta	*delta;
+	MDB_txn		*txn;
+	MDB_cursor	*cur;
+	MDB_val		 k, d;
+	unsigned char	 key[20];
+	uint64_t	*ids = NULL, *dues = NULL, *np;
+	size_t		 n = 0, cap = 0, i;
+	int		 rc, changed;
+	ssize_t		 count = 0;
+
+	put_be32(key, hook);
+	put_be64(key + 4, from);
+	put_be64(key + 12, 0);
+	pthread_rwlock_rdlock(&s->maplock);
+	if ((delta = calloc(s->nhooks + hook + 1, sizeof(*delta))) == NULL) {
+		rc = ENOMEM;
+		goto out;
+	}
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		goto out;
+	/* Collect first: f changes the index the cursor walks. */
+	if ((rc = mdb_cursor_open(txn, s->due, &cur)) != 0)
+		goto abort;
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		if (k.mv_size != 20 || get_be32(k.mv_data) != hook ||
+		    get_be64((unsigned char *)k.mv_data + 4) > to)
+			break;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			if ((np = reallocarray(ids, cap, 8)) == NULL)
+				break;
+			ids = np;
+			if ((np = reallocarray(dues, cap, 8)) == NULL)
+				break;
+			dues = np;
+		}
+		dues[n] = get_be64((unsigned char *)k.mv_data + 4);
+		ids[n++] = get_be64((unsigned char *)k.mv_data + 12);
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		goto abort;
+	for (i = 0, rc = 0; i < n && rc == 0; i++)
+		if ((changed = f(txn, s, hook, ids[i], dues[i], arg,
+		    delta)) < 0)
+			rc = -changed;
+		else
+			count += changed;
+	if (rc == 0)
+		rc = flush_deltas(txn, s, delta, s->nhooks > hook ?
+		    s->nhooks : hook + 1);
+	if (rc == 0) {
+		rc = mdb_txn_commit(txn);
+		goto out;
+	}
+ abort:
+	mdb_txn_abort(txn);
+ out:
+	pthread_rwlock_unlock(&s->maplock);
+	free(delta);
+	free(ids);
+	free(dues);
+	if (rc != 0) {
+		log_warnx("spool: %s", store_strerror(rc));
+		return -1;
+	}
+	return count;
+}
+
+/* A ready or deferred record due now, attempts kept or reset. */
+static int
+make_due(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t id,
+    uint64_t due, uint64_t now, int reset, struct delta *delta)
+{
+	struct store_outcome	 o;
+	struct store_entry	 e;
+	MDB_val			 sv;
+	char			 text[ANSWER_MAX];
+	int			 rc;
+
+	if ((rc = state_get(txn, s, id, hook, &sv)) != 0 ||
+	    (rc = entry_read(txn, s, id, hook, &sv, &e)) != 0)
+		return rc == MDB_NOTFOUND ? 0 : -rc;
+	memset(&o, 0, sizeof(o));
+	o.due_ms = now;
+	o.attempts = reset ? 0 : e.attempts;
+	o.status = e.status;
+	o.last_ms = e.last_ms;
+	o.textlen = (uint16_t)(e.answerlen < sizeof(text) ? e.answerlen :
+	    sizeof(text));
+	memcpy(text, e.answer, o.textlen);
+	o.text = text;
+	if ((rc = due_op(txn, s, hook, due, id, 1)) != 0 ||
+	    (rc = put_state(txn, s, id, hook, &o, reset ? ST_READY :
+	    e.state, 0)) != 0 ||
+	    (rc = due_op(txn, s, hook, now, id, 0)) != 0)
+		return -rc;
+	delta[hook].n[e.state == ST_DEAD ? D_DEAD : e.state == ST_DEFERRED ?
+	    D_DEFERRED : D_READY]--;
+	delta[hook].n[reset ? D_READY : e.state == ST_DEFERRED ?
+	    D_DEFERRED : D_READY]++;
+	return 1;
+}
+
+struct admin_arg {
+	uint64_t	 now;
+	const uint64_t	*ids;
+	size_t		 n;
+};
+
+static int
+wanted(const struct admin_arg *a, uint64_t id)
+{
+	size_t	 i;
+
+	if (a->ids == NULL)
+		return 1;
+	for (i = 0; i < a->n; i++)
+		if (a->ids[i] == id)
+			return 1;
+	return 0;
+}
+
+static int
+flush_one(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t id,
+    uint64_t due, void *arg, struct delta *delta)
+{
+	struct admin_arg	*a = arg;
+
+	if (due <= a->now)
+		return 0;
+	return make_due(txn, s, hook, id, due, a->now, 0, delta);
+}
+
+ssize_t
+store_flush(struct store *s, uint32_t hook, uint64_t now)
+{
+	struct admin_arg	 a = { now, NULL, 0 };
+
+	return admin_range(s, hook, now + 1, STORE_DUE_DEAD - 1, flush_one, &a);
+}
+
+static int
+requeue_one(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t id,
+    uint64_t due, void *arg, struct delta *delta)
+{
+	struct admin_arg	*a = arg;
+
+	if (!wanted(a, id))
+		return 0;
+	return make_due(txn, s, hook, id, due, a->now, 1, delta);
+}
+
+ssize_t
+store_requeue(struct store *s, uint32_t hook, const uint64_t *ids, size_t n,
+    uint64_t now)
+{
+	struct admin_arg	 a = { now, ids, n };
+
+	return admin_range(s, hook, STORE_DUE_DEAD, STORE_DUE_DEAD,
+	    requeue_one, &a);
+}
+
+/* Remove one hook's state of a record, and the record if it was the last. */
+static int
+remove_state(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t id,
+    struct delta *delta)
+{
+	unsigned char	 key[12];
+	MDB_val		 k, sv;
+	int		 rc, st;
+
+	if ((rc = state_get(txn, s, id, hook, &sv)) != 0)
+		return rc == MDB_NOTFOUND ? 0 : -rc;
+	if (sv.mv_size < STATE_HDR)
+		return -MDB_CORRUPTED;
+	st = ((const unsigned char *)sv.mv_data)[12];
+	if ((rc = due_op(txn, s, hook, get_be64(sv.mv_data), id, 1)) != 0)
+		return -rc;
+	state_key(key, id, hook);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	if ((rc = mdb_del(txn, s->state, &k, NULL)) != 0 ||
+	    (rc = drop_if_orphan(txn, s, id)) != 0)
+		return -rc;
+	delta[hook].n[st == ST_DEAD ? D_DEAD : st == ST_DEFERRED ?
+	    D_DEFERRED : D_READY]--;
+	return 1;
+}
+
+static int
+delete_dead_one(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t id,
+    uint64_t due, void *arg, struct delta *delta)
+{
+	(void)due;
+	(void)arg;
+	return remove_state(txn, s, hook, id, delta);
+}
+
+ssize_t
+store_delete_dead(struct store *s, uint32_t hook)
+{
+	return admin_range(s, hook, STORE_DUE_DEAD, STORE_DUE_DEAD,
+	    delete_dead_one, NULL);
+}
+
+int
+store_set_held(struct store *s, uint32_t hook, int held)
+{
+	MDB_txn		*txn;
+	MDB_val		 k, d;
+	unsigned char	 key[8];
+	int		 rc;
+
+	memcpy(key, "held", 4);
+	put_be32(key + 4, hook);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	d.mv_data = key;
+	d.mv_size = 0;
+	pthread_rwlock_rdlock(&s->maplock);
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) == 0) {
+		rc = held ? mdb_put(txn, s->meta, &k, &d, 0) :
+		    mdb_del(txn, s->meta, &k, NULL);
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
+		if (rc == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+	}
+	pthread_rwlock_unlock(&s->maplock);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Every hook state of the record id, then the record. */
+static int
+delete_record(MDB_txn *txn, struct store *s, uint64_t id,
+    struct delta *delta, uint32_t nhooks)
+{
+	uint32_t	 h;
+	int		 rc, n = 0;
+
+	for (h = 0; h < nhooks; h++) {
+		if ((rc = remove_state(txn, s, h, id, delta)) < 0)
+			return rc;
+		n += rc;
+	}
+	return n > 0;
+}
+
+ssize_t
+store_delete(struct store *s, const uint64_t *ids, size_t n)
+{
+	struct delta	*delta;
+	MDB_txn		*txn;
+	ssize_t		 count = 0;
+	size_t		 i;
+	int		 rc = 0, r;
+
+	pthread_rwlock_rdlock(&s->maplock);
+	if ((delta = calloc(s->nhooks + 1, sizeof(*delta))) == NULL)
+		rc = ENOMEM;
+	else if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) == 0) {
+		for (i = 0; i < n && rc == 0; i++) {
+			if ((r = delete_record(txn, s, ids[i], delta,
+			    s->nhooks)) < 0)
+				rc = -r;
+			else
+				count += r;
+		}
+		if (rc == 0)
+			rc = flush_deltas(txn, s, delta, s->nhooks);
+		if (rc == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+	}
+	pthread_rwlock_unlock(&s->maplock);
+	free(delta);
+	if (rc != 0) {
+		log_warnx("spool: %s", store_strerror(rc));
+		return -1;
+	}
+	return count;
 }

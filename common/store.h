@@ -131,6 +131,43 @@ ssize_t		 store_due(struct store *, uint32_t hook, uint64_t now,
 int		 store_fetch(struct store *, uint32_t hook, const uint64_t *,
 		    size_t, void (*cb)(void *, const struct store_item *),
 		    void *);
+/* One delivery state of a record, for spoolctl list and show. */
+struct store_entry {
+	uint64_t	 id;
+	uint32_t	 hook;
+	int		 state;		/* ST_* */
+	uint32_t	 attempts;
+	uint64_t	 due_ms;	/* STORE_DUE_DEAD for dead letters */
+	uint16_t	 status;	/* last answer */
+	uint64_t	 last_ms;	/* last attempt, 0: none */
+	const char	*answer;
+	size_t		 answerlen;
+	uint64_t	 received_ms;
+	const char	*rec;
+	size_t		 reclen;
+};
+typedef void (*store_entry_cb)(void *, const struct store_entry *);
+
+/* A hook's id without making one: 0, or -1 if the spool never had it. */
+int		 store_hook_find(struct store *, const char *, uint32_t *);
+/*
+ * A hook's records in the order they are due, dead letters last; state
+ * -1 for all, at most limit (0: no limit). Returns how many, or -1.
+ */
+ssize_t		 store_list(struct store *, uint32_t hook, int state,
+		    size_t limit, store_entry_cb, void *);
+/* Each hook state of one record: 1 found, 0 no such record, -1 error. */
+int		 store_show(struct store *, uint64_t id, store_entry_cb,
+		    void *);
+/* The changes below return how many records they changed, or -1. */
+ssize_t		 store_flush(struct store *, uint32_t hook, uint64_t now);
+int		 store_set_held(struct store *, uint32_t hook, int held);
+/* Dead letters back to the queue, attempts reset; ids NULL: all. */
+ssize_t		 store_requeue(struct store *, uint32_t hook,
+		    const uint64_t *ids, size_t n, uint64_t now);
+/* Records and every hook's state of them. */
+ssize_t		 store_delete(struct store *, const uint64_t *ids, size_t n);
+ssize_t		 store_delete_dead(struct store *, uint32_t hook);
 int		 store_counts(struct store *, uint32_t hook,
 		    struct store_counts *);
 int		 store_held(struct store *, uint32_t hook);

@@ -277,8 +277,14 @@ collect_done(void)
 			log_warnx("hook %s: %zu outcomes not committed; those "
 			    "records will be delivered again", p->hq->cfg->name,
 			    p->n);
-		for (i = 0; i < p->n; i++)
+		for (i = 0; i < p->n; i++) {
 			release(p->hq, p->outs[i].id);
+			/* Wake for the retry: no scan has seen its new time. */
+			if (p->outs[i].kind == OUT_RETRY &&
+			    p->req.job.result == STORE_OK &&
+			    p->outs[i].due_ms < p->hq->next_due)
+				p->hq->next_due = p->outs[i].due_ms;
+		}
 		if (p->req.job.result != STORE_OK)
 			p->hq->full = 1;
 		s_pending--;

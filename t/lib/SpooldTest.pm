@@ -6,8 +6,10 @@ package SpooldTest;
 use strict;
 use warnings;
 use Exporter 'import';
+use Encode ();
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
+use IO::Select;
 use IO::Socket::INET;
 use JSON::PP;
 use POSIX qw(:sys_wait_h);
@@ -28,7 +30,9 @@ use Time::HiRes qw(sleep time);
 
 our @EXPORT = qw(bin free_port new_spool start_spoold stop_spoold kill_spoold
     post get spooldump spoolctl wait_until kumo_record json_encode
-    json_decode slurp spew run_cmd);
+    json_decode slurp spew run_cmd start_receiver stop_receiver
+    receiver_requests receiver_records receiver_stats canon status_of
+    wait_status);
 
 my $json = JSON::PP->new->canonical;
 
@@ -207,6 +211,97 @@ sub spooldump {
 		}
 	}
 	return \%d;
+}
+
+# The webhook receiver (build/t/receiver) with its options; returns
+# { pid, port, url, log } once it listens.
+sub start_receiver {
+	my (@args) = @_;
+	my $dir = tempdir('spoold-r-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+	my $log = "$dir/requests.log";
+	pipe(my $rd, my $wr) or die "pipe: $!";
+	my $pid = fork() // die "fork: $!";
+	if ($pid == 0) {
+		close($rd);
+		open(STDOUT, '>&', $wr);
+		exec(bin('t/receiver'), '-q', '-o', $log, @args) or
+		    POSIX::_exit(127);
+	}
+	close($wr);
+	my $sel = IO::Select->new($rd);
+	my $line = '';
+	$line = <$rd> if $sel->can_read(10);
+	close($rd);
+	die "receiver did not start" unless ($line // '') =~ /^port (\d+)/;
+	return { pid => $pid, port => $1, url => "http://127.0.0.1:$1",
+	    log => $log };
+}
+
+sub stop_receiver {
+	my ($r) = @_;
+	return unless $r->{pid};
+	kill('TERM', $r->{pid});
+	wait_until(sub { waitpid($r->{pid}, WNOHANG) != 0 }, 10) or
+	    do { kill('KILL', $r->{pid}); waitpid($r->{pid}, 0) };
+	delete $r->{pid};
+}
+
+# Every request the receiver logged, decoded.
+sub receiver_requests {
+	my ($r) = @_;
+	my $text = slurp($r->{log}) // '';
+	return [ map { JSON::PP->new->utf8->decode($_) } split /\n/, $text ];
+}
+
+# A record in a comparable form: its JSON with sorted keys.
+sub canon {
+	my ($bytes) = @_;
+	my $c = JSON::PP->new->utf8->canonical;
+	return $c->encode($c->decode($bytes));
+}
+
+# The records of every request answered with status (default 2xx), in
+# canonical form, whatever the hook's format.
+sub receiver_records {
+	my ($r, $status) = @_;
+	my @recs;
+	for my $q (@{receiver_requests($r)}) {
+		next if defined $status ? $q->{status} != $status :
+		    $q->{status} < 200 || $q->{status} > 299;
+		my $body = Encode::encode_utf8($q->{body});
+		if (($q->{headers}{'content-type'} // '') =~ /ndjson/) {
+			push @recs, map { canon($_) } grep { /\S/ }
+			    split /\n/, $body;
+		} elsif ($body =~ /^\s*\[/) {
+			my $c = JSON::PP->new->utf8->canonical;
+			push @recs, map { $c->encode($_) } @{$c->decode($body)};
+		} else {
+			push @recs, canon($body);
+		}
+	}
+	return \@recs;
+}
+
+sub receiver_stats {
+	my ($r) = @_;
+	my $res = HTTP::Tiny->new(timeout => 10)->get("$r->{url}/_stats");
+	return json_decode($res->{content} // '') // {};
+}
+
+# spoolctl status --json of one hook.
+sub status_of {
+	my ($s, $hook) = @_;
+	my ($st, $out) = spoolctl($s, undef, '--json', 'status');
+	my $j = json_decode($out // '') // {};
+	return $j->{hooks}{$hook} // {};
+}
+
+# Wait until the hook's status satisfies cond; returns the last status.
+sub wait_status {
+	my ($s, $hook, $cond, $secs) = @_;
+	my $st;
+	wait_until(sub { $st = status_of($s, $hook); $cond->($st) }, $secs);
+	return $st;
 }
 
 # A realistic KumoMTA log record of the given type, with non-ASCII text.
