@@ -26,6 +26,13 @@
 #include "util.h"
 
 #define MAP_INITIAL	(64ULL << 20)
+/*
+ * Room above max_spool_size that only delivery outcomes may use: even
+ * a delete needs fresh pages in LMDB, and a full spool must still be
+ * able to drain.
+ */
+#define RESERVE_MIN	(4ULL << 20)
+#define RESERVE_SHARE	16
 #define STATE_HDR	24
 #define REC_HDR		9
 #define CTR_KEY		7	/* "ctr" + be32 */
@@ -36,7 +43,8 @@ struct store {
 	MDB_env			*env;
 	MDB_dbi			 rec, state, due, hooks, meta;
 	uint64_t		 mapsize;
-	uint64_t		 maxsize;
+	uint64_t		 maxsize;	/* max_spool_size: ingest stops */
+	uint64_t		 mapcap;	/* maxsize and the reserve */
 	int			 lockfd;
 	pthread_rwlock_t	 maplock;
 	uint32_t		 nhooks;	/* ids below this are known */
@@ -135,7 +143,7 @@ store_env_open(struct store *s, char *err, size_t errlen)
 	int		 rc, dead;
 
 	fsize = store_file_size(s->dir);
-	s->mapsize = s->maxsize < MAP_INITIAL ? s->maxsize : MAP_INITIAL;
+	s->mapsize = s->mapcap < MAP_INITIAL ? s->mapcap : MAP_INITIAL;
 	/* The map must cover the file, even one larger than max_spool_size. */
 	while (s->mapsize < fsize)
 		s->mapsize *= 2;
@@ -176,6 +184,8 @@ store_open(const char *dir, uint64_t max_size, char *err, size_t errlen)
 	}
 	s->lockfd = -1;
 	s->maxsize = max_size;
+	s->mapcap = max_size + (max_size / RESERVE_SHARE > RESERVE_MIN ?
+	    max_size / RESERVE_SHARE : RESERVE_MIN);
 	pthread_rwlock_init(&s->maplock, NULL);
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
@@ -219,7 +229,7 @@ store_reader_check(struct store *s)
 }
 
 /*
- * Double the map, up to maxsize. The caller holds no transaction.
+ * Double the map, up to mapcap. The caller holds no transaction.
  * Returns 0 when there is more room now.
  */
 static int
@@ -230,8 +240,8 @@ store_grow(struct store *s)
 
 	pthread_rwlock_wrlock(&s->maplock);
 	next = s->mapsize * 2;
-	if (next > s->maxsize)
-		next = s->maxsize;
+	if (next > s->mapcap)
+		next = s->mapcap;
 	if (next > s->mapsize && s->env != NULL &&
 	    mdb_env_set_mapsize(s->env, next) == 0) {
 		log_debug("spool: map grown to %llu bytes",
@@ -686,12 +696,99 @@ ingest_grow(struct store *s, struct store_job **jobs, size_t n)
 	return store_result(s, rc);
 }
 
+/* Pages on LMDB's free list: space below the high-water mark to reuse. */
+static uint64_t
+free_pages(MDB_txn *txn)
+{
+	MDB_cursor	*cur;
+	MDB_val		 k, d;
+	uint64_t	 n = 0;
+	size_t		 ids;
+	int		 rc;
+
+	if (mdb_cursor_open(txn, 0, &cur) != 0)
+		return 0;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		/* Each value is a page list led by its length. */
+		if (d.mv_size >= sizeof(size_t)) {
+			memcpy(&ids, d.mv_data, sizeof(ids));
+			n += ids;
+		}
+	}
+	mdb_cursor_close(cur);
+	return n;
+}
+
+/*
+ * Would these records take the spool past max_spool_size? The estimate
+ * is generous (index entries and half-full pages); the free list is only
+ * counted when the high-water mark is near the limit.
+ */
+static int
+over_limit(struct store *s, uint64_t incoming)
+{
+	MDB_envinfo	 info;
+	MDB_stat	 st;
+	MDB_txn		*txn;
+	uint64_t	 hw, freeb = 0;
+
+	pthread_rwlock_rdlock(&s->maplock);
+	if (s->env == NULL || mdb_env_info(s->env, &info) != 0 ||
+	    mdb_env_stat(s->env, &st) != 0) {
+		pthread_rwlock_unlock(&s->maplock);
+		return 0;
+	}
+	hw = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+	if (hw + incoming > s->maxsize &&
+	    mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) == 0) {
+		freeb = free_pages(txn) * st.ms_psize;
+		mdb_txn_abort(txn);
+	}
+	pthread_rwlock_unlock(&s->maplock);
+	return hw - (freeb < hw ? freeb : hw) + incoming > s->maxsize;
+}
+
+static uint64_t
+incoming_bytes(struct store_job **jobs, size_t n)
+{
+	uint64_t	 b = 0;
+	size_t		 j, r;
+
+	for (j = 0; j < n; j++)
+		for (r = 0; r < jobs[j]->nrecs; r++)
+			b += 2 * (jobs[j]->recs[r].len + REC_HDR + 64 +
+			    jobs[j]->recs[r].nhooks * (STATE_HDR + 64));
+	return b;
+}
+
 void
 store_ingest(struct store *s, struct store_job **jobs, size_t n)
 {
-	size_t	 j;
-	int	 rc;
+	struct store_job	**outs;
+	size_t			  j, k;
+	int			  rc;
 
+	if (incoming_bytes(jobs, n) > 0 &&
+	    over_limit(s, incoming_bytes(jobs, n))) {
+		/* Refuse the records; outcomes still go in, to the reserve. */
+		outs = calloc(n, sizeof(*outs));
+		for (j = k = 0; j < n; j++) {
+			if (jobs[j]->nrecs > 0)
+				jobs[j]->result = STORE_EFULL;
+			else if (outs != NULL)
+				outs[k++] = jobs[j];
+			else
+				jobs[j]->result = STORE_EIO;
+		}
+		if (k > 0) {
+			rc = ingest_grow(s, outs, k);
+			for (j = 0; j < k; j++)
+				outs[j]->result = rc;
+		}
+		free(outs);
+		return;
+	}
 	rc = ingest_grow(s, jobs, n);
 	if (rc == STORE_EFULL && n > 1) {
 		/* The group does not fit: let in whichever requests do. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "metrics.h"
+#include "scheduler.h"
 #include "spoold.h"
 
 static const unsigned int codes[] = { 200, 400, 401, 404, 405, 413, 415,
@@ -49,9 +50,11 @@ render_hooks(FILE *fp, struct spoold *d)
 	struct routes		*rt = routes_get();
 	struct store_counts	 c;
 	const char		*name;
+	uint64_t		 in_flight, workers;
 	size_t			 h;
 
 	fputs("# TYPE spoold_hook_records gauge\n"
+	    "# TYPE spoold_hook_workers gauge\n"
 	    "# TYPE spoold_hook_delivered_total counter\n"
 	    "# TYPE spoold_hook_failed_total counter\n", fp);
 	for (h = 0; h < rt->conf->nhooks; h++) {
@@ -64,6 +67,11 @@ render_hooks(FILE *fp, struct spoold *d)
 		    "%llu\n", name, (unsigned long long)c.deferred);
 		fprintf(fp, "spoold_hook_records{hook=\"%s\",state=\"dead\"} "
 		    "%llu\n", name, (unsigned long long)c.dead);
+		sched_stats(rt->hook_ids[h], &in_flight, &workers);
+		fprintf(fp, "spoold_hook_records{hook=\"%s\",state=\"in_flight\"} "
+		    "%llu\n", name, (unsigned long long)in_flight);
+		fprintf(fp, "spoold_hook_workers{hook=\"%s\"} %llu\n", name,
+		    (unsigned long long)workers);
 		fprintf(fp, "spoold_hook_delivered_total{hook=\"%s\"} %llu\n",
 		    name, (unsigned long long)c.delivered);
 		fprintf(fp, "spoold_hook_failed_total{hook=\"%s\"} %llu\n",

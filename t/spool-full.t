@@ -38,6 +38,26 @@ my $d = spooldump($s);
 is_deeply($d->{records}, \@acked,
     'after kill -9 and restart every acknowledged record is there');
 
+# A full spool still delivers, and the room it frees takes records again.
+my $port = free_port();
+my $f = new_spool(conf => 'max_spool_size = "2MiB"', hooks => <<"EOT");
+[hook.h]
+url = "http://127.0.0.1:$port/h"
+retry_interval = "200ms"
+max_retry_interval = "500ms"
+EOT
+start_spoold($f);
+my @fa;
+$r = fill($f, \@fa, 3_000_000);
+is($r->{status}, 503, 'full while the hook is down');
+my $rcv = start_receiver('-p', $port);
+my $st = wait_status($f, 'h', sub { ($_[0]{delivered} // 0) >= @fa }, 90);
+is($st->{delivered}, scalar @fa, 'a full spool drains once the hook is up');
+$r = post($f, '/log', 'application/json', kumo_record(4_000_000));
+is($r->{status}, 200, 'and takes records again');
+stop_spoold($f);
+stop_receiver($rcv);
+
 SKIP: {
 	skip 'needs root to mount a tmpfs', 7 if $> != 0;
 	my $e = new_spool(conf => 'max_spool_size = "1GiB"');
