@@ -241,8 +241,11 @@ fail:
 	return bad(s, p, "invalid UTF-8 byte 0x%02x", u[0]);
 }
 
-/* p at the opening quote; returns just past the closing one. */
-static inline const char *
+/*
+ * p at the opening quote; returns just past the closing one. Inlined into
+ * its three callers: the call cost a tenth of the throughput.
+ */
+static inline __attribute__((always_inline)) const char *
 scan_string(struct scan *s, const char *p)
 {
 	const char	*end = s->end;
@@ -506,6 +509,7 @@ set_type(struct jscan_rec *rec, int state, const char *p, size_t len)
 	n = decode_string(p, len, rec->type, sizeof(rec->type) - 1);
 	if (n == SIZE_MAX) {
 		rec->type_state = JSCAN_TYPE_OTHER;
+		rec->type[0] = '\0';
 		return;
 	}
 	rec->type[n] = '\0';
@@ -521,6 +525,10 @@ isobj(const uint64_t *bits, int depth)
 /*
  * Scans the object or array at p, its depth already checked; returns just
  * past it. With rec, the top-level "type" member goes into rec.
+ *
+ * A state machine over gotos rather than a recursive descent: nesting
+ * costs one bit in objbits, never C stack, and the hot transitions stay
+ * in one function for the compiler to keep in registers.
  */
 static const char *
 scan_container(struct scan *s, const char *p, struct jscan_rec *rec)
@@ -674,8 +682,10 @@ jscan_document(const char *buf, size_t len, struct jscan_err *err)
 
 	if (err == NULL)
 		err = &dummy;
-	if (buf == NULL)
-		buf = "", len = 0;
+	if (buf == NULL) {
+		buf = "";
+		len = 0;
+	}
 	scan_init(&s, buf, buf + len, err, 0);
 	p = skip_ws(buf, s.end);
 	c = peek(&s, p);
@@ -702,8 +712,10 @@ jscan_record(const char *buf, size_t len, struct jscan_rec *rec,
 
 	if (err == NULL)
 		err = &dummy;
-	if (buf == NULL)
-		buf = "", len = 0;
+	if (buf == NULL) {
+		buf = "";
+		len = 0;
+	}
 	scan_init(&s, buf, buf + len, err, 0);
 	if ((p = scan_object(&s, skip_ws(buf, s.end), rec)) == NULL)
 		return -1;
@@ -766,8 +778,10 @@ jscan_json_body(const char *buf, size_t len, jscan_cb cb, void *arg,
 
 	if (err == NULL)
 		err = &dummy;
-	if (buf == NULL)
-		buf = "", len = 0;
+	if (buf == NULL) {
+		buf = "";
+		len = 0;
+	}
 	scan_init(&s, buf, buf + len, err, 0);
 	p = skip_ws(buf, s.end);
 	if (peek(&s, p) == '[')
@@ -798,8 +812,10 @@ jscan_ndjson_body(const char *buf, size_t len, jscan_cb cb, void *arg,
 
 	if (err == NULL)
 		err = &dummy;
-	if (buf == NULL)
-		buf = "", len = 0;
+	if (buf == NULL) {
+		buf = "";
+		len = 0;
+	}
 	end = buf + len;
 	scan_init(&s, buf, end, err, 0);
 	for (p = buf; p < end; p = next) {

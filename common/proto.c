@@ -1,0 +1,510 @@
+/*
+ * The socket between spoold and a delivery worker: the hook's settings as
+ * JSON for the HELLO frame, the RESULT payload, and blocking frame I/O.
+ *
+ * A worker is a fresh executable image, so everything it needs of the
+ * hook travels in HELLO; the JSON carries exactly those fields, and
+ * proto_hook_parse gives back the same values proto_hook_json was given.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "config.h"
+#include "proto.h"
+#include "util.h"
+
+#define RESULT_FIXED	(8 + 4 + 4 + 4 + 1 + 4 + 2)
+
+/* JSON integers are signed; no setting comes near the limit. */
+static json_t *
+json_u64(uint64_t v)
+{
+	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+static json_t *
+json_str_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+static json_t *
+patterns_json(const struct patterns *p)
+{
+	json_t	*a;
+	size_t	 i;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < p->n; i++)
+		if (json_array_append_new(a, json_string(p->v[i])) == -1)
+			goto fail;
+	return a;
+fail:
+	json_decref(a);
+	return NULL;
+}
+
+/* An array of pairs: header order and repeated names survive. */
+static json_t *
+headers_json(const struct hook *h)
+{
+	json_t	*a, *pair;
+	size_t	 i;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < h->nheaders; i++) {
+		pair = json_pack("[ss]", h->headers[i].name,
+		    h->headers[i].value);
+		if (json_array_append_new(a, pair) == -1)
+			goto fail;
+	}
+	return a;
+fail:
+	json_decref(a);
+	return NULL;
+}
+
+static json_t *
+logparams_json(const struct hook *h)
+{
+	if (!h->has_log_parameters)
+		return json_null();
+	return json_pack("{s:o,s:o}", "meta", patterns_json(&h->lp_meta),
+	    "headers", patterns_json(&h->lp_headers));
+}
+
+static json_t *
+key_json(const struct hook *h)
+{
+	json_t	*j;
+	char	*b;
+	size_t	 len;
+
+	if (h->signing_key == NULL)
+		return json_null();
+	if (h->signing_key_len > INT_MAX / 2)
+		return NULL;
+	len = (h->signing_key_len + 2) / 3 * 4 + 1;
+	if ((b = malloc(len)) == NULL)
+		return NULL;
+	EVP_EncodeBlock((unsigned char *)b, h->signing_key,
+	    (int)h->signing_key_len);
+	j = json_string(b);
+	free(b);
+	return j;
+}
+
+json_t *
+proto_hook_json(const struct hook *h)
+{
+	json_t	*j;
+
+	j = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:o,"
+	    "s:o,s:o}",
+	    "name", h->name,
+	    "url", h->url,
+	    "format", h->format == FORMAT_NDJSON ? "ndjson" : "json",
+	    "batch_size", json_u64(h->batch_size),
+	    "timeout_ms", json_u64(h->timeout_ms),
+	    "headers", headers_json(h),
+	    "log_parameters", logparams_json(h),
+	    "signing_secret", json_str_or_null(h->signing_secret),
+	    "signing_key", key_json(h),
+	    "tls_verify", h->tls_verify,
+	    "ca_file", json_str_or_null(h->ca_file),
+	    "client_cert", json_str_or_null(h->client_cert),
+	    "client_key", json_str_or_null(h->client_key),
+	    "max_deliveries_per_connection",
+	    json_u64(h->shaping.max_deliveries_per_connection));
+	return j;
+}
+
+static int
+perr(char *err, size_t errlen, const char *what, const char *why)
+{
+	snprintf(err, errlen, "hello: %s: %s", what, why);
+	return -1;
+}
+
+static int
+get_u64(json_t *o, const char *k, uint64_t *v, char *err, size_t errlen)
+{
+	json_t	*j = json_object_get(o, k);
+
+	if (j == NULL)
+		return 0;
+	if (!json_is_integer(j) || json_integer_value(j) < 0)
+		return perr(err, errlen, k, "not a count");
+	*v = (uint64_t)json_integer_value(j);
+	return 0;
+}
+
+/* A string member into *s (NULL when absent or null). */
+static int
+get_str(json_t *o, const char *k, char **s, char *err, size_t errlen)
+{
+	json_t	*j = json_object_get(o, k);
+
+	*s = NULL;
+	if (j == NULL || json_is_null(j))
+		return 0;
+	if (!json_is_string(j))
+		return perr(err, errlen, k, "not a string");
+	if ((*s = strdup(json_string_value(j))) == NULL)
+		return perr(err, errlen, k, "out of memory");
+	return 0;
+}
+
+static int
+parse_patterns(json_t *o, const char *k, struct patterns *p, char *err,
+    size_t errlen)
+{
+	json_t	*a = json_object_get(o, k), *s;
+	size_t	 i;
+
+	if (a == NULL)
+		return 0;
+	if (!json_is_array(a))
+		return perr(err, errlen, k, "not an array");
+	if (json_array_size(a) == 0)
+		return 0;
+	if ((p->v = calloc(json_array_size(a), sizeof(char *))) == NULL)
+		return perr(err, errlen, k, "out of memory");
+	json_array_foreach(a, i, s) {
+		if (!json_is_string(s))
+			return perr(err, errlen, k, "not a string");
+		if ((p->v[i] = strdup(json_string_value(s))) == NULL)
+			return perr(err, errlen, k, "out of memory");
+		p->n++;
+	}
+	return 0;
+}
+
+static int
+parse_logparams(json_t *o, struct hook *h, char *err, size_t errlen)
+{
+	json_t	*lp = json_object_get(o, "log_parameters");
+
+	if (lp == NULL || json_is_null(lp))
+		return 0;
+	if (!json_is_object(lp))
+		return perr(err, errlen, "log_parameters", "not an object");
+	h->has_log_parameters = 1;
+	if (parse_patterns(lp, "meta", &h->lp_meta, err, errlen) == -1 ||
+	    parse_patterns(lp, "headers", &h->lp_headers, err, errlen) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+parse_headers(json_t *o, struct hook *h, char *err, size_t errlen)
+{
+	json_t		*a = json_object_get(o, "headers"), *pair;
+	const char	*name, *value;
+	size_t		 i;
+
+	if (a == NULL || json_is_null(a))
+		return 0;
+	if (!json_is_array(a))
+		return perr(err, errlen, "headers", "not an array");
+	if (json_array_size(a) == 0)
+		return 0;
+	if ((h->headers = calloc(json_array_size(a),
+	    sizeof(*h->headers))) == NULL)
+		return perr(err, errlen, "headers", "out of memory");
+	json_array_foreach(a, i, pair) {
+		if (json_unpack(pair, "[ss!]", &name, &value) == -1)
+			return perr(err, errlen, "headers", "not a name and "
+			    "value");
+		h->headers[i].name = strdup(name);
+		h->headers[i].value = strdup(value);
+		h->nheaders++;
+		if (h->headers[i].name == NULL || h->headers[i].value == NULL)
+			return perr(err, errlen, "headers", "out of memory");
+	}
+	return 0;
+}
+
+/* EVP_DecodeBlock counts the padding as zero bytes: take them off. */
+static int
+parse_key(json_t *o, struct hook *h, char *err, size_t errlen)
+{
+	json_t		*j = json_object_get(o, "signing_key");
+	const char	*s;
+	size_t		 len;
+	int		 n;
+
+	if (j == NULL || json_is_null(j))
+		return 0;
+	if (!json_is_string(j))
+		return perr(err, errlen, "signing_key", "not a string");
+	s = json_string_value(j);
+	len = strlen(s);
+	if (len == 0 || len % 4 != 0 || len > INT_MAX)
+		return perr(err, errlen, "signing_key", "bad base64");
+	if ((h->signing_key = malloc(len / 4 * 3)) == NULL)
+		return perr(err, errlen, "signing_key", "out of memory");
+	n = EVP_DecodeBlock(h->signing_key, (const unsigned char *)s,
+	    (int)len);
+	if (n < 0)
+		return perr(err, errlen, "signing_key", "bad base64");
+	n -= (s[len - 1] == '=') + (s[len - 2] == '=');
+	h->signing_key_len = (size_t)n;
+	return 0;
+}
+
+static int
+parse_format(json_t *o, struct hook *h, char *err, size_t errlen)
+{
+	json_t		*j = json_object_get(o, "format");
+	const char	*s = json_string_value(j);
+
+	if (j != NULL && s == NULL)
+		return perr(err, errlen, "format", "not a string");
+	if (s == NULL || strcmp(s, "json") == 0)
+		h->format = FORMAT_JSON;
+	else if (strcmp(s, "ndjson") == 0)
+		h->format = FORMAT_NDJSON;
+	else
+		return perr(err, errlen, "format", "not json or ndjson");
+	return 0;
+}
+
+static int
+parse_scalars(json_t *o, struct hook *h, char *err, size_t errlen)
+{
+	json_t	*tv = json_object_get(o, "tls_verify");
+
+	if (get_u64(o, "batch_size", &h->batch_size, err, errlen) == -1 ||
+	    get_u64(o, "timeout_ms", &h->timeout_ms, err, errlen) == -1 ||
+	    get_u64(o, "max_deliveries_per_connection",
+	    &h->shaping.max_deliveries_per_connection, err, errlen) == -1)
+		return -1;
+	if (tv != NULL && !json_is_boolean(tv))
+		return perr(err, errlen, "tls_verify", "not a boolean");
+	h->tls_verify = tv == NULL || json_is_true(tv);
+	return parse_format(o, h, err, errlen);
+}
+
+int
+proto_hook_parse(json_t *o, struct hook *h, char *err, size_t errlen)
+{
+	memset(h, 0, sizeof(*h));
+	h->batch_size = 1;
+	h->timeout_ms = 60000;
+	h->shaping.max_deliveries_per_connection = 1024;
+	if (!json_is_object(o)) {
+		perr(err, errlen, "settings", "not an object");
+		goto fail;
+	}
+	if (get_str(o, "name", &h->name, err, errlen) == -1 ||
+	    get_str(o, "url", &h->url, err, errlen) == -1 ||
+	    get_str(o, "signing_secret", &h->signing_secret, err,
+	    errlen) == -1 ||
+	    get_str(o, "ca_file", &h->ca_file, err, errlen) == -1 ||
+	    get_str(o, "client_cert", &h->client_cert, err, errlen) == -1 ||
+	    get_str(o, "client_key", &h->client_key, err, errlen) == -1 ||
+	    parse_scalars(o, h, err, errlen) == -1 ||
+	    parse_headers(o, h, err, errlen) == -1 ||
+	    parse_logparams(o, h, err, errlen) == -1 ||
+	    parse_key(o, h, err, errlen) == -1)
+		goto fail;
+	if (h->name == NULL || h->url == NULL) {
+		perr(err, errlen, h->name == NULL ? "name" : "url", "missing");
+		goto fail;
+	}
+	return 0;
+fail:
+	proto_hook_free(h);
+	return -1;
+}
+
+static void
+patterns_free(struct patterns *p)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->n; i++)
+		free(p->v[i]);
+	free(p->v);
+	p->v = NULL;
+	p->n = 0;
+}
+
+void
+proto_hook_free(struct hook *h)
+{
+	size_t	 i;
+
+	free(h->name);
+	free(h->url);
+	patterns_free(&h->lp_meta);
+	patterns_free(&h->lp_headers);
+	for (i = 0; i < h->nheaders; i++) {
+		free(h->headers[i].name);
+		free(h->headers[i].value);
+	}
+	free(h->headers);
+	free(h->signing_secret);
+	free(h->signing_key);
+	free(h->ca_file);
+	free(h->client_cert);
+	free(h->client_key);
+	memset(h, 0, sizeof(*h));
+}
+
+size_t
+proto_result_encode(const struct proto_result *r, unsigned char *p,
+    size_t size)
+{
+	size_t	 tl = r->textlen;
+
+	if (tl > PROTO_ANSWER_MAX || size < RESULT_FIXED + tl)
+		return 0;
+	put_be64(p, r->seq);
+	put_be32(p + 8, r->status);
+	put_be32(p + 12, r->error);
+	put_be32(p + 16, r->retry_after);
+	p[20] = r->new_conn;
+	put_be32(p + 21, r->elapsed_ms);
+	p[25] = tl >> 8;
+	p[26] = tl & 0xff;
+	memcpy(p + RESULT_FIXED, r->text, tl);
+	return RESULT_FIXED + tl;
+}
+
+int
+proto_result_decode(const unsigned char *p, size_t len,
+    struct proto_result *r)
+{
+	size_t	 tl;
+
+	if (len < RESULT_FIXED)
+		return -1;
+	tl = (size_t)p[25] << 8 | p[26];
+	if (tl > PROTO_ANSWER_MAX || len != RESULT_FIXED + tl)
+		return -1;
+	memset(r, 0, sizeof(*r));
+	r->seq = get_be64(p);
+	r->status = get_be32(p + 8);
+	r->error = get_be32(p + 12);
+	r->retry_after = get_be32(p + 16);
+	r->new_conn = p[20];
+	r->elapsed_ms = get_be32(p + 21);
+	r->textlen = (uint16_t)tl;
+	memcpy(r->text, p + RESULT_FIXED, tl);
+	return 0;
+}
+
+/* Returns the bytes read: fewer than len only at end of file. */
+static ssize_t
+read_full(int fd, void *buf, size_t len)
+{
+	unsigned char	*p = buf;
+	size_t		 got = 0;
+	ssize_t		 n;
+
+	while (got < len) {
+		n = read(fd, p + got, len - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int
+proto_read(int fd, unsigned char **payload, size_t *len)
+{
+	unsigned char	 hdr[5];
+	unsigned char	*p;
+	uint32_t	 flen;
+	ssize_t		 n;
+
+	*payload = NULL;
+	*len = 0;
+	if ((n = read_full(fd, hdr, sizeof(hdr))) == -1)
+		return -1;
+	if (n == 0)
+		return 0;
+	if ((size_t)n < sizeof(hdr))
+		goto truncated;
+	flen = get_be32(hdr);
+	if (flen > PROTO_FRAME_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (flen == 0 || hdr[4] == 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	/* One spare byte: an empty payload still has a pointer to free. */
+	if ((p = malloc(flen)) == NULL)
+		return -1;
+	if ((n = read_full(fd, p, flen - 1)) != (ssize_t)(flen - 1)) {
+		free(p);
+		if (n == -1)
+			return -1;
+		goto truncated;
+	}
+	*payload = p;
+	*len = flen - 1;
+	return hdr[4];
+truncated:
+	errno = EPROTO;
+	return -1;
+}
+
+int
+proto_write(int fd, int type, const void *payload, size_t len)
+{
+	unsigned char	 hdr[5];
+	struct iovec	 iov[2];
+	struct iovec	*v = iov;
+	int		 cnt = 2;
+	ssize_t		 n;
+
+	if (type <= 0 || type > 255 || len >= PROTO_FRAME_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	put_be32(hdr, (uint32_t)len + 1);
+	hdr[4] = (unsigned char)type;
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = (void *)payload;
+	iov[1].iov_len = len;
+	while (cnt > 0) {
+		if ((n = writev(fd, v, cnt)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		/* A short write: skip what went and go on with the rest. */
+		while (cnt > 0 && (size_t)n >= v->iov_len) {
+			n -= (ssize_t)v->iov_len;
+			v++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			v->iov_base = (char *)v->iov_base + n;
+			v->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,1182 @@
+/*
+ * The delivery worker: the HELLO settings and RESULT encodings, frames
+ * over a socketpair, request bodies and log_parameters projection,
+ * Standard Webhooks signatures, Retry-After, and a worker process
+ * talking to a small HTTP server run by the test.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "body.h"
+#include "config.h"
+#include "http.h"
+#include "proto.h"
+#include "sign.h"
+#include "tap.h"
+#include "util.h"
+#include "worker.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+static int
+streq(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static int
+patterns_eq(const struct patterns *a, const struct patterns *b)
+{
+	size_t	 i;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++)
+		if (!streq(a->v[i], b->v[i]))
+			return 0;
+	return 1;
+}
+
+static int
+headers_eq(const struct hook *a, const struct hook *b)
+{
+	size_t	 i;
+
+	if (a->nheaders != b->nheaders)
+		return 0;
+	for (i = 0; i < a->nheaders; i++)
+		if (!streq(a->headers[i].name, b->headers[i].name) ||
+		    !streq(a->headers[i].value, b->headers[i].value))
+			return 0;
+	return 1;
+}
+
+static int
+key_eq(const struct hook *a, const struct hook *b)
+{
+	if (a->signing_key == NULL || b->signing_key == NULL)
+		return a->signing_key == b->signing_key;
+	return a->signing_key_len == b->signing_key_len &&
+	    memcmp(a->signing_key, b->signing_key, a->signing_key_len) == 0;
+}
+
+static int
+hook_eq(const struct hook *a, const struct hook *b)
+{
+	return streq(a->name, b->name) && streq(a->url, b->url) &&
+	    a->format == b->format && a->batch_size == b->batch_size &&
+	    a->timeout_ms == b->timeout_ms && headers_eq(a, b) &&
+	    a->has_log_parameters == b->has_log_parameters &&
+	    patterns_eq(&a->lp_meta, &b->lp_meta) &&
+	    patterns_eq(&a->lp_headers, &b->lp_headers) &&
+	    streq(a->signing_secret, b->signing_secret) && key_eq(a, b) &&
+	    a->tls_verify == b->tls_verify && streq(a->ca_file, b->ca_file) &&
+	    streq(a->client_cert, b->client_cert) &&
+	    streq(a->client_key, b->client_key) &&
+	    a->shaping.max_deliveries_per_connection ==
+	    b->shaping.max_deliveries_per_connection;
+}
+
+/* Through text, as it goes over the socket. */
+static int
+round_trip(const struct hook *h, struct hook *out)
+{
+	json_t	*j;
+	char	*s, err[256];
+	int	 rc;
+
+	if ((j = proto_hook_json(h)) == NULL)
+		return -1;
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (s == NULL)
+		return -1;
+	j = json_loads(s, 0, NULL);
+	free(s);
+	rc = proto_hook_parse(j, out, err, sizeof(err));
+	if (rc == -1)
+		diag("%s", err);
+	json_decref(j);
+	return rc;
+}
+
+static char	*meta_pats[] = { "tenant_*", "campaign" };
+static char	*hdr_pats[] = { "subject", "x-*" };
+static struct header hdrs[] = {
+	{ "Authorization", "Bearer abc" }, { "X-Empty", "" },
+	{ "X-Dup", "1" }, { "X-Dup", "2" },
+};
+
+static void
+full_hook(struct hook *h, unsigned char *key, size_t keylen)
+{
+	memset(h, 0, sizeof(*h));
+	h->name = "full";
+	h->url = "https://example.com:8443/h?x=1";
+	h->format = FORMAT_NDJSON;
+	h->batch_size = 250;
+	h->timeout_ms = 1234;
+	h->headers = hdrs;
+	h->nheaders = NELEM(hdrs);
+	h->has_log_parameters = 1;
+	h->lp_meta.v = meta_pats;
+	h->lp_meta.n = NELEM(meta_pats);
+	h->lp_headers.v = hdr_pats;
+	h->lp_headers.n = NELEM(hdr_pats);
+	h->signing_secret = "whsec_c2VjcmV0";
+	h->signing_key = key;
+	h->signing_key_len = keylen;
+	h->tls_verify = 0;
+	h->ca_file = "/etc/ca.pem";
+	h->client_cert = "/etc/c\xc3\xa9rt.pem";
+	h->client_key = "/etc/key.pem";
+	h->shaping.max_deliveries_per_connection = 7;
+}
+
+static void
+test_hook_json(void)
+{
+	struct hook	 h, back;
+	unsigned char	 key[40];
+	size_t		 i;
+	int		 all = 1;
+
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (unsigned char)(i * 37 + 200);
+	full_hook(&h, key, 32);
+	ok(round_trip(&h, &back) == 0 && hook_eq(&h, &back),
+	    "hook json: every field round trips");
+	proto_hook_free(&back);
+
+	/* Every padding case of the key's base64. */
+	for (i = 1; i <= sizeof(key); i++) {
+		full_hook(&h, key, i);
+		if (round_trip(&h, &back) == -1 || !hook_eq(&h, &back))
+			all = 0;
+		proto_hook_free(&back);
+	}
+	ok(all, "hook json: keys of 1 to 40 bytes round trip");
+
+	memset(&h, 0, sizeof(h));
+	h.name = "min";
+	h.url = "http://127.0.0.1/";
+	h.batch_size = 1;
+	h.timeout_ms = 60000;
+	h.tls_verify = 1;
+	ok(round_trip(&h, &back) == 0 && hook_eq(&h, &back) &&
+	    back.signing_key == NULL && back.headers == NULL &&
+	    !back.has_log_parameters, "hook json: a bare hook round trips");
+	proto_hook_free(&back);
+
+	h.has_log_parameters = 1;
+	ok(round_trip(&h, &back) == 0 && hook_eq(&h, &back) &&
+	    back.has_log_parameters && back.lp_meta.n == 0,
+	    "hook json: empty log_parameters stay set");
+	proto_hook_free(&back);
+}
+
+static void
+hook_bad(const char *text, const char *want)
+{
+	json_t		*j = json_loads(text, 0, NULL);
+	struct hook	 h;
+	char		 err[256] = "";
+	int		 rc;
+
+	rc = proto_hook_parse(j, &h, err, sizeof(err));
+	ok(rc == -1 && strstr(err, want) != NULL, "hook json %s refused: %s",
+	    text, err);
+	ok(h.name == NULL && h.headers == NULL, "nothing left allocated");
+	json_decref(j);
+}
+
+static void
+test_hook_bad(void)
+{
+	hook_bad("[]", "settings");
+	hook_bad("{\"url\":\"http://x/\"}", "name");
+	hook_bad("{\"name\":\"a\"}", "url");
+	hook_bad("{\"name\":\"a\",\"url\":\"u\",\"format\":\"xml\"}", "format");
+	hook_bad("{\"name\":\"a\",\"url\":\"u\",\"headers\":[[\"a\"]]}",
+	    "headers");
+	hook_bad("{\"name\":\"a\",\"url\":\"u\",\"headers\":[[\"a\",\"b\"],"
+	    "[\"c\",1]]}", "headers");
+	hook_bad("{\"name\":\"a\",\"url\":\"u\",\"signing_key\":\"abc\"}",
+	    "signing_key");
+	hook_bad("{\"name\":\"a\",\"url\":\"u\",\"batch_size\":-1}",
+	    "batch_size");
+	hook_bad("{\"name\":\"a\",\"url\":\"u\",\"log_parameters\":"
+	    "{\"meta\":[1]}}", "meta");
+	hook_bad("{\"name\":\"a\",\"url\":\"u\",\"tls_verify\":1}",
+	    "tls_verify");
+}
+
+static void
+test_result(void)
+{
+	struct proto_result	 r, back;
+	unsigned char		 buf[1024];
+	size_t			 n;
+
+	memset(&r, 0, sizeof(r));
+	r.seq = 0x0102030405060708ULL;
+	r.status = 503;
+	r.error = 28;
+	r.retry_after = 4000000000U;
+	r.new_conn = 1;
+	r.elapsed_ms = 123456;
+	memcpy(r.text, "busy \xc3\xa9", 7);
+	r.textlen = 7;
+	n = proto_result_encode(&r, buf, sizeof(buf));
+	is_int(n, 27 + 7, "result: encoded size");
+	ok(proto_result_decode(buf, n, &back) == 0 && back.seq == r.seq &&
+	    back.status == 503 && back.error == 28 &&
+	    back.retry_after == r.retry_after && back.new_conn == 1 &&
+	    back.elapsed_ms == 123456 && back.textlen == 7 &&
+	    memcmp(back.text, r.text, 7) == 0, "result: round trip");
+	ok(buf[0] == 1 && buf[7] == 8 && buf[10] == 0x01 && buf[11] == 0xf7,
+	    "result: big-endian");
+	ok(proto_result_decode(buf, n - 1, &back) == -1 &&
+	    proto_result_decode(buf, n + 1, &back) == -1 &&
+	    proto_result_decode(buf, 26, &back) == -1,
+	    "result: wrong lengths refused");
+	ok(proto_result_encode(&r, buf, n - 1) == 0,
+	    "result: short buffer refused");
+
+	memset(r.text, 'x', sizeof(r.text));
+	r.textlen = PROTO_ANSWER_MAX;
+	n = proto_result_encode(&r, buf, sizeof(buf));
+	ok(n == 27 + PROTO_ANSWER_MAX && proto_result_decode(buf, n,
+	    &back) == 0 && back.textlen == PROTO_ANSWER_MAX,
+	    "result: longest text");
+	buf[25] = (PROTO_ANSWER_MAX + 1) >> 8;
+	buf[26] = (PROTO_ANSWER_MAX + 1) & 0xff;
+	ok(proto_result_decode(buf, n + 1, &back) == -1,
+	    "result: text over PROTO_ANSWER_MAX refused");
+	r.textlen = 0;
+	n = proto_result_encode(&r, buf, sizeof(buf));
+	ok(n == 27 && proto_result_decode(buf, n, &back) == 0 &&
+	    back.textlen == 0, "result: empty text");
+}
+
+static void
+wr(int fd, const void *p, size_t len)
+{
+	if (write(fd, p, len) != (ssize_t)len)
+		diag("write: %s", strerror(errno));
+}
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* A child writes one big frame while timer signals interrupt it. */
+static void
+big_writer(int fd, size_t len)
+{
+	struct sigaction	 sa;
+	struct itimerval	 it;
+	unsigned char		*p;
+	size_t			 i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;	/* no SA_RESTART: short writes */
+	sigaction(SIGALRM, &sa, NULL);
+	memset(&it, 0, sizeof(it));
+	it.it_interval.tv_usec = 200;
+	it.it_value.tv_usec = 200;
+	setitimer(ITIMER_REAL, &it, NULL);
+	if ((p = malloc(len)) == NULL)
+		_exit(2);
+	for (i = 0; i < len; i++)
+		p[i] = (unsigned char)(i % 251);
+	if (proto_write(fd, PROTO_BATCH, p, len) == -1)
+		_exit(3);
+	free(p);
+	_exit(0);
+}
+
+/* A child sends a frame a byte or a few at a time. */
+static void
+slow_writer(int fd)
+{
+	unsigned char	 f[] = { 0, 0, 0, 6, PROTO_HELLO, 'h', 'e', 'l',
+	    'l', 'o' };
+	size_t		 i;
+
+	for (i = 0; i < sizeof(f); i += 3) {
+		wr(fd, f + i, sizeof(f) - i < 3 ? sizeof(f) - i : 3);
+		usleep(2000);
+	}
+	_exit(0);
+}
+
+static int
+reap(pid_t pid)
+{
+	int	 st;
+
+	if (waitpid(pid, &st, 0) == -1)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void
+test_frames_big(void)
+{
+	int		 sp[2], type, good = 1;
+	size_t		 len, i, want = 8u << 20;
+	unsigned char	*p;
+	pid_t		 pid;
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+	if ((pid = fork()) == 0) {
+		close(sp[0]);
+		big_writer(sp[1], want);
+	}
+	close(sp[1]);
+	usleep(20000);	/* let the writer block on a full socket */
+	type = proto_read(sp[0], &p, &len);
+	ok(type == PROTO_BATCH && len == want, "frames: 8MiB frame read");
+	for (i = 0; p != NULL && i < len; i++)
+		if (p[i] != (unsigned char)(i % 251))
+			good = 0;
+	ok(good, "frames: 8MiB frame intact through interrupted writes");
+	free(p);
+	is_int(reap(pid), 0, "frames: writer done");
+	ok(proto_read(sp[0], &p, &len) == 0 && p == NULL,
+	    "frames: end of file between frames gives 0");
+	close(sp[0]);
+}
+
+static void
+test_frames(void)
+{
+	int		 sp[2], type;
+	unsigned char	*p;
+	unsigned char	 bad[] = { 0x40, 0, 0, 1, PROTO_BATCH };
+	unsigned char	 zero[] = { 0, 0, 0, 1, 0 };
+	unsigned char	 cut[] = { 0, 0, 0, 9, PROTO_BATCH, 'a' };
+	size_t		 len;
+	pid_t		 pid;
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+	ok(proto_write(sp[1], PROTO_HELLO, "{}", 2) == 0 &&
+	    proto_write(sp[1], PROTO_RESULT, NULL, 0) == 0,
+	    "frames: two written");
+	type = proto_read(sp[0], &p, &len);
+	ok(type == PROTO_HELLO && len == 2 && memcmp(p, "{}", 2) == 0,
+	    "frames: first read back");
+	free(p);
+	type = proto_read(sp[0], &p, &len);
+	ok(type == PROTO_RESULT && len == 0 && p != NULL,
+	    "frames: empty payload read back");
+	free(p);
+
+	wr(sp[1], bad, sizeof(bad));
+	errno = 0;
+	ok(proto_read(sp[0], &p, &len) == -1 && errno == EMSGSIZE &&
+	    p == NULL, "frames: over PROTO_FRAME_MAX refused");
+	close(sp[0]);
+	close(sp[1]);
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+	wr(sp[1], zero, sizeof(zero));
+	ok(proto_read(sp[0], &p, &len) == -1 && errno == EPROTO,
+	    "frames: type 0 refused");
+	close(sp[0]);
+	close(sp[1]);
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+	wr(sp[1], cut, sizeof(cut));
+	close(sp[1]);
+	ok(proto_read(sp[0], &p, &len) == -1 && errno == EPROTO,
+	    "frames: end of file inside a frame is an error");
+	close(sp[0]);
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+	wr(sp[1], cut, 3);
+	close(sp[1]);
+	ok(proto_read(sp[0], &p, &len) == -1 && errno == EPROTO,
+	    "frames: end of file inside a frame head is an error");
+	close(sp[0]);
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+	if ((pid = fork()) == 0) {
+		close(sp[0]);
+		slow_writer(sp[1]);
+	}
+	close(sp[1]);
+	type = proto_read(sp[0], &p, &len);
+	ok(type == PROTO_HELLO && len == 5 && memcmp(p, "hello", 5) == 0,
+	    "frames: a frame in pieces is put together");
+	free(p);
+	ok(proto_read(sp[0], &p, &len) == 0, "frames: then end of file");
+	reap(pid);
+	close(sp[0]);
+
+	ok(proto_write(-1, PROTO_HELLO, "x", 1) == -1 && errno == EBADF,
+	    "frames: write error reported");
+	test_frames_big();
+}
+
+/* A BATCH payload of NUL-terminated records with ids base, base+1... */
+static unsigned char *
+mkbatch(uint64_t seq, uint8_t flags, uint64_t base, const char **recs,
+    size_t n, size_t *len)
+{
+	unsigned char	*p;
+	size_t		 i, off = 13, total = 13;
+
+	for (i = 0; i < n; i++)
+		total += 12 + strlen(recs[i]);
+	p = malloc(total);
+	put_be64(p, seq);
+	p[8] = flags;
+	put_be32(p + 9, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		put_be64(p + off, base + i);
+		put_be32(p + off + 8, (uint32_t)strlen(recs[i]));
+		memcpy(p + off + 12, recs[i], strlen(recs[i]));
+		off += 12 + strlen(recs[i]);
+	}
+	*len = total;
+	return p;
+}
+
+static void
+test_batch(void)
+{
+	const char	*recs[] = { "{\"a\":1}", "{\"b\":2}" };
+	struct batch	 b;
+	unsigned char	*p;
+	size_t		 len;
+	char		 err[128];
+
+	p = mkbatch(9, PROTO_F_LAST, 0xa1, recs, 2, &len);
+	ok(batch_parse(p, len, &b, err, sizeof(err)) == 0 && b.seq == 9 &&
+	    b.flags == PROTO_F_LAST && b.n == 2 && b.recs[1].id == 0xa2 &&
+	    b.recs[1].len == 7 && memcmp(b.recs[1].ptr, "{\"b\":2}", 7) == 0,
+	    "batch: parsed");
+	ok(b.recs[0].ptr == (const char *)p + 25, "batch: records not copied");
+	batch_free(&b);
+	ok(batch_parse(p, len - 1, &b, err, sizeof(err)) == -1,
+	    "batch: truncated record refused: %s", err);
+	ok(batch_parse(p, 12, &b, err, sizeof(err)) == -1,
+	    "batch: short head refused");
+	put_be32(p + 9, 3);
+	ok(batch_parse(p, len, &b, err, sizeof(err)) == -1,
+	    "batch: count beyond the records refused");
+	put_be32(p + 9, 1);
+	ok(batch_parse(p, len, &b, err, sizeof(err)) == -1,
+	    "batch: trailing bytes refused");
+	put_be32(p + 9, 0x7fffffff);
+	ok(batch_parse(p, len, &b, err, sizeof(err)) == -1,
+	    "batch: huge count refused before allocating");
+	put_be32(p + 9, 0);
+	ok(batch_parse(p, 13, &b, err, sizeof(err)) == -1,
+	    "batch: empty batch refused");
+	free(p);
+}
+
+static void
+mkrecs(struct batch *b, struct batch_rec *r, const char **recs, size_t n)
+{
+	size_t	 i;
+
+	memset(b, 0, sizeof(*b));
+	for (i = 0; i < n; i++) {
+		r[i].id = i + 1;
+		r[i].ptr = recs[i];
+		r[i].len = strlen(recs[i]);
+	}
+	b->recs = r;
+	b->n = (uint32_t)n;
+}
+
+static void
+body_is(const struct hook *h, const char **recs, size_t n,
+    const char *want, const char *what)
+{
+	struct batch		 b;
+	struct batch_rec	 r[8];
+	struct body		 body;
+	char			*got;
+
+	mkrecs(&b, r, recs, n);
+	if (body_build(h, &b, &body) == -1) {
+		ok(0, "%s", what);
+		return;
+	}
+	got = strndup(body.ptr, body.len);
+	is_str(got, want, "%s", what);
+	free(got);
+	body_free(&body);
+}
+
+static void
+test_body(void)
+{
+	struct hook		 h;
+	struct batch		 b;
+	struct batch_rec	 r[1];
+	struct body		 body;
+	const char		*one[] = { "{ \"a\" : 1 }" };
+	const char		*two[] = { "{\"a\":1}", "{\"b\":[2, 3]}" };
+	const char		*nl[] = { "{\"a\":\n1,\r\n\"b\":\"x\\ny\"}" };
+
+	memset(&h, 0, sizeof(h));
+	h.format = FORMAT_JSON;
+	mkrecs(&b, r, one, 1);
+	ok(body_build(&h, &b, &body) == 0 && body.ptr == one[0] &&
+	    body.len == strlen(one[0]) && body.buf == NULL,
+	    "body json: one record is its own bytes, not copied");
+	body_free(&body);
+	body_is(&h, two, 2, "[{\"a\":1},{\"b\":[2, 3]}]",
+	    "body json: two records are an array");
+	h.format = FORMAT_NDJSON;
+	body_is(&h, one, 1, "{ \"a\" : 1 }\n", "body ndjson: one line");
+	body_is(&h, two, 2, "{\"a\":1}\n{\"b\":[2, 3]}\n",
+	    "body ndjson: one line per record");
+	body_is(&h, nl, 1, "{\"a\": 1,  \"b\":\"x\\ny\"}\n",
+	    "body ndjson: line breaks between tokens become spaces");
+}
+
+static char	*p_meta[] = { "tenant_*", "campaign" };
+static char	*p_hdrs[] = { "subject", "X-*" };
+
+static void
+lp_hook(struct hook *h, enum hook_format f)
+{
+	memset(h, 0, sizeof(*h));
+	h->format = f;
+	h->has_log_parameters = 1;
+	h->lp_meta.v = p_meta;
+	h->lp_meta.n = NELEM(p_meta);
+	h->lp_headers.v = p_hdrs;
+	h->lp_headers.n = NELEM(p_hdrs);
+}
+
+static void
+project_is(const struct hook *h, const char *rec, const char *want,
+    const char *what)
+{
+	body_is(h, &rec, 1, want, what);
+}
+
+static void
+test_project(void)
+{
+	struct hook	 h;
+	struct patterns	 all = { (char *[]){ "*" }, 1 };
+	struct patterns	 none = { NULL, 0 };
+	char		*s;
+	size_t		 len;
+	const char	*two[] = {
+		"{\"meta\":{\"x\":1,\"campaign\":\"c\"}}",
+		"{\"z\":0, \"meta\" : {}}"
+	};
+
+	lp_hook(&h, FORMAT_JSON);
+	project_is(&h, "{\"type\":\"Delivery\",\"meta\":{\"tenant_id\":\"t\","
+	    "\"secret\":1,\"campaign\":\"c\",\"campaigns\":2,\"tenant_\":3},"
+	    "\"headers\":{\"Subject\":\"hi\",\"From\":\"a@b\",\"x-mailer\":"
+	    "\"m\",\"X-Tag\":\"t\",\"subjectx\":1},\"id\":5}",
+	    "{\"type\":\"Delivery\",\"meta\":{\"tenant_id\":\"t\","
+	    "\"campaign\":\"c\",\"tenant_\":3},\"headers\":{\"Subject\":"
+	    "\"hi\",\"x-mailer\":\"m\",\"X-Tag\":\"t\"},\"id\":5}",
+	    "project: prefix and exact meta keys, headers case-insensitively");
+	project_is(&h, "{\"zeta\":1,\"meta\":{\"y\":1,\"campaign\":2,"
+	    "\"a\":3,\"tenant_b\":4,\"tenant_a\":5},\"alpha\":[1,{\"k\":2,"
+	    "\"c\":3}]}", "{\"zeta\":1,\"meta\":{\"campaign\":2,"
+	    "\"tenant_b\":4,\"tenant_a\":5},\"alpha\":[1,{\"k\":2,\"c\":3}]}",
+	    "project: key order kept");
+	project_is(&h, "{\"meta\":{\"campaign\":\"\xc3\xa9t\xc3\xa9 \xe2\x82"
+	    "\xac \xf0\x9f\x93\xa7\",\"x\":1},\"subject\":\"\\u00e9\"}",
+	    "{\"meta\":{\"campaign\":\"\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f"
+	    "\x93\xa7\"},\"subject\":\"\xc3\xa9\"}",
+	    "project: non-ASCII kept as UTF-8");
+	project_is(&h, "{\"type\" : \"Bounce\", \"headers\": {\"Subject\":1}}",
+	    "{\"type\" : \"Bounce\", \"headers\": {\"Subject\":1}}",
+	    "project: absent meta, nothing removed: bytes as they were");
+	project_is(&h, "{\"meta\":\"str\",\"headers\":[1,{\"a\":1}]}",
+	    "{\"meta\":\"str\",\"headers\":[1,{\"a\":1}]}",
+	    "project: meta and headers that are not objects left as is");
+	project_is(&h, "{\"meta\":{\"campaign\":1},\"nested\":{\"meta\":"
+	    "{\"q\":1}},\"headers\":{\"Q\":2}}", "{\"meta\":{\"campaign\":1},"
+	    "\"nested\":{\"meta\":{\"q\":1}},\"headers\":{}}",
+	    "project: only the top-level objects");
+	project_is(&h, "{\"meta\":{\"a\":1}", "{\"meta\":{\"a\":1}",
+	    "project: a record that does not parse is sent as is");
+	body_is(&h, two, 2, "[{\"meta\":{\"campaign\":\"c\"}},{\"z\":0, "
+	    "\"meta\" : {}}]", "project: each record of an array");
+
+	h.lp_meta = all;
+	h.lp_headers = none;
+	project_is(&h, "{\"meta\":{\"b\":1,\"a\":2},\"headers\":{\"H\":1}}",
+	    "{\"meta\":{\"b\":1,\"a\":2},\"headers\":{}}",
+	    "project: * keeps all, no patterns keep none");
+	ok((s = body_project(&h, "{\"meta\":{\"a\":1}}", 16, &len)) == NULL,
+	    "project: unchanged record not reserialized");
+	free(s);
+
+	lp_hook(&h, FORMAT_NDJSON);
+	project_is(&h, "{\"meta\":{\"x\":1},\n\"a\":2}", "{\"meta\":{},"
+	    "\"a\":2}\n", "project: ndjson");
+
+	ok(body_match(&(struct patterns){ (char *[]){ "Ab*" }, 1 }, "abc",
+	    1) && !body_match(&(struct patterns){ (char *[]){ "Ab*" }, 1 },
+	    "abc", 0) && !body_match(&(struct patterns){ (char *[]){ "abc" },
+	    1 }, "ab", 0), "patterns: case and prefix");
+}
+
+/* The signature computed here with HMAC() over the documented string. */
+static void
+expect_sig(const unsigned char *key, size_t keylen, const char *id,
+    long long ts, const char *body, char *out)
+{
+	unsigned char	 md[32];
+	unsigned int	 mdlen = sizeof(md);
+	char		*msg;
+	int		 n;
+
+	n = asprintf(&msg, "%s.%lld.%s", id, ts, body);
+	HMAC(EVP_sha256(), key, (int)keylen, (unsigned char *)msg, (size_t)n,
+	    md, &mdlen);
+	free(msg);
+	strcpy(out, "v1,");
+	EVP_EncodeBlock((unsigned char *)out + 3, md, (int)mdlen);
+}
+
+static void
+test_sign(void)
+{
+	const char	*b64 = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+	const char	*body = "{\"test\": 2432232314}";
+	unsigned char	 key[64];
+	char		 sig[SIGN_SIG_MAX], want[64], id[SIGN_ID_MAX];
+	int		 keylen;
+
+	keylen = EVP_DecodeBlock(key, (const unsigned char *)b64,
+	    (int)strlen(b64));
+	ok(sign_signature(key, (size_t)keylen, "msg_p5jXN8AQM9LWM0D4loKWxJek",
+	    1614265330, body, strlen(body), sig, sizeof(sig)) == 0,
+	    "sign: Standard Webhooks example signed");
+	is_str(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+	    "sign: Standard Webhooks example signature");
+
+	sign_msgid(id, sizeof(id), 0xa1, 1);
+	is_str(id, "msg_00000000000000a1_1", "sign: webhook-id");
+	sign_msgid(id, sizeof(id), UINT64_MAX, 4294967295U);
+	is_str(id, "msg_ffffffffffffffff_4294967295", "sign: longest id");
+
+	body = "[{\"a\":1},{\"b\":\"\xc3\xa9\"}]";
+	sign_msgid(id, sizeof(id), 0x1234, 2);
+	expect_sig((const unsigned char *)"k3y", 3, id, 1700000000, body,
+	    want);
+	ok(sign_signature((const unsigned char *)"k3y", 3, id, 1700000000,
+	    body, strlen(body), sig, sizeof(sig)) == 0, "sign: batch signed");
+	is_str(sig, want, "sign: same as HMAC() over ID.TIMESTAMP.BODY");
+	ok(sign_signature(key, 3, id, 1, body, 1, sig, 10) == -1,
+	    "sign: short buffer refused");
+}
+
+static void
+ra_is(const char *s, time_t now, uint32_t want, const char *what)
+{
+	is_int(http_retry_after(s, strlen(s), now), want, "retry-after "
+	    "\"%s\": %s", s, what);
+}
+
+static void
+test_retry_after(void)
+{
+	time_t		 now = 1700000000, t = now + 100;
+	struct tm	 tm;
+	char		 d1[64], d2[64], d3[64], past[64];
+
+	gmtime_r(&t, &tm);
+	strftime(d1, sizeof(d1), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	strftime(d2, sizeof(d2), "%A, %d-%b-%y %H:%M:%S GMT", &tm);
+	strftime(d3, sizeof(d3), "%a %b %e %H:%M:%S %Y", &tm);
+	t = now - 5;
+	gmtime_r(&t, &tm);
+	strftime(past, sizeof(past), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+
+	ra_is("120", now, 120, "seconds");
+	ra_is(" 7\r\n", now, 7, "spaces and CRLF around");
+	ra_is("0", now, 0, "zero");
+	ra_is("99999999999999999999", now, UINT32_MAX, "capped");
+	ra_is(d1, now, 100, "IMF-fixdate");
+	ra_is(d2, now, 100, "RFC 850 date");
+	ra_is(d3, now, 100, "asctime date");
+	ra_is(past, now, 0, "date in the past");
+	ra_is("", now, 0, "empty");
+	ra_is("soon", now, 0, "garbage");
+	ra_is("-5", now, 0, "negative");
+	ra_is("12abc", now, 0, "trailing garbage");
+	ra_is("1.5", now, 0, "fraction");
+}
+
+/*
+ * A small HTTP/1.1 server for the worker: it answers each request from
+ * its body ("fail": 503 with Retry-After and a long answer, "slow": after
+ * the worker's timeout, "interim": 100 Continue and hang up, else 200
+ * "ok") and sends every request, with the number of its connection as
+ * the type, to logfd as a frame.
+ */
+static size_t
+req_read(int c, char *buf, size_t size)
+{
+	size_t		 got = 0, need = 0;
+	ssize_t		 n;
+	char		*e, *cl;
+
+	for (;;) {
+		if (need == 0 && (e = memmem(buf, got, "\r\n\r\n", 4)) !=
+		    NULL) {
+			cl = strcasestr(buf, "\r\ncontent-length:");
+			need = (size_t)(e + 4 - buf) + (cl != NULL && cl < e ?
+			    strtoul(cl + 17, NULL, 10) : 0);
+		}
+		if (need > 0 && got >= need)
+			return got;
+		if (got == size - 1)
+			return 0;
+		if ((n = read(c, buf + got, size - 1 - got)) <= 0)
+			return 0;
+		got += (size_t)n;
+		buf[got] = '\0';
+	}
+}
+
+static void
+answer(int c, const char *req)
+{
+	char	 big[700], out[1024];
+	int	 n;
+
+	if (strstr(req, "slow") != NULL)
+		usleep(700000);
+	if (strstr(req, "interim") != NULL) {
+		wr(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		usleep(100000);
+		_exit(0);
+	}
+	if (strstr(req, "fail") != NULL) {
+		memset(big, 'x', sizeof(big));
+		n = snprintf(out, sizeof(out), "HTTP/1.1 503 Busy\r\n"
+		    "Retry-After: 7\r\nContent-Length: %zu\r\n\r\n%.*s",
+		    sizeof(big), (int)sizeof(big), big);
+	} else
+		n = snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\n"
+		    "Content-Length: 2\r\n\r\nok");
+	wr(c, out, (size_t)n);
+}
+
+static void
+serve_conn(int c, int conn, int logfd)
+{
+	static char	 req[1 << 16];
+	struct timeval	 tv = { 5, 0 };
+	size_t		 len;
+
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while ((len = req_read(c, req, sizeof(req))) > 0) {
+		proto_write(logfd, conn, req, len);
+		answer(c, req);
+	}
+	_exit(0);
+}
+
+/* A process per connection: an old one may linger beside a new one. */
+static void
+serve(int ls, int logfd)
+{
+	int	 c, conn;
+
+	signal(SIGCHLD, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	for (conn = 1; (c = accept(ls, NULL, NULL)) != -1; conn++) {
+		if (fork() == 0)
+			serve_conn(c, conn, logfd);
+		close(c);
+	}
+	_exit(0);
+}
+
+struct env {
+	pid_t	 srv, wrk;
+	int	 port;
+	int	 log;	/* requests the server saw */
+	int	 ctl;	/* spoold's end of the worker's socket */
+};
+
+static int
+start_server(struct env *e)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof(sin);
+	int			 ls, lp[2];
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((ls = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(ls, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(ls, 8) == -1 ||
+	    getsockname(ls, (struct sockaddr *)&sin, &sl) == -1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, lp) == -1)
+		return -1;
+	e->port = ntohs(sin.sin_port);
+	if ((e->srv = fork()) == 0) {
+		close(lp[0]);
+		serve(ls, lp[1]);
+	}
+	close(ls);
+	close(lp[1]);
+	e->log = lp[0];
+	return 0;
+}
+
+static pid_t
+start_worker(int *ctl)
+{
+	int	 sp[2];
+	pid_t	 pid;
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+	if ((pid = fork()) == 0) {
+		close(sp[0]);
+		if (sp[1] != PROTO_FD) {
+			dup2(sp[1], PROTO_FD);
+			close(sp[1]);
+		}
+		/* exit, not _exit: the leak checker runs in the worker too. */
+		exit(worker_main("t"));
+	}
+	close(sp[1]);
+	*ctl = sp[0];
+	return pid;
+}
+
+static void
+hello_send(int ctl, const char *url, uint64_t maxdel, uint64_t timeout)
+{
+	static unsigned char	 key[] = "k3y";
+	static struct header	 h1[] = { { "X-Test", "1" } };
+	struct hook		 h;
+	json_t			*j;
+	char			*s;
+
+	memset(&h, 0, sizeof(h));
+	h.name = "t";
+	h.url = (char *)url;
+	h.format = FORMAT_JSON;
+	h.batch_size = 10;
+	h.timeout_ms = timeout;
+	h.headers = h1;
+	h.nheaders = 1;
+	h.signing_key = key;
+	h.signing_key_len = 3;
+	h.signing_secret = "whsec_azN5";
+	h.tls_verify = 1;
+	h.shaping.max_deliveries_per_connection = maxdel;
+	j = proto_hook_json(&h);
+	s = json_dumps(j, JSON_COMPACT);
+	proto_write(ctl, PROTO_HELLO, s, strlen(s));
+	free(s);
+	json_decref(j);
+}
+
+static int
+exchange_fd(int ctl, uint64_t seq, uint8_t flags, const char **recs,
+    size_t n, struct proto_result *r)
+{
+	unsigned char	*p;
+	size_t		 len;
+	int		 type;
+
+	p = mkbatch(seq, flags, 0x100 + seq, recs, n, &len);
+	proto_write(ctl, PROTO_BATCH, p, len);
+	free(p);
+	memset(r, 0, sizeof(*r));
+	type = proto_read(ctl, &p, &len);
+	if (type != PROTO_RESULT || proto_result_decode(p, len, r) == -1) {
+		free(p);
+		return -1;
+	}
+	free(p);
+	return 0;
+}
+
+static int
+exchange(struct env *e, uint64_t seq, uint8_t flags, const char **recs,
+    size_t n, struct proto_result *r)
+{
+	return exchange_fd(e->ctl, seq, flags, recs, n, r);
+}
+
+/* The value of a request header, or "". */
+static void
+header_of(const char *req, const char *name, char *out, size_t size)
+{
+	char		 pat[64];
+	const char	*s, *end;
+
+	snprintf(pat, sizeof(pat), "\r\n%s: ", name);
+	*out = '\0';
+	if ((s = strcasestr(req, pat)) == NULL)
+		return;
+	s += strlen(pat);
+	end = strstr(s, "\r\n");
+	snprintf(out, size, "%.*s", (int)(end - s), s);
+}
+
+/* Checks the request the server logged; returns its connection. */
+static int
+check_request(struct env *e, uint64_t seq, uint32_t n, const char *body,
+    const char *what)
+{
+	unsigned char	*raw, *p;
+	char		 id[64], ts[32], sig[80], want[80], v[64];
+	const char	*b;
+	size_t		 len;
+	int		 conn;
+
+	if ((conn = proto_read(e->log, &raw, &len)) <= 0) {
+		ok(0, "%s: request seen", what);
+		return -1;
+	}
+	/* As text: the request has no NUL of its own. */
+	p = (unsigned char *)strndup((char *)raw, len);
+	free(raw);
+	b = strstr((char *)p, "\r\n\r\n") + 4;
+	ok(strncmp((char *)p, "POST /hook HTTP/1.1\r\n", 21) == 0 &&
+	    strcmp(b, body) == 0, "%s: request and body", what);
+	header_of((char *)p, "content-type", v, sizeof(v));
+	is_str(v, "application/json", "%s: content-type", what);
+	header_of((char *)p, "user-agent", v, sizeof(v));
+	is_str(v, "spoold/" SPOOLD_VERSION, "%s: user-agent", what);
+	header_of((char *)p, "x-test", v, sizeof(v));
+	is_str(v, "1", "%s: the hook's header", what);
+	ok(strcasestr((char *)p, "\r\nexpect:") == NULL, "%s: no Expect",
+	    what);
+	header_of((char *)p, "webhook-id", id, sizeof(id));
+	header_of((char *)p, "webhook-timestamp", ts, sizeof(ts));
+	header_of((char *)p, "webhook-signature", sig, sizeof(sig));
+	expect_sig((const unsigned char *)"k3y", 3, id, atoll(ts), b, want);
+	ok(llabs(atoll(ts) - (long long)time(NULL)) < 5 && strcmp(sig,
+	    want) == 0, "%s: signed", what);
+	sign_msgid(want, sizeof(want), 0x100 + seq, n);
+	is_str(id, want, "%s: webhook-id", what);
+	free(p);
+	return conn;
+}
+
+/* SIGTERM during a request: its result, then exit; the next waits. */
+static void
+test_worker_term(struct env *e, const char *url)
+{
+	const char	*slow[] = { "{\"slow\":2}" };
+	unsigned char	*p;
+	size_t		 len;
+	int		 type, n = 0;
+
+	e->wrk = start_worker(&e->ctl);
+	hello_send(e->ctl, url, 0, 5000);
+	p = mkbatch(1, 0, 0x101, slow, 1, &len);
+	proto_write(e->ctl, PROTO_BATCH, p, len);
+	put_be64(p, 2);
+	proto_write(e->ctl, PROTO_BATCH, p, len);
+	free(p);
+	/* The server has the request: the worker waits for its answer. */
+	check_request(e, 1, 1, "{\"slow\":2}", "term");
+	kill(e->wrk, SIGTERM);
+	while ((type = proto_read(e->ctl, &p, &len)) == PROTO_RESULT) {
+		free(p);
+		n++;
+	}
+	free(p);
+	is_int(n, 1, "worker: SIGTERM: the request under way answered");
+	is_int(reap(e->wrk), 0, "worker: SIGTERM: exit 0, next batch left");
+	close(e->ctl);
+}
+
+static void
+test_worker_http(void)
+{
+	struct env		 e;
+	struct proto_result	 r;
+	char			 url[64];
+	const char		*one[] = { "{\"n\":1}" };
+	const char		*two[] = { "{\"n\":2}", "{\"n\":3}" };
+	const char		*fail[] = { "{\"fail\":1}" };
+	const char		*slow[] = { "{\"slow\":1}" };
+	const char		*interim[] = { "{\"interim\":1}" };
+	int			 c1, c2, c3, rc;
+
+	if (start_server(&e) == -1) {
+		ok(0, "server started");
+		return;
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook", e.port);
+	e.wrk = start_worker(&e.ctl);
+	hello_send(e.ctl, url, 1024, 400);
+
+	ok(exchange(&e, 1, 0, one, 1, &r) == 0 && r.seq == 1 &&
+	    r.status == 200 && r.error == 0 && r.new_conn == 1 &&
+	    r.textlen == 2 && memcmp(r.text, "ok", 2) == 0,
+	    "worker: one record delivered on a new connection");
+	c1 = check_request(&e, 1, 1, "{\"n\":1}", "one");
+
+	ok(exchange(&e, 2, 0, two, 2, &r) == 0 && r.seq == 2 &&
+	    r.status == 200 && r.new_conn == 0,
+	    "worker: a batch on the same connection");
+	c2 = check_request(&e, 2, 2, "[{\"n\":2},{\"n\":3}]", "batch");
+	is_int(c2, c1, "worker: connection kept alive");
+
+	ok(exchange(&e, 3, 0, fail, 1, &r) == 0 && r.status == 503 &&
+	    r.error == 0 && r.retry_after == 7 &&
+	    r.textlen == PROTO_ANSWER_MAX && r.text[0] == 'x' &&
+	    r.text[PROTO_ANSWER_MAX - 1] == 'x' && r.new_conn == 0,
+	    "worker: 503 with Retry-After and the answer's start");
+	/* Nothing in the worker ends a connection unless told. */
+	check_request(&e, 3, 1, "{\"fail\":1}", "fail");
+
+	ok(exchange(&e, 4, PROTO_F_FRESH, one, 1, &r) == 0 &&
+	    r.status == 200 && r.new_conn == 1,
+	    "worker: a FRESH batch opens a new connection");
+	c3 = check_request(&e, 4, 1, "{\"n\":1}", "fresh");
+	ok(c3 > c2, "worker: server saw a new connection");
+	ok(exchange(&e, 5, PROTO_F_LAST, one, 1, &r) == 0 &&
+	    r.status == 200 && r.new_conn == 0,
+	    "worker: the fresh connection is kept");
+	is_int(check_request(&e, 5, 1, "{\"n\":1}", "last"), c3,
+	    "worker: server saw the same connection");
+	ok(exchange(&e, 6, 0, one, 1, &r) == 0 && r.status == 200 &&
+	    r.new_conn == 1, "worker: new connection after a LAST batch");
+	ok(check_request(&e, 6, 1, "{\"n\":1}", "after last") > c3,
+	    "worker: server saw another connection");
+	ok(exchange(&e, 7, PROTO_F_FRESH | PROTO_F_LAST, one, 1, &r) == 0 &&
+	    r.status == 200 && r.new_conn == 1,
+	    "worker: FRESH and LAST together");
+	check_request(&e, 7, 1, "{\"n\":1}", "fresh and last");
+	ok(exchange(&e, 8, 0, one, 1, &r) == 0 && r.new_conn == 1,
+	    "worker: no connection lingers beside a fresh one");
+	check_request(&e, 8, 1, "{\"n\":1}", "after fresh and last");
+
+	rc = exchange(&e, 9, 0, slow, 1, &r);
+	ok(rc == 0 && r.status == 0 &&
+	    r.error == 28 && r.textlen > 0 && r.elapsed_ms >= 350,
+	    "worker: timeout is transport error 28 (%.*s, %u ms)",
+	    (int)r.textlen, r.text, r.elapsed_ms);
+	check_request(&e, 9, 1, "{\"slow\":1}", "slow");
+
+	rc = exchange(&e, 10, 0, interim, 1, &r);
+	ok(rc == 0 && r.status == 0 && r.error != 0 && r.textlen > 0,
+	    "worker: a 1xx and then nothing is no answer (%u: %.*s)",
+	    r.error, (int)r.textlen, r.text);
+	check_request(&e, 10, 1, "{\"interim\":1}", "interim");
+
+	/* A new HELLO: settings replaced; nobody listens on port 1. */
+	hello_send(e.ctl, "http://127.0.0.1:1/hook", 0, 400);
+	rc = exchange(&e, 11, 0, one, 1, &r);
+	ok(rc == 0 && r.status == 0 &&
+	    r.error == 7 && r.textlen > 0,
+	    "worker: refused connection is transport error 7 (%.*s)",
+	    (int)r.textlen, r.text);
+
+	close(e.ctl);
+	is_int(reap(e.wrk), 0, "worker: exits 0 when spoold closes");
+	test_worker_term(&e, url);
+	kill(e.srv, SIGTERM);
+	reap(e.srv);
+	close(e.log);
+}
+
+static int
+worker_given(const void *frame, size_t len, int type, int term)
+{
+	const char		*one[] = { "{}" };
+	struct proto_result	 r;
+	int			 ctl, st;
+	pid_t			 pid;
+
+	pid = start_worker(&ctl);
+	if (frame != NULL)
+		proto_write(ctl, type, frame, len);
+	if (term) {
+		/* A first answer: the worker is in its loop by then. */
+		hello_send(ctl, "http://127.0.0.1:1/", 0, 400);
+		if (exchange_fd(ctl, 1, 0, one, 1, &r) == -1)
+			diag("no result");
+		/* The socket stays open: only the signal can end it. */
+		kill(pid, SIGTERM);
+		st = reap(pid);
+		close(ctl);
+		return st;
+	}
+	close(ctl);
+	return reap(pid);
+}
+
+static void
+test_worker_proto(void)
+{
+	unsigned char	 b[13] = { 0 };
+
+	is_int(worker_given(NULL, 0, 0, 0), 0, "worker: end of file: exit 0");
+	is_int(worker_given(NULL, 0, 0, 1), 0, "worker: SIGTERM: exit 0");
+	is_int(worker_given(b, sizeof(b), PROTO_BATCH, 0), 1,
+	    "worker: batch before hello: exit 1");
+	is_int(worker_given("{\"name\":1}", 10, PROTO_HELLO, 0), 1,
+	    "worker: bad hello: exit 1");
+	is_int(worker_given("x", 1, 99, 0), 1,
+	    "worker: unknown frame: exit 1");
+}
+
+int
+main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	/* A hung worker or server must not hang the suite. */
+	alarm(120);
+	/* The worker must reach the test's server directly. */
+	setenv("no_proxy", "*", 1);
+	test_hook_json();
+	test_hook_bad();
+	test_result();
+	test_frames();
+	test_batch();
+	test_body();
+	test_project();
+	test_sign();
+	test_retry_after();
+	test_worker_proto();
+	test_worker_http();
+	return done_testing();
+}
