@@ -32,7 +32,7 @@ our @EXPORT = qw(bin free_port new_spool start_spoold stop_spoold kill_spoold
     post get spooldump spoolctl wait_until kumo_record json_encode
     json_decode slurp spew run_cmd start_receiver stop_receiver
     receiver_requests receiver_records receiver_stats canon status_of
-    wait_status);
+    wait_status queued);
 
 my $json = JSON::PP->new->canonical;
 
@@ -294,6 +294,13 @@ sub status_of {
 	my ($st, $out) = spoolctl($s, undef, '--json', 'status');
 	my $j = json_decode($out // '') // {};
 	return $j->{hooks}{$hook} // {};
+}
+
+# Records a hook still holds to deliver. Those in flight are counted in
+# ready or deferred until their outcome is committed.
+sub queued {
+	my ($st) = @_;
+	return ($st->{ready} // 0) + ($st->{deferred} // 0);
 }
 
 # Wait until the hook's status satisfies cond; returns the last status.
