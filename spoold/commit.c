@@ -55,7 +55,7 @@ take_batch(struct commit_req **batch, struct store_job ***jobs, size_t *cap,
 static void
 finish(struct commit_req *batch)
 {
-	struct commit_req	*r, *async = NULL, **atail = &async;
+	struct commit_req	*r, *next, *async = NULL, **atail = &async;
 
 	for (r = batch; r != NULL; r = r->next)
 		if (r->done != NULL) {
@@ -68,8 +68,11 @@ finish(struct commit_req *batch)
 		r->finished = 1;
 	pthread_cond_broadcast(&cm_done);
 	pthread_mutex_unlock(&cm_lock);
-	for (r = async; r != NULL; r = r->async_next)
+	/* done() hands r back to its owner, who may free it at once. */
+	for (r = async; r != NULL; r = next) {
+		next = r->async_next;
 		r->done(r);
+	}
 }
 
 static void *

@@ -7,6 +7,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use SpooldTest;
+use IO::Socket::INET;
 use Test::More;
 
 sub fill {
@@ -39,7 +40,11 @@ is_deeply($d->{records}, \@acked,
     'after kill -9 and restart every acknowledged record is there');
 
 # A full spool still delivers, and the room it frees takes records again.
-my $port = free_port();
+# The hook's port is held, bound but not listening, so connections to it
+# are refused and no other server takes it until the receiver does.
+my $hold = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+    Proto => 'tcp') or die "bind: $!";
+my $port = $hold->sockport;
 my $f = new_spool(conf => 'max_spool_size = "2MiB"', hooks => <<"EOT");
 [hook.h]
 url = "http://127.0.0.1:$port/h"
@@ -49,7 +54,8 @@ EOT
 start_spoold($f);
 my @fa;
 $r = fill($f, \@fa, 3_000_000);
-is($r->{status}, 503, 'full while the hook is down');
+is($r->{status}, 503, "full while the hook is down") or diag("$r->{status} $r->{content}");
+close($hold);
 my $rcv = start_receiver('-p', $port);
 my $st = wait_status($f, 'h', sub { ($_[0]{delivered} // 0) >= @fa }, 90);
 is($st->{delivered}, scalar @fa, 'a full spool drains once the hook is up');
