@@ -10,14 +10,18 @@ use SpooldTest;
 use Test::More;
 use Time::HiRes qw(time);
 
+# The workers of this spoold (other tests may run spoolds of their own).
 sub worker_pids {
-	my ($hook) = @_;
+	my ($s, $hook) = @_;
 	my @pids;
 	opendir(my $dh, '/proc') or return ();
 	for my $p (grep { /^\d+$/ } readdir($dh)) {
 		my $cmd = slurp("/proc/$p/cmdline") // next;
+		my $stat = slurp("/proc/$p/stat") // next;
 		$cmd =~ s/\0.*//s;
-		push @pids, $p if $cmd eq "spoold: worker $hook";
+		my ($ppid) = $stat =~ /^\d+ \(.*\) \S+ (\d+)/s;
+		push @pids, $p if $cmd eq "spoold: worker $hook" &&
+		    ($ppid // 0) == $s->{pid};
 	}
 	return @pids;
 }
@@ -35,7 +39,7 @@ start_spoold($s);
 post($s, '/log', 'application/json', kumo_record(1));
 my $st = wait_status($s, 'h', sub { ($_[0]{in_flight} // 0) == 1 }, 10);
 is($st->{in_flight}, 1, 'the record is out with a worker');
-my @pids = worker_pids('h');
+my @pids = worker_pids($s, 'h');
 is(scalar @pids, 1, 'one worker, titled "spoold: worker h"');
 kill('KILL', @pids);
 my $t0 = time;
@@ -43,7 +47,7 @@ $st = wait_status($s, 'h', sub { ($_[0]{delivered} // 0) == 1 }, 15);
 is($st->{delivered}, 1, 'delivered by a new worker');
 ok(time - $t0 < 10, sprintf('at once, not after retry_interval (%.1f s)', time - $t0));
 is($st->{deferred}, 0, 'a killed worker is not a failed attempt');
-my @new = worker_pids('h');
+my @new = worker_pids($s, 'h');
 ok(@new && $new[0] != $pids[0], 'a new worker took over');
 stop_spoold($s);
 stop_receiver($rcv);
