@@ -1069,6 +1069,9 @@ store_list(struct store *s, uint32_t hook, int state, size_t limit,
 
 	memset(key, 0, sizeof(key));
 	put_be32(key, hook);
+	/* Dead letters are the tail of the hook's range: go straight there. */
+	if (state == ST_DEAD)
+		put_be64(key + 4, STORE_DUE_DEAD);
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
 	pthread_rwlock_rdlock(&s->maplock);
@@ -1082,6 +1085,10 @@ store_list(struct store *s, uint32_t hook, int state, size_t limit,
 	    rc == 0 && (limit == 0 || n < limit);
 	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
 		if (k.mv_size != 20 || get_be32(k.mv_data) != hook)
+			break;
+		/* And the others end where they begin. */
+		if (state >= 0 && state != ST_DEAD && get_be64((unsigned char *)
+		    k.mv_data + 4) == STORE_DUE_DEAD)
 			break;
 		if ((rc = state_get(txn, s, get_be64((unsigned char *)
 		    k.mv_data + 12), hook, &sv)) != 0 ||
@@ -1185,11 +1192,13 @@ admin_range(struct store *s, uint32_t hook, uint64_t from, uint64_t to,
 			break;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 1024;
-			if ((np = reallocarray(ids, cap, 8)) == NULL)
+			if ((np = reallocarray(ids, cap, 8)) != NULL)
+				ids = np;
+			if (np == NULL || (np = reallocarray(dues, cap,
+			    8)) == NULL) {
+				rc = ENOMEM;
 				break;
-			ids = np;
-			if ((np = reallocarray(dues, cap, 8)) == NULL)
-				break;
+			}
 			dues = np;
 		}
 		dues[n] = get_be64((unsigned char *)k.mv_data + 4);

@@ -3,18 +3,68 @@
  *
  *   GET  /status    counts per hook, as spoolctl status --json prints them
  *   POST /inject    NDJSON records, validated and committed as ingest does
+ *   GET  /list      ?hook=NAME&state=ready|deferred|dead&limit=N
+ *   GET  /show      ?id=HEX
+ *   POST /flush     ?hook=NAME
+ *   POST /hold      ?hook=NAME
+ *   POST /release   ?hook=NAME
+ *   POST /requeue   ?hook=NAME&id=HEX&id=HEX...
+ *   POST /delete    ?id=HEX&id=HEX...  or  ?hook=NAME&state=dead
+ *   POST /reload
  *
- * It needs no token: the socket's mode keeps everyone but its owner out.
+ * Without hook=, a command applies to every hook of the current
+ * configuration; a hook named explicitly may also be one that is no
+ * longer configured but still has records in the spool. It needs no
+ * token: the socket's mode keeps everyone but its owner out.
  */
+#include <limits.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "control.h"
 #include "httpd.h"
 #include "ingest.h"
 #include "scheduler.h"
 #include "spoold.h"
+#include "util.h"
+
+#define LIST_LIMIT	100
+#define NO_HOOK		-2	/* each_hook(): the name is unknown */
+
+typedef ssize_t (*hook_fn)(void *, uint32_t, const char *);
+
+struct idlist {
+	uint64_t	*ids;
+	size_t		 n;
+	size_t		 cap;
+	int		 bad;
+};
+
+struct list_ctx {
+	json_t		*out;
+	const char	*name;		/* of the hook being listed */
+	int		 state;
+	size_t		 limit;
+	size_t		 n;
+};
+
+struct show_ctx {
+	struct routes	*rt;
+	json_t		*hooks;
+	json_t		*record;
+	uint64_t	 received_ms;
+};
+
+/* By ST_*: parse_state() gives the index. */
+static const char *const state_names[] = {
+	[ST_READY] = "ready",
+	[ST_DEFERRED] = "deferred",
+	[ST_DEAD] = "dead",
+};
 
 static json_t *
 hook_status(struct routes *rt, size_t h)
@@ -63,6 +113,492 @@ status(struct MHD_Connection *conn)
 	    NULL, NULL);
 }
 
+static const char *
+arg(struct MHD_Connection *conn, const char *key)
+{
+	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+/*
+ * A JSON string of bytes that may not be UTF-8 (a hook's answer, a
+ * name from the URL): jansson refuses those, so such bytes become '?'.
+ */
+static json_t *
+text_json(const char *p, size_t len)
+{
+	json_t	*s;
+	char	*copy;
+	size_t	 i;
+
+	if ((s = json_stringn(p, len)) != NULL)
+		return s;
+	if ((copy = malloc(len + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++)
+		copy[i] = (unsigned char)p[i] < 0x80 ? p[i] : '?';
+	s = json_stringn(copy, len);
+	free(copy);
+	return s;
+}
+
+static json_t *
+id_json(uint64_t id)
+{
+	char	 hex[17];
+
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)id);
+	return json_string(hex);
+}
+
+/* Spool ids are 1 to 16 hex digits, as spoolctl accepts them. */
+static int
+parse_id(const char *s, uint64_t *id)
+{
+	size_t	 len;
+
+	if (s == NULL || (len = strlen(s)) == 0 || len > 16 ||
+	    strspn(s, "0123456789abcdefABCDEF") != len)
+		return -1;
+	*id = strtoull(s, NULL, 16);
+	return 0;
+}
+
+/* An ST_* from its name; -1 for no state given, -2 for a bad one. */
+static int
+parse_state(const char *s)
+{
+	int	 i;
+
+	if (s == NULL)
+		return -1;
+	for (i = 0; i < 3; i++)
+		if (strcmp(s, state_names[i]) == 0)
+			return i;
+	return -2;
+}
+
+static int
+parse_limit(const char *s, size_t *limit)
+{
+	const char	*errstr;
+	long long	 n;
+
+	if (s == NULL)
+		return 0;
+	n = strtonum(s, 0, LLONG_MAX, &errstr);
+	if (errstr != NULL)
+		return -1;
+	*limit = (size_t)n;
+	return 0;
+}
+
+static enum MHD_Result
+no_hook(struct MHD_Connection *conn, const char *name)
+{
+	json_t	*msg;
+	char	*s;
+
+	if (asprintf(&s, "no such hook: %s", name) == -1)
+		return MHD_NO;
+	msg = text_json(s, strlen(s));
+	free(s);
+	return http_reply_json(conn, 404, json_pack("{so}", "error", msg),
+	    NULL, NULL);
+}
+
+/* A configured hook first, else one that only the spool remembers. */
+static int
+hook_lookup(struct routes *rt, const char *name, uint32_t *id)
+{
+	size_t	 i;
+
+	for (i = 0; i < rt->conf->nhooks; i++)
+		if (strcmp(rt->conf->hooks[i].name, name) == 0) {
+			*id = rt->hook_ids[i];
+			return 0;
+		}
+	return store_hook_find(sd->store, name, id);
+}
+
+static const char *
+hook_name(struct routes *rt, uint32_t id, char *buf, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < rt->conf->nhooks; i++)
+		if (rt->hook_ids[i] == id)
+			return rt->conf->hooks[i].name;
+	snprintf(buf, len, "#%u", id);
+	return buf;
+}
+
+/*
+ * fn for the hook named, or for every configured hook when name is NULL.
+ * Returns the sum of what fn returned, -1 on error, NO_HOOK.
+ */
+static ssize_t
+each_hook(const char *name, hook_fn fn, void *arg)
+{
+	struct routes	*rt = routes_get();
+	uint32_t	 id;
+	ssize_t		 n, sum = 0;
+	size_t		 i;
+
+	if (name != NULL) {
+		sum = hook_lookup(rt, name, &id) == -1 ? NO_HOOK :
+		    fn(arg, id, name);
+		goto done;
+	}
+	for (i = 0; i < rt->conf->nhooks; i++) {
+		n = fn(arg, rt->hook_ids[i], rt->conf->hooks[i].name);
+		if (n < 0) {
+			sum = n;
+			goto done;
+		}
+		sum += n;
+	}
+ done:
+	routes_put(rt);
+	return sum;
+}
+
+static json_t *
+answer_json(const struct store_entry *e)
+{
+	json_t	*s;
+	char	*buf;
+	int	 len;
+
+	if (e->status == 0 && e->answerlen == 0)
+		return json_null();
+	if (e->status == 0)
+		return text_json(e->answer, e->answerlen);
+	len = asprintf(&buf, e->answerlen ? "%u %.*s" : "%u", e->status,
+	    (int)e->answerlen, e->answer);
+	if (len == -1)
+		return NULL;
+	s = text_json(buf, (size_t)len);
+	free(buf);
+	return s;
+}
+
+/* One delivery state; a listing also names the record and its age. */
+static json_t *
+entry_json(const struct store_entry *e, const char *hook, int listing)
+{
+	json_t	*o;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	if (listing)
+		json_object_set_new(o, "id", id_json(e->id));
+	json_object_set_new(o, "hook", text_json(hook, strlen(hook)));
+	json_object_set_new(o, "state", json_string(e->state >= 0 &&
+	    e->state < 3 ? state_names[e->state] : "unknown"));
+	json_object_set_new(o, "attempts", json_integer(e->attempts));
+	json_object_set_new(o, "next_attempt", e->state == ST_DEAD ?
+	    json_null() : json_integer((json_int_t)(e->due_ms / 1000)));
+	json_object_set_new(o, "last_answer", answer_json(e));
+	if (listing)
+		json_object_set_new(o, "received",
+		    json_integer((json_int_t)(e->received_ms / 1000)));
+	return o;
+}
+
+static void
+list_one(void *arg, const struct store_entry *e)
+{
+	struct list_ctx	*c = arg;
+
+	json_array_append_new(c->out, entry_json(e, c->name, 1));
+}
+
+/* The limit counts over all hooks listed: 0 is no limit. */
+static ssize_t
+list_hook(void *arg, uint32_t id, const char *name)
+{
+	struct list_ctx	*c = arg;
+	ssize_t		 n;
+
+	if (c->limit > 0 && c->n >= c->limit)
+		return 0;
+	c->name = name;
+	n = store_list(sd->store, id, c->state, c->limit ? c->limit - c->n :
+	    0, list_one, c);
+	if (n > 0)
+		c->n += (size_t)n;
+	return n;
+}
+
+static enum MHD_Result
+list(struct MHD_Connection *conn)
+{
+	struct list_ctx	 c;
+	const char	*hook = arg(conn, "hook");
+	ssize_t		 n;
+
+	memset(&c, 0, sizeof(c));
+	c.limit = LIST_LIMIT;
+	if ((c.state = parse_state(arg(conn, "state"))) == -2)
+		return http_error(conn, 400, "state must be ready, deferred "
+		    "or dead");
+	if (parse_limit(arg(conn, "limit"), &c.limit) == -1)
+		return http_error(conn, 400, "limit must be a number");
+	if ((c.out = json_array()) == NULL)
+		return MHD_NO;
+	if ((n = each_hook(hook, list_hook, &c)) < 0) {
+		json_decref(c.out);
+		if (n == NO_HOOK)
+			return no_hook(conn, hook);
+		return http_error(conn, 500, "cannot read the spool");
+	}
+	return http_reply_json(conn, 200, c.out, NULL, NULL);
+}
+
+/*
+ * The record as JSON; ingest checked it, but jansson is stricter about
+ * some valid JSON (integers beyond 64 bits), which then goes as a string.
+ */
+static json_t *
+record_json(const char *p, size_t len)
+{
+	json_error_t	 err;
+	json_t		*v;
+
+	if ((v = json_loadb(p, len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+	    &err)) != NULL)
+		return v;
+	return text_json(p, len);
+}
+
+static void
+show_one(void *arg, const struct store_entry *e)
+{
+	struct show_ctx	*c = arg;
+	char		 buf[16];
+
+	if (c->record == NULL && e->rec != NULL) {
+		c->record = record_json(e->rec, e->reclen);
+		c->received_ms = e->received_ms;
+	}
+	json_array_append_new(c->hooks, entry_json(e, hook_name(c->rt,
+	    e->hook, buf, sizeof(buf)), 0));
+}
+
+static enum MHD_Result
+show(struct MHD_Connection *conn)
+{
+	struct show_ctx	 c;
+	const char	*hex = arg(conn, "id");
+	uint64_t	 id;
+	int		 found;
+
+	if (parse_id(hex, &id) == -1)
+		return http_error(conn, 400, "id must be 1 to 16 hex digits");
+	memset(&c, 0, sizeof(c));
+	if ((c.hooks = json_array()) == NULL)
+		return MHD_NO;
+	c.rt = routes_get();
+	found = store_show(sd->store, id, show_one, &c);
+	routes_put(c.rt);
+	if (found != 1) {
+		json_decref(c.hooks);
+		json_decref(c.record);
+		if (found == 0)
+			return http_error(conn, 404, "no such record: %s",
+			    hex);
+		return http_error(conn, 500, "cannot read the spool");
+	}
+	return http_reply_json(conn, 200, json_pack("{sosIsoso}",
+	    "id", id_json(id), "received", (json_int_t)(c.received_ms / 1000),
+	    "record", c.record ? c.record : json_null(), "hooks", c.hooks),
+	    NULL, NULL);
+}
+
+/* The answer to a change of the spool, which the scheduler must see. */
+static enum MHD_Result
+counted(struct MHD_Connection *conn, const char *key, const char *hook,
+    ssize_t n)
+{
+	sched_rescan();
+	if (n == NO_HOOK)
+		return no_hook(conn, hook);
+	if (n < 0)
+		return http_error(conn, 500, "cannot change the spool");
+	return http_reply_json(conn, 200, json_pack("{sI}", key,
+	    (json_int_t)n), NULL, NULL);
+}
+
+static ssize_t
+flush_hook(void *arg, uint32_t id, const char *name)
+{
+	(void)name;
+	return store_flush(sd->store, id, *(uint64_t *)arg);
+}
+
+static enum MHD_Result
+flush(struct MHD_Connection *conn)
+{
+	const char	*hook = arg(conn, "hook");
+	uint64_t	 now = now_ms();
+
+	return counted(conn, "flushed", hook, each_hook(hook, flush_hook,
+	    &now));
+}
+
+static ssize_t
+held_hook(void *arg, uint32_t id, const char *name)
+{
+	(void)name;
+	return store_set_held(sd->store, id, *(int *)arg);
+}
+
+static enum MHD_Result
+set_held(struct MHD_Connection *conn, int held)
+{
+	const char	*hook = arg(conn, "hook");
+	ssize_t		 rc;
+
+	if (hook == NULL || *hook == '\0')
+		return http_error(conn, 400, "hook required");
+	rc = each_hook(hook, held_hook, &held);
+	sched_rescan();
+	if (rc == NO_HOOK)
+		return no_hook(conn, hook);
+	if (rc < 0)
+		return http_error(conn, 500, "cannot change the spool");
+	return http_reply_json(conn, 200, json_pack("{sosb}", "hook",
+	    text_json(hook, strlen(hook)), "held", held), NULL, NULL);
+}
+
+static enum MHD_Result
+hold(struct MHD_Connection *conn)
+{
+	return set_held(conn, 1);
+}
+
+static enum MHD_Result
+release(struct MHD_Connection *conn)
+{
+	return set_held(conn, 0);
+}
+
+static enum MHD_Result
+collect_id(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct idlist	*l = cls;
+	uint64_t	*np, id;
+
+	(void)kind;
+	if (strcmp(key, "id") != 0)
+		return MHD_YES;
+	if (parse_id(value, &id) == -1) {
+		l->bad = 1;
+		return MHD_NO;
+	}
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		if ((np = reallocarray(l->ids, l->cap, sizeof(*np))) == NULL) {
+			l->bad = 1;
+			return MHD_NO;
+		}
+		l->ids = np;
+	}
+	l->ids[l->n++] = id;
+	return MHD_YES;
+}
+
+/* The id= arguments; -1 when one is not a spool id. */
+static int
+get_ids(struct MHD_Connection *conn, struct idlist *l)
+{
+	memset(l, 0, sizeof(*l));
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_id, l);
+	if (l->bad) {
+		free(l->ids);
+		l->ids = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+struct requeue_arg {
+	struct idlist	 l;
+	uint64_t	 now;
+};
+
+static ssize_t
+requeue_hook(void *arg, uint32_t id, const char *name)
+{
+	struct requeue_arg	*a = arg;
+
+	(void)name;
+	return store_requeue(sd->store, id, a->l.n ? a->l.ids : NULL, a->l.n,
+	    a->now);
+}
+
+static enum MHD_Result
+requeue(struct MHD_Connection *conn)
+{
+	struct requeue_arg	 a;
+	const char		*hook = arg(conn, "hook");
+	ssize_t			 n;
+
+	if (get_ids(conn, &a.l) == -1)
+		return http_error(conn, 400, "id must be 1 to 16 hex digits");
+	a.now = now_ms();
+	n = each_hook(hook, requeue_hook, &a);
+	free(a.l.ids);
+	return counted(conn, "requeued", hook, n);
+}
+
+static ssize_t
+delete_dead_hook(void *arg, uint32_t id, const char *name)
+{
+	(void)arg;
+	(void)name;
+	return store_delete_dead(sd->store, id);
+}
+
+static enum MHD_Result
+delete(struct MHD_Connection *conn)
+{
+	struct idlist	 l;
+	const char	*hook = arg(conn, "hook"), *state = arg(conn, "state");
+	ssize_t		 n;
+
+	if (get_ids(conn, &l) == -1)
+		return http_error(conn, 400, "id must be 1 to 16 hex digits");
+	if (hook == NULL && state == NULL && l.n > 0) {
+		n = store_delete(sd->store, l.ids, l.n);
+		free(l.ids);
+		return counted(conn, "deleted", NULL, n);
+	}
+	free(l.ids);
+	/* Only dead letters go by the hook: the others are still wanted. */
+	if (l.n > 0 || hook == NULL || state == NULL ||
+	    strcmp(state, "dead") != 0)
+		return http_error(conn, 400, "delete takes id=..., or "
+		    "hook=NAME&state=dead");
+	return counted(conn, "deleted", hook, each_hook(hook,
+	    delete_dead_hook, NULL));
+}
+
+/*
+ * The main thread reloads on SIGHUP, the only thread that takes it, so
+ * a reload asked here is the same as one by signal. Whether the new
+ * configuration was taken shows in the log only.
+ */
+static enum MHD_Result
+reload(struct MHD_Connection *conn)
+{
+	if (kill(getpid(), SIGHUP) == -1)
+		return http_error(conn, 500, "cannot signal spoold");
+	return http_reply_json(conn, 202, json_pack("{ss}", "reload",
+	    "requested"), NULL, NULL);
+}
+
 static enum MHD_Result
 inject(struct MHD_Connection *conn, struct http_req *r)
 {
@@ -92,6 +628,38 @@ inject_start(struct MHD_Connection *conn, struct http_req *r)
 	return MHD_YES;
 }
 
+/* The commands answered at once, without a body. */
+static const struct command {
+	const char	*path;
+	const char	*method;
+	enum MHD_Result	(*fn)(struct MHD_Connection *);
+} commands[] = {
+	{ "/status",	"GET",	status },
+	{ "/list",	"GET",	list },
+	{ "/show",	"GET",	show },
+	{ "/flush",	"POST",	flush },
+	{ "/hold",	"POST",	hold },
+	{ "/release",	"POST",	release },
+	{ "/requeue",	"POST",	requeue },
+	{ "/delete",	"POST",	delete },
+	{ "/reload",	"POST",	reload },
+};
+
+static enum MHD_Result
+command(struct MHD_Connection *conn, const char *url, const char *method)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(url, commands[i].path) != 0)
+			continue;
+		if (strcmp(method, commands[i].method) != 0)
+			return http_not_allowed(conn, commands[i].method);
+		return commands[i].fn(conn);
+	}
+	return http_error(conn, 404, "no such command: %s", url);
+}
+
 enum MHD_Result
 control_handler(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *data,
@@ -104,12 +672,6 @@ control_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	if (r == NULL) {
 		if ((r = http_req(con_cls)) == NULL)
 			return MHD_NO;
-		if (strcmp(url, "/status") == 0) {
-			r->answered = 1;
-			if (strcmp(method, "GET") != 0)
-				return http_not_allowed(conn, "GET");
-			return status(conn);
-		}
 		if (strcmp(url, "/inject") == 0) {
 			if (strcmp(method, "POST") != 0) {
 				r->answered = 1;
@@ -118,7 +680,7 @@ control_handler(void *cls, struct MHD_Connection *conn, const char *url,
 			return inject_start(conn, r);
 		}
 		r->answered = 1;
-		return http_error(conn, 404, "no such command: %s", url);
+		return command(conn, url, method);
 	}
 	if (*size > 0)
 		return http_body(r, data, size);

@@ -3,12 +3,14 @@
  *
  * Exit status: 0 done, 1 failed (message on standard error), 2 usage.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -18,10 +20,19 @@
 
 /* Injected files go in pieces of this size at most, cut at line ends. */
 #define INJECT_CHUNK	(8U << 20)
+/* Ids go in the URL: this many per request keeps it well below 8 KiB. */
+#define IDS_PER_REQUEST	256
 
 struct buf {
 	char	*p;
 	size_t	 len;
+};
+
+/* A command's options: only those it allows are set. */
+struct opts {
+	const char	*hook;
+	const char	*state;
+	const char	*limit;
 };
 
 static int	 json_out;
@@ -33,8 +44,30 @@ usage(void)
 	fprintf(stderr, "usage: spoolctl [-f config] [--json] command [args]\n"
 	    "commands:\n"
 	    "    status\n"
-	    "    inject [file]\n");
+	    "    list [hook] [--state ready|deferred|dead] [--limit N]\n"
+	    "    show id\n"
+	    "    inject [file]\n"
+	    "    flush [hook]\n"
+	    "    hold hook\n"
+	    "    release hook\n"
+	    "    requeue [hook] [id ...]\n"
+	    "    delete id ...\n"
+	    "    delete --hook hook --state dead\n"
+	    "    reload\n");
 	exit(2);
+}
+
+static void __attribute__((format(printf, 1, 2), noreturn))
+bad_usage(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fputs("spoolctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	usage();
 }
 
 static void __attribute__((format(printf, 1, 2), noreturn))
@@ -76,12 +109,13 @@ request(const char *method, const char *path, const char *body, size_t len,
 	json_error_t		 jerr;
 	CURL			*c;
 	CURLcode		 rc;
-	char			 url[256];
+	char			*url;
 	long			 status = 0;
 
 	if ((c = curl_easy_init()) == NULL)
 		die("cannot initialise libcurl");
-	snprintf(url, sizeof(url), "http://localhost%s", path);
+	if (asprintf(&url, "http://localhost%s", path) == -1)
+		die("out of memory");
 	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock_path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
@@ -102,6 +136,7 @@ request(const char *method, const char *path, const char *body, size_t len,
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);
+	free(url);
 	if ((*reply = json_loads(b.p ? b.p : "", 0, &jerr)) == NULL)
 		die("spoold answered %ld with no JSON", status);
 	free(b.p);
@@ -122,14 +157,179 @@ num(json_t *o, const char *key)
 	return json_integer_value(json_object_get(o, key));
 }
 
-static int
-cmd_status(int argc, char *argv[])
+/*
+ * Parse the options of the command argv[0], those in allowed ('h' --hook,
+ * 's' --state, 'l' --limit) only; the arguments may come before, between
+ * or after them. Returns the arguments, *argc of them.
+ */
+static char **
+get_opts(int *argc, char *argv[], const char *allowed, struct opts *o)
 {
+	static const struct option longopts[] = {
+		{ "hook", required_argument, NULL, 'h' },
+		{ "state", required_argument, NULL, 's' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	 ch, i;
+
+	memset(o, 0, sizeof(*o));
+	optind = 0;	/* glibc: start afresh, with this optstring */
+	opterr = 0;
+	while ((ch = getopt_long(*argc, argv, "", longopts, &i)) != -1) {
+		if (ch == '?')
+			bad_usage("%s: bad option: %s", argv[0],
+			    argv[optind - 1]);
+		if (strchr(allowed, ch) == NULL)
+			bad_usage("%s: bad option: --%s", argv[0],
+			    longopts[i].name);
+		if (ch == 'h')
+			o->hook = optarg;
+		else if (ch == 's')
+			o->state = optarg;
+		else
+			o->limit = optarg;
+	}
+	*argc -= optind;
+	return argv + optind;
+}
+
+/* Spool ids are 1 to 16 hex digits; anything else is a usage error. */
+static int
+is_id(const char *s)
+{
+	size_t	 len = strlen(s);
+
+	return len > 0 && len <= 16 &&
+	    strspn(s, "0123456789abcdefABCDEF") == len;
+}
+
+static void
+check_ids(int argc, char *argv[])
+{
+	int	 i;
+
+	for (i = 0; i < argc; i++)
+		if (!is_id(argv[i]))
+			bad_usage("bad spool id: %s (1 to 16 hex digits)",
+			    argv[i]);
+}
+
+/* Append "?key=value" or "&key=value" to the path in q, value escaped. */
+static void
+path_arg(struct buf *q, const char *key, const char *val)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	unsigned char		 c;
+	char			*p;
+
+	if ((p = realloc(q->p, q->len + strlen(key) + 3 * strlen(val) +
+	    3)) == NULL)
+		die("out of memory");
+	q->p = p;
+	p += q->len;
+	*p++ = strchr(q->p, '?') ? '&' : '?';
+	p = stpcpy(p, key);
+	*p++ = '=';
+	for (; (c = *val) != '\0'; val++) {
+		if (strchr("-._~", c) != NULL || (c < 0x80 && isalnum(c)))
+			*p++ = c;
+		else {
+			*p++ = '%';
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+		}
+	}
+	*p = '\0';
+	q->len = p - q->p;
+}
+
+static void
+path_init(struct buf *q, const char *path, const char *hook)
+{
+	if ((q->p = strdup(path)) == NULL)
+		die("out of memory");
+	q->len = strlen(path);
+	if (hook != NULL)
+		path_arg(q, "hook", hook);
+}
+
+/* One request whose answer must be 2xx; returns the answer. */
+static json_t *
+call(const char *what, const char *method, struct buf *q)
+{
+	json_t	*reply;
+	long	 status;
+
+	status = request(method, q->p, NULL, 0, &reply);
+	free(q->p);
+	q->p = NULL;
+	if (status < 200 || status > 299)
+		die("%s: %s", what, reply_error(reply));
+	return reply;
+}
+
+static void
+print_json(json_t *v)
+{
+	json_dumpf(v, stdout, JSON_COMPACT | JSON_ENCODE_ANY);
+	putchar('\n');
+}
+
+/* Local time of unix seconds, or "-" when there is none. */
+static const char *
+fmt_time(json_t *v, char *buf, size_t len)
+{
+	struct tm	 tm;
+	time_t		 t;
+
+	if (!json_is_integer(v))
+		return "-";
+	t = (time_t)json_integer_value(v);
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		return "-";
+	return buf;
+}
+
+/* A hook's answer on one line of a table: control characters go. */
+static void
+print_answer(json_t *v)
+{
+	const char	*s = json_string_value(v);
+
+	if (s == NULL || *s == '\0')
+		s = "-";
+	for (; *s != '\0'; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+	putchar('\n');
+}
+
+static void
+print_state(json_t *e, const char *id)
+{
+	char	 t[32];
+
+	if (id != NULL)
+		printf("%-16s ", id);
+	printf("%-20s %-8s %8lld %-19s ",
+	    json_string_value(json_object_get(e, "hook")),
+	    json_string_value(json_object_get(e, "state")),
+	    (long long)num(e, "attempts"),
+	    fmt_time(json_object_get(e, "next_attempt"), t, sizeof(t)));
+	print_answer(json_object_get(e, "last_answer"));
+}
+
+static int
+cmd_status(int argc, char *argv[], const struct config *conf)
+{
+	struct opts	 o;
 	json_t		*reply, *hooks, *h;
 	const char	*name;
 	long		 status;
 
-	(void)argv;
+	(void)conf;
+	get_opts(&argc, argv, "", &o);
 	if (argc != 0)
 		usage();
 	if ((status = request("GET", "/status", NULL, 0, &reply)) != 200)
@@ -238,7 +438,9 @@ cmd_inject(int argc, char *argv[], const struct config *conf)
 	json_int_t	 acc = 0, q = 0, d = 0;
 	size_t		 off, end, chunk;
 	long		 status;
+	struct opts	 o;
 
+	argv = get_opts(&argc, argv, "", &o);
 	if (argc > 1)
 		usage();
 	if (argc == 1 && strcmp(argv[0], "-") != 0) {
@@ -276,6 +478,300 @@ cmd_inject(int argc, char *argv[], const struct config *conf)
 	return 0;
 }
 
+static int
+cmd_list(int argc, char *argv[], const struct config *conf)
+{
+	struct opts	 o;
+	struct buf	 q;
+	json_t		*reply, *e;
+	size_t		 i;
+
+	(void)conf;
+	argv = get_opts(&argc, argv, "sl", &o);
+	if (argc > 1)
+		usage();
+	if (o.state != NULL && strcmp(o.state, "ready") != 0 &&
+	    strcmp(o.state, "deferred") != 0 && strcmp(o.state, "dead") != 0)
+		bad_usage("list: --state takes ready, deferred or dead");
+	if (o.limit != NULL && (*o.limit == '\0' ||
+	    strspn(o.limit, "0123456789") != strlen(o.limit)))
+		bad_usage("list: --limit takes a number, 0 for all");
+	path_init(&q, "/list", argc ? argv[0] : NULL);
+	if (o.state != NULL)
+		path_arg(&q, "state", o.state);
+	if (o.limit != NULL)
+		path_arg(&q, "limit", o.limit);
+	reply = call("list", "GET", &q);
+	if (json_out)
+		print_json(reply);
+	else {
+		printf("%-16s %-20s %-8s %8s %-19s %s\n", "ID", "HOOK", "STATE",
+		    "ATTEMPTS", "NEXT_ATTEMPT", "LAST_ANSWER");
+		json_array_foreach(reply, i, e)
+			print_state(e, json_string_value(json_object_get(e,
+			    "id")));
+	}
+	json_decref(reply);
+	return 0;
+}
+
+static void
+print_record(json_t *reply)
+{
+	json_t	*rec = json_object_get(reply, "record"), *e;
+	size_t	 i;
+	char	 t[32];
+
+	printf("id:       %s\n", json_string_value(json_object_get(reply,
+	    "id")));
+	printf("received: %s\n", fmt_time(json_object_get(reply, "received"),
+	    t, sizeof(t)));
+	fputs("record:   ", stdout);
+	if (json_is_string(rec))
+		puts(json_string_value(rec));
+	else
+		print_json(rec);
+	printf("\n%-20s %-8s %8s %-19s %s\n", "HOOK", "STATE", "ATTEMPTS",
+	    "NEXT_ATTEMPT", "LAST_ANSWER");
+	json_array_foreach(json_object_get(reply, "hooks"), i, e)
+		print_state(e, NULL);
+}
+
+static int
+cmd_show(int argc, char *argv[], const struct config *conf)
+{
+	struct opts	 o;
+	struct buf	 q;
+	json_t		*reply;
+
+	(void)conf;
+	argv = get_opts(&argc, argv, "", &o);
+	if (argc != 1)
+		usage();
+	check_ids(argc, argv);
+	path_init(&q, "/show", NULL);
+	path_arg(&q, "id", argv[0]);
+	reply = call("show", "GET", &q);
+	if (json_out)
+		print_json(reply);
+	else
+		print_record(reply);
+	json_decref(reply);
+	return 0;
+}
+
+/* Print {"key":n}, or the sentence. */
+static void
+print_count(const char *key, json_int_t n, const char *verb)
+{
+	if (json_out)
+		printf("{\"%s\":%lld}\n", key, (long long)n);
+	else
+		printf("%s %lld record%s\n", verb, (long long)n,
+		    n == 1 ? "" : "s");
+}
+
+static int
+cmd_flush(int argc, char *argv[], const struct config *conf)
+{
+	struct opts	 o;
+	struct buf	 q;
+	json_t		*reply;
+
+	(void)conf;
+	argv = get_opts(&argc, argv, "", &o);
+	if (argc > 1)
+		usage();
+	path_init(&q, "/flush", argc ? argv[0] : NULL);
+	reply = call("flush", "POST", &q);
+	print_count("flushed", num(reply, "flushed"), "flushed");
+	json_decref(reply);
+	return 0;
+}
+
+static int
+set_held(int argc, char *argv[], const char *what)
+{
+	struct opts	 o;
+	struct buf	 q;
+	json_t		*reply;
+	int		 held;
+
+	argv = get_opts(&argc, argv, "", &o);
+	if (argc != 1)
+		usage();
+	path_init(&q, what, argv[0]);
+	reply = call(what + 1, "POST", &q);
+	held = json_is_true(json_object_get(reply, "held"));
+	if (json_out)
+		print_json(reply);
+	else
+		printf("hook %s %s\n", argv[0], held ? "held" : "released");
+	json_decref(reply);
+	return 0;
+}
+
+static int
+cmd_hold(int argc, char *argv[], const struct config *conf)
+{
+	(void)conf;
+	return set_held(argc, argv, "/hold");
+}
+
+static int
+cmd_release(int argc, char *argv[], const struct config *conf)
+{
+	(void)conf;
+	return set_held(argc, argv, "/release");
+}
+
+/*
+ * POST path?hook=HOOK&state=STATE&id=... with the ids in pieces (all at
+ * once when there are none); returns the sum of the answers' key.
+ */
+static json_int_t
+post_ids(const char *what, const char *hook, const char *state,
+    char *ids[], int n, const char *key)
+{
+	struct buf	 q;
+	json_t		*reply;
+	json_int_t	 sum = 0;
+	int		 off = 0, i;
+
+	do {
+		path_init(&q, what, hook);
+		if (state != NULL)
+			path_arg(&q, "state", state);
+		for (i = off; i < n && i < off + IDS_PER_REQUEST; i++)
+			path_arg(&q, "id", ids[i]);
+		reply = call(what + 1, "POST", &q);
+		sum += num(reply, key);
+		json_decref(reply);
+		off = i;
+	} while (off < n);
+	return sum;
+}
+
+/*
+ * The first argument is a hook when the configuration names it or when
+ * it cannot be a spool id; a hook named like an id needs configuring.
+ */
+static int
+cmd_requeue(int argc, char *argv[], const struct config *conf)
+{
+	struct opts	 o;
+	const char	*hook = NULL;
+	json_int_t	 n;
+
+	argv = get_opts(&argc, argv, "", &o);
+	if (argc > 0 && (config_hook(conf, argv[0]) != NULL ||
+	    !is_id(argv[0]))) {
+		hook = argv[0];
+		argc--;
+		argv++;
+	}
+	check_ids(argc, argv);
+	n = post_ids("/requeue", hook, NULL, argv, argc, "requeued");
+	print_count("requeued", n, "requeued");
+	if (argc > 0 && n == 0)
+		die("requeue: none of the records given is a dead letter%s%s",
+		    hook ? " of " : "", hook ? hook : "");
+	return 0;
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	unsigned long long	 x, y;
+
+	x = strtoull(*(char *const *)a, NULL, 16);
+	y = strtoull(*(char *const *)b, NULL, 16);
+	return x < y ? -1 : x > y;
+}
+
+/* Sort the ids and drop repeats, so that the count can be checked. */
+static int
+uniq_ids(int argc, char *argv[])
+{
+	int	 i, n = 0;
+
+	qsort(argv, argc, sizeof(*argv), cmp_id);
+	for (i = 0; i < argc; i++)
+		if (n == 0 || cmp_id(&argv[n - 1], &argv[i]) != 0)
+			argv[n++] = argv[i];
+	return n;
+}
+
+static int
+cmd_delete(int argc, char *argv[], const struct config *conf)
+{
+	struct opts	 o;
+	json_int_t	 n;
+
+	(void)conf;
+	argv = get_opts(&argc, argv, "hs", &o);
+	if (o.hook != NULL || o.state != NULL) {
+		if (argc > 0 || o.hook == NULL || o.state == NULL ||
+		    strcmp(o.state, "dead") != 0)
+			bad_usage("delete: takes ids, or --hook HOOK "
+			    "--state dead");
+		n = post_ids("/delete", o.hook, "dead", NULL, 0, "deleted");
+		print_count("deleted", n, "deleted");
+		return 0;
+	}
+	if (argc == 0)
+		usage();
+	check_ids(argc, argv);
+	argc = uniq_ids(argc, argv);
+	n = post_ids("/delete", NULL, NULL, argv, argc, "deleted");
+	print_count("deleted", n, "deleted");
+	if (n < argc)
+		die("delete: %lld of %d records not found", (long long)(argc -
+		    n), argc);
+	return 0;
+}
+
+/*
+ * spoold only logs whether it took the new configuration, so the file is
+ * checked here first, as spoold -n would; main() has loaded it already.
+ */
+static int
+cmd_reload(int argc, char *argv[], const struct config *conf)
+{
+	struct opts	 o;
+	struct buf	 q;
+	json_t		*reply;
+
+	(void)conf;
+	argv = get_opts(&argc, argv, "", &o);
+	if (argc != 0)
+		usage();
+	path_init(&q, "/reload", NULL);
+	reply = call("reload", "POST", &q);
+	if (json_out)
+		print_json(reply);
+	else
+		printf("reload requested\n");
+	json_decref(reply);
+	return 0;
+}
+
+static const struct command {
+	const char	*name;
+	int		(*fn)(int, char *[], const struct config *);
+} commands[] = {
+	{ "status",	cmd_status },
+	{ "list",	cmd_list },
+	{ "show",	cmd_show },
+	{ "inject",	cmd_inject },
+	{ "flush",	cmd_flush },
+	{ "hold",	cmd_hold },
+	{ "release",	cmd_release },
+	{ "requeue",	cmd_requeue },
+	{ "delete",	cmd_delete },
+	{ "reload",	cmd_reload },
+};
+
 int
 main(int argc, char *argv[])
 {
@@ -283,8 +779,9 @@ main(int argc, char *argv[])
 		{ "json", no_argument, &json_out, 1 },
 		{ NULL, 0, NULL, 0 }
 	};
+	const struct command *cmd;
 	struct config	*conf;
-	const char	*path = CONFIG_PATH, *cmd;
+	const char	*path = CONFIG_PATH;
 	char		 err[1024];
 	int		 ch, rc, i, j;
 
@@ -313,17 +810,18 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		usage();
-	cmd = argv[0];
-	if ((conf = config_load(path, err, sizeof(err))) == NULL)
+	for (cmd = commands; strcmp(argv[0], cmd->name) != 0; cmd++)
+		if (cmd == &commands[sizeof(commands) /
+		    sizeof(commands[0]) - 1])
+			usage();
+	if ((conf = config_load(path, err, sizeof(err))) == NULL) {
+		if (cmd->fn == cmd_reload)
+			die("%s; spoold was not asked to reload", err);
 		die("%s", err);
+	}
 	sock_path = conf->control_socket;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (strcmp(cmd, "status") == 0)
-		rc = cmd_status(argc - 1, argv + 1);
-	else if (strcmp(cmd, "inject") == 0)
-		rc = cmd_inject(argc - 1, argv + 1, conf);
-	else
-		usage();
+	rc = cmd->fn(argc, argv, conf);
 	curl_global_cleanup();
 	config_free(conf);
 	return rc;
