@@ -82,8 +82,8 @@ done >"$dir/batch.ndjson"
 
 say "spoold holds deliveries while we look: spoolctl hold, then status"
 start
-"$B/spoolctl" -f "$dir/spoold.conf" hold events >/dev/null 2>&1 || true
-"$B/spoolctl" -f "$dir/spoold.conf" hold bounces >/dev/null 2>&1 || true
+"$B/spoolctl" -f "$dir/spoold.conf" hold events
+"$B/spoolctl" -f "$dir/spoold.conf" hold bounces
 
 say "POST one record as a JSON object"
 rec Reception r1 | curl -s -H 'Content-Type: application/json' \
@@ -109,8 +109,8 @@ start
 status
 
 say "release the hooks: the workers deliver"
-"$B/spoolctl" -f "$dir/spoold.conf" release events >/dev/null 2>&1 || true
-"$B/spoolctl" -f "$dir/spoold.conf" release bounces >/dev/null 2>&1 || true
+"$B/spoolctl" -f "$dir/spoold.conf" release events
+"$B/spoolctl" -f "$dir/spoold.conf" release bounces
 delivered() {
 	"$B/spoolctl" -f "$dir/spoold.conf" --json status | perl -MJSON::PP -e \
 	    'my $j = decode_json(join "", <STDIN>); my $n = 0;
