@@ -2,8 +2,13 @@
  * Group commit. There is no timed batching window: while one transaction
  * is being fsynced, the requests that arrive queue up, and the next
  * transaction takes all of them. The window is thus exactly one fsync
- * long, which is what the disk makes everyone wait anyway; a fixed delay
- * on top only adds latency.
+ * long, which is what the disk makes everyone wait anyway.
+ *
+ * Measured with 16 producers of one record per request (t/loadgen -c 16
+ * -r 1 -n 20000, median of 5 interleaved runs, 2-core machine): no
+ * window 6,460 records/s, p50 2.0 ms; an extra 200 us before each
+ * transaction 6,005/s, 2.2 ms; 1 ms 5,503/s, 2.5 ms. A fixed delay only
+ * added latency, so there is none.
  */
 #include <pthread.h>
 #include <stdlib.h>
