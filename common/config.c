@@ -1540,8 +1540,8 @@ fail:
 	return NULL;
 }
 
-static void
-hook_free(struct hook *h)
+void
+config_hook_free(struct hook *h)
 {
 	free(h->name);
 	free(h->url);
@@ -1573,7 +1573,7 @@ config_free(struct config *cfg)
 	free(cfg->ingest_token);
 	free(cfg->user);
 	for (i = 0; i < cfg->nhooks; i++)
-		hook_free(&cfg->hooks[i]);
+		config_hook_free(&cfg->hooks[i]);
 	free(cfg->hooks);
 	for (i = 0; i < cfg->nignored; i++) {
 		free(cfg->ignored[i].hook);

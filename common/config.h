@@ -126,6 +126,8 @@ struct config {
  */
 struct config	*config_load(const char *path, char *err, size_t errlen);
 void		 config_free(struct config *);
+/* What a hook holds, not the hook itself. */
+void		 config_hook_free(struct hook *);
 /* Each hook's effective settings and every ignored key, for spoold -n. */
 void		 config_print(const struct config *, FILE *);
 const struct hook *config_hook(const struct config *, const char *name);

@@ -330,37 +330,10 @@ fail:
 	return -1;
 }
 
-static void
-patterns_free(struct patterns *p)
-{
-	size_t	 i;
-
-	for (i = 0; i < p->n; i++)
-		free(p->v[i]);
-	free(p->v);
-	p->v = NULL;
-	p->n = 0;
-}
-
 void
 proto_hook_free(struct hook *h)
 {
-	size_t	 i;
-
-	free(h->name);
-	free(h->url);
-	patterns_free(&h->lp_meta);
-	patterns_free(&h->lp_headers);
-	for (i = 0; i < h->nheaders; i++) {
-		free(h->headers[i].name);
-		free(h->headers[i].value);
-	}
-	free(h->headers);
-	free(h->signing_secret);
-	free(h->signing_key);
-	free(h->ca_file);
-	free(h->client_cert);
-	free(h->client_key);
+	config_hook_free(h);
 	memset(h, 0, sizeof(*h));
 }
 
