@@ -672,20 +672,25 @@ control_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	if (r == NULL) {
 		if ((r = http_req(con_cls)) == NULL)
 			return MHD_NO;
-		if (strcmp(url, "/inject") == 0) {
-			if (strcmp(method, "POST") != 0) {
-				r->answered = 1;
-				return http_not_allowed(conn, "POST");
-			}
-			return inject_start(conn, r);
+		/*
+		 * Other commands are answered once the request is read whole:
+		 * an answer before that makes libmicrohttpd close the
+		 * connection.
+		 */
+		if (strcmp(url, "/inject") != 0)
+			return MHD_YES;
+		if (strcmp(method, "POST") != 0) {
+			r->answered = 1;
+			return http_not_allowed(conn, "POST");
 		}
-		r->answered = 1;
-		return command(conn, url, method);
+		return inject_start(conn, r);
 	}
 	if (*size > 0)
 		return http_body(r, data, size);
 	if (r->answered)
 		return MHD_YES;
 	r->answered = 1;
+	if (strcmp(url, "/inject") != 0)
+		return command(conn, url, method);
 	return inject(conn, r);
 }

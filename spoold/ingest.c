@@ -304,20 +304,13 @@ ingest_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	if (r == NULL) {
 		if ((r = http_req(con_cls)) == NULL)
 			return MHD_NO;
-		if (strcmp(url, "/log") != 0) {
-			r->answered = 1;
-			if (get)
-				return get_request(conn, url);
-			if (strcmp(url, "/health") == 0 ||
-			    strcmp(url, "/metrics") == 0)
-				return http_not_allowed(conn, "GET, HEAD");
-			return http_error(conn, 404, "no such resource: %s",
-			    url);
-		}
-		if (strcmp(method, "POST") != 0) {
-			r->answered = 1;
-			return http_not_allowed(conn, "POST");
-		}
+		/*
+		 * Only POST /log is judged on its headers, before its body;
+		 * the rest is answered once the request is read whole, since
+		 * an earlier answer makes libmicrohttpd close the connection.
+		 */
+		if (strcmp(url, "/log") != 0 || strcmp(method, "POST") != 0)
+			return MHD_YES;
 		return log_start(conn, r);
 	}
 	if (*size > 0)
@@ -325,5 +318,13 @@ ingest_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	if (r->answered)
 		return MHD_YES;
 	r->answered = 1;
-	return log_end(conn, r);
+	if (strcmp(url, "/log") == 0 && strcmp(method, "POST") == 0)
+		return log_end(conn, r);
+	if (strcmp(url, "/log") == 0)
+		return http_not_allowed(conn, "POST");
+	if (get)
+		return get_request(conn, url);
+	if (strcmp(url, "/health") == 0 || strcmp(url, "/metrics") == 0)
+		return http_not_allowed(conn, "GET, HEAD");
+	return http_error(conn, 404, "no such resource: %s", url);
 }

@@ -275,7 +275,7 @@ shutdown_timeout(void)
 }
 
 /*
- * Refuse new requests, let those under way finish (bounded by
+ * Answer new requests 503, let those under way finish (bounded by
  * system_shutdown_timeout), then stop. Anything not answered 200 was not
  * promised to anyone.
  */
@@ -286,9 +286,8 @@ shutdown_daemon(void)
 	uint64_t	 deadline;
 	size_t		 i;
 
+	/* Listeners stay open: a producer hears 503 and Retry-After. */
 	atomic_store(&sd->stopping, 1);
-	for (i = 0; i < nlisteners; i++)
-		MHD_quiesce_daemon(listeners[i]);
 	deadline = mono_ms() + shutdown_timeout();
 	while (atomic_load(&sd->inflight) > 0 && mono_ms() < deadline)
 		nanosleep(&tick, NULL);
