@@ -34,7 +34,7 @@
 #define RESERVE_MIN	(4ULL << 20)
 #define RESERVE_SHARE	16
 #define STATE_HDR	24
-#define REC_HDR		9
+#define REC_HDR		10
 #define CTR_KEY		7	/* "ctr" + be32 */
 #define ANSWER_MAX	512	/* answer text kept in a state */
 
@@ -422,6 +422,7 @@ put_record(MDB_txn *txn, struct store *s, uint64_t id, uint64_t now,
 	p = d.mv_data;
 	put_be64(p, now);
 	p[8] = in->rectype;
+	p[9] = in->nhooks > 255 ? 255 : (uint8_t)in->nhooks;
 	memcpy(p + REC_HDR, in->ptr, in->len);
 	return 0;
 }
@@ -541,9 +542,44 @@ drop_if_orphan(MDB_txn *txn, struct store *s, uint64_t id)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/*
+ * The write transaction's cursors. Outcomes come a batch at a time with
+ * ids in order, so a positioned cursor mostly finds the next key on the
+ * page it is on, where a fresh lookup would walk the tree from the root.
+ */
+struct wcur {
+	MDB_cursor	*state;
+	MDB_cursor	*due;
+	MDB_cursor	*rec;
+};
+
 static int
-apply_outcome(MDB_txn *txn, struct store *s, const struct store_outcome *o,
-    struct delta *delta)
+cur_del(MDB_cursor *c, void *key, size_t len)
+{
+	MDB_val	 k, d;
+	int	 rc;
+
+	k.mv_data = key;
+	k.mv_size = len;
+	if ((rc = mdb_cursor_get(c, &k, &d, MDB_SET)) != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	return mdb_cursor_del(c, 0);
+}
+
+static int
+cur_del_due(MDB_cursor *c, uint32_t hook, uint64_t due, uint64_t id)
+{
+	unsigned char	 key[20];
+
+	put_be32(key, hook);
+	put_be64(key + 4, due);
+	put_be64(key + 12, id);
+	return cur_del(c, key, sizeof(key));
+}
+
+static int
+apply_outcome(MDB_txn *txn, struct store *s, struct wcur *wc,
+    const struct store_outcome *o, struct delta *delta)
 {
 	unsigned char	 key[12];
 	MDB_val		 k, d;
@@ -554,7 +590,7 @@ apply_outcome(MDB_txn *txn, struct store *s, const struct store_outcome *o,
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
 	/* Deleted by spoolctl while it was out for delivery: nothing to do. */
-	if ((rc = mdb_get(txn, s->state, &k, &d)) == MDB_NOTFOUND)
+	if ((rc = mdb_cursor_get(wc->state, &k, &d, MDB_SET)) == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return rc;
@@ -562,16 +598,18 @@ apply_outcome(MDB_txn *txn, struct store *s, const struct store_outcome *o,
 		return MDB_CORRUPTED;
 	v = d.mv_data;
 	old = v[12];
-	if ((rc = due_op(txn, s, o->hook, get_be64(v), o->id, 1)) != 0)
+	if ((rc = cur_del_due(wc->due, o->hook, get_be64(v), o->id)) != 0)
 		return rc;
 	delta[o->hook].n[old == ST_DEAD ? D_DEAD : old == ST_DEFERRED ?
 	    D_DEFERRED : D_READY]--;
 	switch (o->kind) {
 	case OUT_DELIVERED:
 		delta[o->hook].n[D_DELIVERED]++;
-		if ((rc = mdb_del(txn, s->state, &k, NULL)) != 0)
+		if ((rc = mdb_cursor_del(wc->state, 0)) != 0)
 			return rc;
-		return drop_if_orphan(txn, s, o->id);
+		if (!o->sole)
+			return drop_if_orphan(txn, s, o->id);
+		return cur_del(wc->rec, key, 8);
 	case OUT_RETRY:
 		delta[o->hook].n[D_DEFERRED]++;
 		if ((rc = put_state(txn, s, o->id, o->hook, o, ST_DEFERRED,
@@ -585,6 +623,30 @@ apply_outcome(MDB_txn *txn, struct store *s, const struct store_outcome *o,
 			return rc;
 		return due_op(txn, s, o->hook, STORE_DUE_DEAD, o->id, 0);
 	}
+}
+
+static int
+wcur_open(MDB_txn *txn, struct store *s, struct wcur *wc)
+{
+	int	 rc;
+
+	memset(wc, 0, sizeof(*wc));
+	if ((rc = mdb_cursor_open(txn, s->state, &wc->state)) != 0 ||
+	    (rc = mdb_cursor_open(txn, s->due, &wc->due)) != 0 ||
+	    (rc = mdb_cursor_open(txn, s->rec, &wc->rec)) != 0)
+		return rc;
+	return 0;
+}
+
+static void
+wcur_close(struct wcur *wc)
+{
+	if (wc->state != NULL)
+		mdb_cursor_close(wc->state);
+	if (wc->due != NULL)
+		mdb_cursor_close(wc->due);
+	if (wc->rec != NULL)
+		mdb_cursor_close(wc->rec);
 }
 
 static int
@@ -620,6 +682,7 @@ static int
 apply_jobs(MDB_txn *txn, struct store *s, struct store_job **jobs, size_t n,
     struct delta *delta)
 {
+	struct wcur		 wc;
 	uint64_t		 id, now = now_ms();
 	size_t			 j, o;
 	int			 rc;
@@ -628,18 +691,23 @@ apply_jobs(MDB_txn *txn, struct store *s, struct store_job **jobs, size_t n,
 		return rc;
 	if (id == 0)
 		id = 1;
-	for (j = 0; j < n; j++) {
+	if ((rc = wcur_open(txn, s, &wc)) != 0)
+		goto done;
+	for (j = 0; j < n && rc == 0; j++) {
 		if ((rc = ingest_records(txn, s, jobs[j], &id, now,
 		    delta)) != 0)
-			return rc;
-		for (o = 0; o < jobs[j]->nouts; o++)
-			if ((rc = apply_outcome(txn, s, &jobs[j]->outs[o],
-			    delta)) != 0)
-				return rc;
+			break;
+		for (o = 0; o < jobs[j]->nouts && rc == 0; o++)
+			rc = apply_outcome(txn, s, &wc, &jobs[j]->outs[o],
+			    delta);
 	}
-	if ((rc = flush_deltas(txn, s, delta, s->nhooks)) != 0)
-		return rc;
-	return meta_put_u64(txn, s->meta, "next_id", id);
+	if (rc == 0)
+		rc = flush_deltas(txn, s, delta, s->nhooks);
+	if (rc == 0)
+		rc = meta_put_u64(txn, s->meta, "next_id", id);
+ done:
+	wcur_close(&wc);
+	return rc;
 }
 
 /* One transaction for all of jobs; returns an LMDB or errno code. */
@@ -954,6 +1022,7 @@ store_fetch(struct store *s, uint32_t hook, const uint64_t *ids, size_t n,
 	unsigned char		 key[12];
 	const unsigned char	*v;
 	MDB_txn			*txn;
+	MDB_cursor		*cs = NULL, *cr = NULL;
 	MDB_val			 k, d;
 	size_t			 i;
 	int			 rc;
@@ -961,28 +1030,39 @@ store_fetch(struct store *s, uint32_t hook, const uint64_t *ids, size_t n,
 	pthread_rwlock_rdlock(&s->maplock);
 	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
 		goto out;
+	/* Batches are in id order: cursors stay on the page they need. */
+	if ((rc = mdb_cursor_open(txn, s->state, &cs)) != 0 ||
+	    (rc = mdb_cursor_open(txn, s->rec, &cr)) != 0)
+		goto done;
 	for (i = 0; i < n; i++) {
 		memset(&it, 0, sizeof(it));
 		it.id = ids[i];
 		state_key(key, ids[i], hook);
 		k.mv_data = key;
 		k.mv_size = sizeof(key);
-		if (mdb_get(txn, s->state, &k, &d) == 0 &&
+		if (mdb_cursor_get(cs, &k, &d, MDB_SET) == 0 &&
 		    d.mv_size >= STATE_HDR &&
 		    ((const unsigned char *)d.mv_data)[12] != ST_DEAD) {
 			it.attempts = get_be32((const unsigned char *)
 			    d.mv_data + 8);
+			k.mv_data = key;
 			k.mv_size = 8;
-			if (mdb_get(txn, s->rec, &k, &d) == 0 &&
+			if (mdb_cursor_get(cr, &k, &d, MDB_SET) == 0 &&
 			    d.mv_size >= REC_HDR) {
 				v = d.mv_data;
 				it.received_ms = get_be64(v);
+				it.nhooks = v[9];
 				it.ptr = (const char *)v + REC_HDR;
 				it.len = d.mv_size - REC_HDR;
 			}
 		}
 		cb(arg, &it);
 	}
+ done:
+	if (cs != NULL)
+		mdb_cursor_close(cs);
+	if (cr != NULL)
+		mdb_cursor_close(cr);
 	mdb_txn_abort(txn);
  out:
 	pthread_rwlock_unlock(&s->maplock);

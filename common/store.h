@@ -6,7 +6,8 @@
  * Named databases and their keys; integers are big-endian so that
  * LMDB's byte order is numeric order:
  *
- *   rec    id(8)                     -> received_ms(8) rectype(1) bytes
+ *   rec    id(8)                     -> received_ms(8) rectype(1) hooks(1)
+ *                                       bytes
  *   state  id(8) hook(4)             -> due_ms(8) attempts(4) state(1)
  *                                       pad(1) status(2) last_ms(8) answer
  *   due    hook(4) due_ms(8) id(8)   -> (empty)
@@ -75,6 +76,7 @@ struct store_outcome {
 	uint64_t	 last_ms;	/* when this attempt was made */
 	const char	*text;		/* the answer, or why */
 	uint16_t	 textlen;
+	uint8_t		 sole;		/* no other hook holds the record */
 };
 
 /*
@@ -95,6 +97,7 @@ struct store_item {
 	uint64_t	 id;
 	uint64_t	 received_ms;
 	uint32_t	 attempts;
+	uint8_t		 nhooks;	/* hooks it was queued for at ingest */
 	const char	*ptr;		/* NULL: no longer queued for the hook */
 	size_t		 len;
 };

@@ -47,6 +47,7 @@ struct batch {
 	uint64_t	*ids;
 	uint32_t	*attempts;
 	uint64_t	*received;
+	uint8_t		*nhooks;	/* hooks the record went to */
 	uint8_t		 flags;		/* PROTO_F_* it was sent with */
 	struct batch	*next;
 };
@@ -189,6 +190,7 @@ batch_free(struct batch *b)
 	free(b->ids);
 	free(b->attempts);
 	free(b->received);
+	free(b->nhooks);
 	free(b);
 }
 
@@ -200,7 +202,8 @@ batch_new(size_t n)
 	if ((b = calloc(1, sizeof(*b))) == NULL ||
 	    (b->ids = calloc(n, sizeof(*b->ids))) == NULL ||
 	    (b->attempts = calloc(n, sizeof(*b->attempts))) == NULL ||
-	    (b->received = calloc(n, sizeof(*b->received))) == NULL)
+	    (b->received = calloc(n, sizeof(*b->received))) == NULL ||
+	    (b->nhooks = calloc(n, sizeof(*b->nhooks))) == NULL)
 		fatal("batch");
 	return b;
 }
@@ -315,6 +318,7 @@ set_outcome(struct store_outcome *o, struct hq *hq, const struct batch *b,
 	o->status = (uint16_t)res->status;
 	o->attempts = b->attempts[i] + 1;
 	o->last_ms = now;
+	o->sole = b->nhooks[i] == 1;
 	if (class == CLASS_DELIVERED) {
 		o->kind = OUT_DELIVERED;
 		return;
@@ -346,6 +350,7 @@ split(struct hq *hq, struct batch *b)
 			half[k]->ids[i] = b->ids[i + k * cut];
 			half[k]->attempts[i] = b->attempts[i + k * cut];
 			half[k]->received[i] = b->received[i + k * cut];
+			half[k]->nhooks[i] = b->nhooks[i + k * cut];
 		}
 	}
 	half[1]->next = hq->splits;
@@ -525,6 +530,7 @@ next_batch(struct hq *hq, size_t max)
 			rest->ids[i] = b->ids[max + i];
 			rest->attempts[i] = b->attempts[max + i];
 			rest->received[i] = b->received[max + i];
+			rest->nhooks[i] = b->nhooks[max + i];
 		}
 		rest->next = hq->splits;
 		hq->splits = rest;
@@ -584,6 +590,7 @@ fill_one(void *arg, const struct store_item *it)
 	f->sent->ids[k] = it->id;
 	f->sent->attempts[k] = it->attempts;
 	f->sent->received[k] = it->received_ms;
+	f->sent->nhooks[k] = it->nhooks;
 }
 
 /* Read the batch's records into the worker's frame and send it. */
