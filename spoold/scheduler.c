@@ -38,7 +38,13 @@
 #include "util.h"
 
 #define FULL_SCAN_MS	1000
+/*
+ * Batches a worker may hold: the one it is sending and one queued
+ * behind it, so that it never waits for the scheduler between requests.
+ */
+#define PIPELINE	2
 #define MAX_WAIT_MS	1000
+#define STATS_MS	20	/* how stale spoolctl status may be */
 #define EXPIRED_TEXT	"expired: older than max_age"
 
 struct batch {
@@ -390,12 +396,13 @@ static void
 worker_gone(struct hq *hq, struct worker *w)
 {
 	struct worker	**wp;
+	struct batch	 *b;
 
-	if (w->batch != NULL) {
+	while ((b = w->batch) != NULL) {
+		w->batch = b->next;
 		log_warnx("hook %s: worker %ld died with %zu records; they are "
-		    "due again", hq->cfg->name, (long)w->pid, w->batch->n);
-		release_batch(hq, w->batch);
-		w->batch = NULL;
+		    "due again", hq->cfg->name, (long)w->pid, b->n);
+		release_batch(hq, b);
 	}
 	for (wp = &hq->workers; *wp != NULL; wp = &(*wp)->next)
 		if (*wp == w) {
@@ -418,8 +425,10 @@ handle_result(struct hq *hq, struct worker *w, const struct proto_result *res)
 		worker_gone(hq, w);
 		return;
 	}
-	w->batch = NULL;
-	w->idle_since = mono_ms();
+	w->batch = b->next;
+	b->next = NULL;
+	if (w->batch == NULL)
+		w->idle_since = mono_ms();
 	/*
 	 * The hook closed the connection and curl made a new one: it
 	 * carried this batch. At worst the next batch asks for a fresh one.
@@ -501,15 +510,32 @@ batch_due(const struct hq *hq, uint64_t now)
 	return hq->q[hq->qhead].since + h->max_batch_latency_ms <= now;
 }
 
+static size_t
+queued_batches(const struct worker *w)
+{
+	const struct batch	*b;
+	size_t			 n = 0;
+
+	for (b = w->batch; b != NULL; b = b->next)
+		n++;
+	return n;
+}
+
+/* An idle worker, else one with room in its pipeline. */
 static struct worker *
 idle_worker(struct hq *hq)
 {
-	struct worker	*w;
+	struct worker	*w, *room = NULL;
 
-	for (w = hq->workers; w != NULL; w = w->next)
-		if (w->batch == NULL && !w->retiring)
+	for (w = hq->workers; w != NULL; w = w->next) {
+		if (w->retiring)
+			continue;
+		if (w->batch == NULL)
 			return w;
-	return NULL;
+		if (room == NULL && queued_batches(w) < PIPELINE)
+			room = w;
+	}
+	return room;
 }
 
 /* The next batch: a refused piece first, else the head of the queue. */
@@ -598,6 +624,7 @@ static void
 send_batch(struct hq *hq, struct worker *w, struct batch *b, uint8_t flags,
     uint64_t now)
 {
+	struct batch	**bp;
 	struct fill	 f;
 
 	memset(&f, 0, sizeof(f));
@@ -631,7 +658,9 @@ send_batch(struct hq *hq, struct worker *w, struct batch *b, uint8_t flags,
 		return;
 	}
 	pool_batch_end(w, (uint32_t)f.sent->n);
-	w->batch = f.sent;
+	for (bp = &w->batch; *bp != NULL; bp = &(*bp)->next)
+		;
+	*bp = f.sent;
 	if (pool_flush(w) == -1)
 		worker_gone(hq, w);
 }
@@ -908,17 +937,27 @@ worker_events(struct hq *hq, struct worker *w, short revents)
 static void
 wait_events(int timeout)
 {
-	struct pollfd	*pfd;
-	struct worker	**ws, *w;
-	struct hq	*hq;
-	uint64_t	 v;
-	size_t		 n = 1, i;
+	static struct pollfd	 *pfd;
+	static struct worker	**ws;
+	static size_t		  cap;
+	struct worker		 *w;
+	struct hq		 *hq;
+	uint64_t		  v;
+	size_t			  n = 1, i;
+	void			 *p;
 
 	for (hq = s_hooks; hq != NULL; hq = hq->next)
 		n += hq->nworkers;
-	if ((pfd = calloc(n, sizeof(*pfd))) == NULL ||
-	    (ws = calloc(n, sizeof(*ws))) == NULL)
-		fatal("poll");
+	/* Kept from one round to the next: this runs for every answer. */
+	if (n > cap) {
+		if ((p = reallocarray(pfd, n, sizeof(*pfd))) == NULL)
+			fatal("poll");
+		pfd = p;
+		if ((p = reallocarray(ws, n, sizeof(*ws))) == NULL)
+			fatal("poll");
+		ws = p;
+		cap = n;
+	}
 	pfd[0].fd = s_evfd;
 	pfd[0].events = POLLIN;
 	n = 1;
@@ -927,6 +966,7 @@ wait_events(int timeout)
 			pfd[n].fd = w->fd;
 			pfd[n].events = POLLIN |
 			    (w->outoff < w->outlen ? POLLOUT : 0);
+			pfd[n].revents = 0;
 			ws[n++] = w;
 		}
 	if (poll(pfd, n, timeout) > 0) {
@@ -937,8 +977,6 @@ wait_events(int timeout)
 			if (pfd[i].revents)
 				worker_events(ws[i]->hq, ws[i], pfd[i].revents);
 	}
-	free(pfd);
-	free(ws);
 }
 
 static int
@@ -964,8 +1002,8 @@ shutdown_workers(void)
 		while ((w = hq->workers) != NULL) {
 			if (w->batch != NULL)
 				log_warnx("hook %s: stopping worker %ld in a "
-				    "request; its %zu records stay queued",
-				    hq->cfg->name, (long)w->pid, w->batch->n);
+				    "request; its records stay queued",
+				    hq->cfg->name, (long)w->pid);
 			worker_gone(hq, w);
 		}
 	}
@@ -975,7 +1013,8 @@ static void *
 sched_main(void *arg)
 {
 	struct hq	*hq;
-	uint64_t	 now, mono;
+	uint64_t	 now, mono, published = 0;
+	int		 timeout;
 
 	(void)arg;
 	apply_routes();
@@ -998,8 +1037,14 @@ sched_main(void *arg)
 			retire(hq, mono);
 		}
 		reap_removed();
-		publish_stats();
-		wait_events(poll_timeout(now, mono));
+		/* Status wants fresh numbers, not one copy per answer. */
+		timeout = poll_timeout(now, mono);
+		if (mono >= published + STATS_MS) {
+			publish_stats();
+			published = mono;
+		} else if (timeout > STATS_MS)
+			timeout = STATS_MS;	/* come back to publish */
+		wait_events(timeout);
 	}
 	shutdown_workers();
 	publish_stats();
