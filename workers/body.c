@@ -96,47 +96,189 @@ body_match(const struct patterns *p, const char *key, int icase)
 	return 0;
 }
 
-/* Drops the members of rec[name] that no pattern keeps; 1 if any went. */
-static int
-filter(json_t *rec, const char *name, const struct patterns *p, int icase)
+/*
+ * Projection works on the record's bytes, not on a parsed tree: the
+ * members kept, and everything outside "meta" and "headers", go out
+ * exactly as received (a parse and dump would print 0.1 as
+ * 0.10000000000000001). The record was validated on ingest, so the
+ * walk below only has to find where values end.
+ */
+static const char *
+skip_ws(const char *p, const char *e)
 {
-	json_t		*obj, *v;
-	const char	*key;
-	void		*tmp;
-	int		 removed = 0;
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
 
-	if ((obj = json_object_get(rec, name)) == NULL ||
-	    !json_is_object(obj))
-		return 0;
-	json_object_foreach_safe(obj, tmp, key, v) {
-		(void)v;
-		if (!body_match(p, key, icase)) {
-			json_object_del(obj, key);
-			removed = 1;
-		}
+static const char *
+string_end(const char *p, const char *e)
+{
+	for (p++; p < e && *p != '"'; p++)
+		if (*p == '\\')
+			p++;
+	return p < e ? p + 1 : e;
+}
+
+static const char *
+value_end(const char *p, const char *e)
+{
+	int	 depth = 0;
+
+	if (p < e && *p == '"')
+		return string_end(p, e);
+	if (p < e && *p != '{' && *p != '[') {
+		while (p < e && !strchr(",}] \t\r\n", *p))
+			p++;
+		return p;
 	}
-	return removed;
+	for (; p < e; p++) {
+		if (*p == '"')
+			p = string_end(p, e) - 1;
+		else if (*p == '{' || *p == '[')
+			depth++;
+		else if ((*p == '}' || *p == ']') && --depth == 0)
+			return p + 1;
+	}
+	return e;
+}
+
+/* A member key as text: escapes are rare, and jansson decodes them. */
+static char *
+key_text(const char *p, const char *end)
+{
+	json_t	*j;
+	char	*k;
+
+	if (memchr(p, '\\', (size_t)(end - p)) == NULL)
+		return strndup(p + 1, (size_t)(end - p) - 2);
+	if ((j = json_loadb(p, (size_t)(end - p), JSON_DECODE_ANY, NULL)) ==
+	    NULL)
+		return NULL;
+	k = json_is_string(j) ? strdup(json_string_value(j)) : NULL;
+	json_decref(j);
+	return k;
+}
+
+struct out {
+	char	*buf;
+	size_t	 len;
+	int	 removed;
+};
+
+static void
+put(struct out *o, const char *p, size_t n)
+{
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+}
+
+/*
+ * Walk the object at p, calling keep() for each member; copy the kept
+ * members to o. Returns the end of the object, or NULL.
+ */
+static const char *
+members(const char *p, const char *e, struct out *o,
+    int (*keep)(void *, const char *, const char *, const char *,
+    const char *, struct out *), void *arg)
+{
+	const char	*k, *kend, *v, *vend;
+	int		 first = 1;
+
+	put(o, "{", 1);
+	p = skip_ws(p + 1, e);
+	while (p < e && *p == '"') {
+		k = p;
+		kend = string_end(p, e);
+		v = skip_ws(skip_ws(kend, e) + 1, e);	/* past ':' */
+		vend = value_end(v, e);
+		if (!first)
+			put(o, ",", 1);
+		if (keep(arg, k, kend, v, vend, o))
+			first = 0;
+		else if (!first)
+			o->len--;	/* take back the comma */
+		p = skip_ws(vend, e);
+		if (p < e && *p == ',')
+			p = skip_ws(p + 1, e);
+	}
+	if (p >= e || *p != '}')
+		return NULL;
+	put(o, "}", 1);
+	return p + 1;
+}
+
+struct inner {
+	const struct patterns	*pat;
+	int			 icase;
+};
+
+static int
+keep_inner(void *arg, const char *k, const char *kend, const char *v,
+    const char *vend, struct out *o)
+{
+	struct inner	*in = arg;
+	char		*key;
+	int		 keep;
+
+	if ((key = key_text(k, kend)) == NULL)
+		keep = 1;
+	else
+		keep = body_match(in->pat, key, in->icase);
+	free(key);
+	if (!keep) {
+		o->removed = 1;
+		return 0;
+	}
+	put(o, k, (size_t)(vend - k));
+	(void)v;
+	return 1;
+}
+
+static int
+keep_outer(void *arg, const char *k, const char *kend, const char *v,
+    const char *vend, struct out *o)
+{
+	const struct hook	*h = arg;
+	struct inner		 in;
+	size_t			 klen = (size_t)(kend - k);
+
+	if (*v == '{' && ((klen == 6 && memcmp(k, "\"meta\"", 6) == 0) ||
+	    (klen == 9 && memcmp(k, "\"headers\"", 9) == 0))) {
+		in.pat = klen == 6 ? &h->lp_meta : &h->lp_headers;
+		in.icase = klen != 6;
+		put(o, k, (size_t)(kend - k));
+		put(o, ":", 1);
+		if (members(v, vend, o, keep_inner, &in) == NULL)
+			return -1;
+		return 1;
+	}
+	put(o, k, (size_t)(vend - k));
+	return 1;
 }
 
 char *
 body_project(const struct hook *h, const char *rec, size_t len,
     size_t *outlen)
 {
-	json_t	*j;
-	char	*s = NULL;
-	int	 changed;
+	struct out	 o;
+	const char	*p, *e = rec + len;
 
-	/* spoold validated the record; a failure here sends it as is. */
-	if ((j = json_loadb(rec, len, JSON_ALLOW_NUL, NULL)) == NULL)
+	p = skip_ws(rec, e);
+	if (p >= e || *p != '{')
 		return NULL;
-	changed = filter(j, "meta", &h->lp_meta, 0);
-	changed |= filter(j, "headers", &h->lp_headers, 1);
-	if (changed)
-		s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(j);
-	if (s != NULL)
-		*outlen = strlen(s);
-	return s;
+	/* Never longer than the record: members only go. */
+	if ((o.buf = malloc(len + 2)) == NULL)
+		return NULL;
+	o.len = 0;
+	o.removed = 0;
+	if (members(p, e, &o, keep_outer, (void *)h) == NULL ||
+	    !o.removed) {
+		free(o.buf);
+		return NULL;
+	}
+	*outlen = o.len;
+	return o.buf;
 }
 
 struct piece {
