@@ -44,7 +44,6 @@
  */
 #define PIPELINE	2
 #define MAX_WAIT_MS	1000
-#define STATS_MS	20	/* how stale spoolctl status may be */
 #define EXPIRED_TEXT	"expired: older than max_age"
 
 struct batch {
@@ -117,7 +116,7 @@ static size_t		 s_pending;	/* outcome commits under way */
 static pthread_mutex_t	 s_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pending	*s_done;	/* committed, for the thread */
 static struct stat_slot	*s_stats;
-static size_t		 s_nstats;
+static size_t		 s_nstats, s_capstats;
 
 static void
 wake(void)
@@ -165,6 +164,7 @@ sched_stats(uint32_t hook, uint64_t *in_flight, uint64_t *workers)
 	pthread_mutex_unlock(&s_lock);
 }
 
+/* Every round: status must agree with the spool's counts of the moment. */
 static void
 publish_stats(void)
 {
@@ -174,16 +174,20 @@ publish_stats(void)
 
 	for (hq = s_hooks; hq != NULL; hq = hq->next)
 		n++;
-	if ((st = calloc(n + 1, sizeof(*st))) == NULL)
-		return;
-	for (n = 0, hq = s_hooks; hq != NULL; hq = hq->next, n++) {
-		st[n].hook = hq->id;
-		st[n].in_flight = hq->leased;
-		st[n].workers = hq->nworkers;
-	}
 	pthread_mutex_lock(&s_lock);
-	free(s_stats);
-	s_stats = st;
+	if (n > s_capstats) {
+		if ((st = reallocarray(s_stats, n, sizeof(*st))) == NULL) {
+			pthread_mutex_unlock(&s_lock);
+			return;
+		}
+		s_stats = st;
+		s_capstats = n;
+	}
+	for (n = 0, hq = s_hooks; hq != NULL; hq = hq->next, n++) {
+		s_stats[n].hook = hq->id;
+		s_stats[n].in_flight = hq->leased;
+		s_stats[n].workers = hq->nworkers;
+	}
 	s_nstats = n;
 	pthread_mutex_unlock(&s_lock);
 }
@@ -1013,8 +1017,7 @@ static void *
 sched_main(void *arg)
 {
 	struct hq	*hq;
-	uint64_t	 now, mono, published = 0;
-	int		 timeout;
+	uint64_t	 now, mono;
 
 	(void)arg;
 	apply_routes();
@@ -1037,14 +1040,8 @@ sched_main(void *arg)
 			retire(hq, mono);
 		}
 		reap_removed();
-		/* Status wants fresh numbers, not one copy per answer. */
-		timeout = poll_timeout(now, mono);
-		if (mono >= published + STATS_MS) {
-			publish_stats();
-			published = mono;
-		} else if (timeout > STATS_MS)
-			timeout = STATS_MS;	/* come back to publish */
-		wait_events(timeout);
+		publish_stats();
+		wait_events(poll_timeout(now, mono));
 	}
 	shutdown_workers();
 	publish_stats();

@@ -34,7 +34,9 @@ is($r->{status}, 200, '200 records accepted');
 my @bounces = grep { /"type":"Bounce"/ } @recs;
 
 for my $h (qw(single batched lines)) {
-	my $st = wait_status($s, $h, sub { ($_[0]{delivered} // 0) >= 200 }, 60);
+	# A lease ends a moment after its outcome is committed: wait for both.
+	my $st = wait_status($s, $h, sub { ($_[0]{delivered} // 0) >= 200 &&
+	    ($_[0]{in_flight} // 1) == 0 }, 60);
 	is($st->{delivered}, 200, "$h: 200 delivered");
 	is($st->{ready} + $st->{deferred} + $st->{in_flight}, 0,
 	    "$h: nothing left queued");

@@ -310,6 +310,59 @@ sub statuses {
 	is(stop_receiver($r), 0, 'exits 0 with connections open');
 }
 
+# /_stats counts the records of the POSTs answered 2xx, as ingest reads
+# bodies; -L logs each record's id and arrival time.
+{
+	my $ids = "$dir/ids.log";
+	my $r = start_receiver('-L', $ids, '-m', 'refuse:503');
+	my $h = client();
+	my $s = stats($h, $r);
+	is_deeply([@$s{qw(records last_record_ms bad_bodies)}], [0, 0, 0],
+	    'no records, no time, no bad bodies at first');
+	my $nd = { 'content-type' => 'application/x-ndjson' };
+	my $t0 = int(time * 1000);
+	my @sent = (
+	    ['{"type":"Delivery","id":"a1","meta":{"id":"inner"}}', 200],
+	    ['[{"id":"b1"},{"x":{"id":"nested"}},{"no":"id"},{"id":"b4"}]', 200],
+	    [qq({"id":"c1"}\n\n{"id":"c2"}\r\n  \n{"id":"c3"}\n), 200, $nd],
+	    ['[]', 200],
+	    ['[{"id":"r1","refuse":1}]', 503],
+	    ['{"id":"bad"', 200],
+	    [encode_utf8(qq({"id":"d1","s":"é ✓"})), 200],
+	);
+	for my $x (@sent) {
+		my ($body, $want, $hdr) = @$x;
+		is(post($h, $r, $body, %{$hdr // {}})->{status}, $want,
+		    "POST answered $want");
+	}
+	my $t1 = int(time * 1000) + 1;
+	$s = stats($h, $r);
+	is($s->{records}, 1 + 4 + 3 + 1, 'records: an object, an array\'s '
+	    . 'elements, NDJSON lines; refused and bad bodies not');
+	is($s->{bad_bodies}, 1, 'one bad body');
+	ok($s->{last_record_ms} >= $t0 && $s->{last_record_ms} <= $t1,
+	    'last_record_ms is the wall-clock time of the last records');
+	is($s->{requests}, scalar @sent, 'every POST is a request');
+
+	open(my $fh, '<', $ids) or die "$ids: $!";
+	my @lines = <$fh>;
+	close $fh;
+	my @got = map { (split ' ', $_)[0] } @lines;
+	is_deeply(\@got, [qw(a1 b1 nested - b4 c1 c2 c3 d1)],
+	    '-L: the first "id" in each record\'s text, or "-", in order');
+	ok(!grep({ !/\A\S+ \d+\.\d{3}\n\z/ } @lines), '-L: "ID MS" lines');
+	ok(!grep({ my $ms = (split ' ', $_)[1]; $ms < $t0 || $ms > $t1 }
+	    @lines), '-L: wall-clock milliseconds');
+	my %by = map { split ' ', $_ } @lines;
+	is($by{b1}, $by{b4}, '-L: one time for the records of one POST');
+
+	is($h->get("$r->{url}/_reset")->{status}, 200, '/_reset');
+	$s = stats($h, $r);
+	is_deeply([@$s{qw(records last_record_ms bad_bodies)}], [0, 0, 0],
+	    'records, last_record_ms and bad_bodies reset');
+	is(stop_receiver($r), 0, 'exits 0');
+}
+
 # SIGINT stops it cleanly too.
 {
 	my $r = start_receiver('-q');

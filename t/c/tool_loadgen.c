@@ -5,16 +5,44 @@
  *   loadgen -u URL -f RECORDS.ndjson [-c producers] [-n requests]
  *       [-r records per request] [-t content type json|ndjson]
  *       [-R requests per second, all producers together]
+ *       [-I] [-A ACKLOG]
  *
  * Each producer is a thread with one keep-alive connection. Records are
  * taken from the file in turn. It prints one line:
  *   requests=N records=N seconds=S rate=R p50_ms=X p99_ms=Y errors=N
- * where rate is records per second and the percentiles are of the time
- * from sending a request to its answer. Exit 1 if any request failed.
+ *   start_ms=T
+ * where rate is records per second, the percentiles are of the time
+ * from sending a request to its answer, and T is the wall-clock time
+ * (milliseconds since the epoch) at which the first request was due.
+ * Exit 1 if any request failed.
+ *
+ *   -u tcp://HOST:PORT	  no HTTP: each producer writes the records of a
+ *			  "request" as newline-terminated lines, in one go,
+ *			  to a TCP connection of its own (a syslog-ng
+ *			  network() source, say). There is no answer, so
+ *			  the percentiles are those of the writes.
+ *   -I			  give every record sent a unique id: the first 16
+ *			  characters of the value of the record's first
+ *			  "id" member (compact JSON, "id":"...", at least
+ *			  16 characters long) become the record's sequence
+ *			  number in hex. Record k of request i is number
+ *			  i * per_req + k, so a receiver logging ids can
+ *			  tell which request carried each record.
+ *   -A ACKLOG		  at the end, write one line per request:
+ *			  "I SEND_MS ACK_MS", request number and the
+ *			  wall-clock times (ms since the epoch, to the
+ *			  microsecond) it was sent and answered.
  */
+#include <sys/socket.h>
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,22 +51,32 @@
 
 #include <curl/curl.h>
 
+#define ID_KEY		"\"id\":\""
+#define ID_STAMP	16	/* hex digits written by -I */
+
 struct rec {
 	const char	*p;
 	size_t		 len;
+	long		 id_off;	/* offset of the "id" value, -1: none */
 };
 
 static struct rec	*recs;
 static size_t		 nrecs;
 static const char	*url;
+static char		 tcp_host[256];
+static char		 tcp_port[16];
+static int		 tcp_mode;
 static int		 ndjson = 1;
+static int		 stamp_ids;
 static long		 per_req = 1;
 static long		 total = 1000;
 static double		 req_rate;		/* 0: as fast as possible */
 static atomic_long	 next_req;
 static atomic_long	 errors;
 static double		*lat;			/* ms, one per request */
+static double		*sent_ms, *acked_ms;	/* wall clock, for -A */
 static double		 t_start;
+static double		 wall_start_ms;
 
 static double
 now_s(void)
@@ -47,6 +85,16 @@ now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The receiver stamps arrivals with the wall clock: so does -A. */
+static double
+wall_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static size_t
@@ -77,6 +125,20 @@ load(const char *path, size_t *len)
 	return buf;
 }
 
+/* Where -I writes: the value of the first "id" member, if long enough. */
+static long
+find_id(const char *p, size_t len)
+{
+	const char	*k, *v, *q;
+
+	if ((k = memmem(p, len, ID_KEY, sizeof(ID_KEY) - 1)) == NULL)
+		return -1;
+	v = k + sizeof(ID_KEY) - 1;
+	for (q = v; q < p + len && *q != '"'; q++)
+		;
+	return q - v >= ID_STAMP ? v - p : -1;
+}
+
 static void
 split(char *buf, size_t len)
 {
@@ -91,7 +153,15 @@ split(char *buf, size_t len)
 			if (nrecs == cap)
 				recs = realloc(recs, (cap *= 2) * sizeof(*recs));
 			recs[nrecs].p = p;
-			recs[nrecs++].len = (size_t)(nl - p);
+			recs[nrecs].len = (size_t)(nl - p);
+			recs[nrecs].id_off = find_id(p, recs[nrecs].len);
+			if (stamp_ids && recs[nrecs].id_off < 0) {
+				fprintf(stderr, "loadgen: -I: record %zu has "
+				    "no \"id\" of %d characters\n", nrecs + 1,
+				    ID_STAMP);
+				exit(2);
+			}
+			nrecs++;
 		}
 		p = nl + 1;
 	}
@@ -101,12 +171,26 @@ split(char *buf, size_t len)
 	}
 }
 
-/* The body of request i: per_req records starting at i * per_req. */
+static void
+stamp(char *dst, unsigned long long seq)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	int			 i;
+
+	for (i = ID_STAMP - 1; i >= 0; i--, seq >>= 4)
+		dst[i] = hex[seq & 0xf];
+}
+
+/*
+ * The body of request i: per_req records starting at i * per_req. JSON
+ * bodies are arrays; NDJSON and TCP lines end every record with a newline.
+ */
 static size_t
 body(long i, char **buf, size_t *cap)
 {
 	size_t	 len = 0, k, need;
 	struct rec *r;
+	int	 lines = ndjson || tcp_mode;
 
 	for (k = 0; k < (size_t)per_req; k++) {
 		r = &recs[((size_t)i * per_req + k) % nrecs];
@@ -115,14 +199,17 @@ body(long i, char **buf, size_t *cap)
 			*cap = need * 2;
 			*buf = realloc(*buf, *cap);
 		}
-		if (!ndjson)
+		if (!lines)
 			(*buf)[len++] = k == 0 ? '[' : ',';
 		memcpy(*buf + len, r->p, r->len);
+		if (stamp_ids)
+			stamp(*buf + len + r->id_off,
+			    (unsigned long long)i * per_req + k);
 		len += r->len;
-		if (ndjson)
+		if (lines)
 			(*buf)[len++] = '\n';
 	}
-	if (!ndjson) {
+	if (!lines) {
 		if (len + 1 > *cap)
 			*buf = realloc(*buf, *cap = len + 1);
 		(*buf)[len++] = ']';
@@ -140,6 +227,99 @@ pace(long i)
 	due = t_start + (double)i / req_rate;
 	if ((d = due - now_s()) > 0)
 		usleep((useconds_t)(d * 1e6));
+}
+
+/* Splits tcp://HOST:PORT; the last colon separates the port. */
+static int
+parse_tcp(const char *u)
+{
+	const char	*hp = u + strlen("tcp://"), *colon;
+
+	if ((colon = strrchr(hp, ':')) == NULL || colon == hp ||
+	    (size_t)(colon - hp) >= sizeof(tcp_host) ||
+	    strlen(colon + 1) >= sizeof(tcp_port) || colon[1] == '\0')
+		return -1;
+	memcpy(tcp_host, hp, (size_t)(colon - hp));
+	tcp_host[colon - hp] = '\0';
+	strcpy(tcp_port, colon + 1);
+	return 0;
+}
+
+static int
+tcp_connect(void)
+{
+	struct addrinfo	 hints, *res, *ai;
+	int		 fd = -1, one = 1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(tcp_host, tcp_port, &hints, &res) != 0)
+		return -1;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, ai->ai_socktype,
+		    ai->ai_protocol)) == -1)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd != -1)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = send(fd, p, len, MSG_NOSIGNAL)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void *
+tcp_producer(void *arg)
+{
+	char	*buf = NULL;
+	size_t	 cap = 0, len;
+	long	 i;
+	double	 t0;
+	int	 fd;
+
+	(void)arg;
+	if ((fd = tcp_connect()) == -1) {
+		fprintf(stderr, "loadgen: cannot connect to %s:%s\n",
+		    tcp_host, tcp_port);
+		/* Every request this producer would have sent fails. */
+		while ((i = atomic_fetch_add(&next_req, 1)) < total)
+			atomic_fetch_add(&errors, 1);
+		return NULL;
+	}
+	while ((i = atomic_fetch_add(&next_req, 1)) < total) {
+		len = body(i, &buf, &cap);
+		pace(i);
+		t0 = now_s();
+		if (sent_ms != NULL)
+			sent_ms[i] = wall_ms();
+		if (write_all(fd, buf, len) == -1)
+			atomic_fetch_add(&errors, 1);
+		lat[i] = (now_s() - t0) * 1000;
+		if (acked_ms != NULL)
+			acked_ms[i] = wall_ms();
+	}
+	close(fd);
+	free(buf);
+	return NULL;
 }
 
 static void *
@@ -168,11 +348,15 @@ producer(void *arg)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 		pace(i);
 		t0 = now_s();
+		if (sent_ms != NULL)
+			sent_ms[i] = wall_ms();
 		if (curl_easy_perform(c) != CURLE_OK ||
 		    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) !=
 		    CURLE_OK || code != 200)
 			atomic_fetch_add(&errors, 1);
 		lat[i] = (now_s() - t0) * 1000;
+		if (acked_ms != NULL)
+			acked_ms[i] = wall_ms();
 	}
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
@@ -188,20 +372,41 @@ cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Written after the run, so that logging costs the producers nothing. */
+static void
+write_acklog(const char *path)
+{
+	FILE	*fp;
+	long	 i;
+
+	if ((fp = fopen(path, "w")) == NULL) {
+		fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	for (i = 0; i < total; i++)
+		fprintf(fp, "%ld %.3f %.3f\n", i, sent_ms[i], acked_ms[i]);
+	if (fclose(fp) == EOF) {
+		fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
 	pthread_t	*th;
-	const char	*file = NULL;
+	const char	*file = NULL, *acklog = NULL;
 	char		*buf;
 	size_t		 len;
 	double		 secs;
 	int		 ch, conc = 16, i;
 
-	while ((ch = getopt(argc, argv, "c:f:n:r:R:t:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:c:f:In:r:R:t:u:")) != -1) {
 		switch (ch) {
+		case 'A': acklog = optarg; break;
 		case 'c': conc = atoi(optarg); break;
 		case 'f': file = optarg; break;
+		case 'I': stamp_ids = 1; break;
 		case 'n': total = atol(optarg); break;
 		case 'r': per_req = atol(optarg); break;
 		case 'R': req_rate = atof(optarg); break;
@@ -209,32 +414,50 @@ main(int argc, char *argv[])
 		case 'u': url = optarg; break;
 		default:
 			fprintf(stderr, "usage: loadgen -u url -f records "
-			    "[-c n] [-n n] [-r n] [-R rate] [-t json|ndjson]\n");
+			    "[-c n] [-n n] [-r n] [-R rate] [-t json|ndjson] "
+			    "[-I] [-A acklog]\n");
 			return 2;
 		}
 	}
 	if (url == NULL || file == NULL || conc < 1 || total < 1 ||
 	    per_req < 1)
 		return 2;
+	if (strncmp(url, "tcp://", 6) == 0) {
+		if (parse_tcp(url) == -1) {
+			fprintf(stderr, "loadgen: bad address %s\n", url);
+			return 2;
+		}
+		tcp_mode = 1;
+	}
 	buf = load(file, &len);
 	split(buf, len);
 	lat = calloc((size_t)total, sizeof(*lat));
+	if (acklog != NULL) {
+		sent_ms = calloc((size_t)total, sizeof(*sent_ms));
+		acked_ms = calloc((size_t)total, sizeof(*acked_ms));
+	}
 	th = calloc((size_t)conc, sizeof(*th));
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	t_start = now_s();
+	wall_start_ms = wall_ms();
 	for (i = 0; i < conc; i++)
-		pthread_create(&th[i], NULL, producer, NULL);
+		pthread_create(&th[i], NULL, tcp_mode ? tcp_producer : producer,
+		    NULL);
 	for (i = 0; i < conc; i++)
 		pthread_join(th[i], NULL);
 	secs = now_s() - t_start;
+	if (acklog != NULL)
+		write_acklog(acklog);
 	qsort(lat, (size_t)total, sizeof(*lat), cmp);
 	printf("requests=%ld records=%ld seconds=%.3f rate=%.0f p50_ms=%.3f "
-	    "p99_ms=%.3f errors=%ld\n", total, total * per_req, secs,
-	    (double)(total * per_req) / secs, lat[total / 2],
-	    lat[(size_t)(total * 0.99)], atomic_load(&errors));
+	    "p99_ms=%.3f errors=%ld start_ms=%.3f\n", total, total * per_req,
+	    secs, (double)(total * per_req) / secs, lat[total / 2],
+	    lat[(size_t)(total * 0.99)], atomic_load(&errors), wall_start_ms);
 	curl_global_cleanup();
 	free(th);
 	free(lat);
+	free(sent_ms);
+	free(acked_ms);
 	free(recs);
 	free(buf);
 	return atomic_load(&errors) > 0;

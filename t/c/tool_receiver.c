@@ -1,7 +1,7 @@
 /*
  * receiver: the webhook end of the delivery tests and the benchmark.
  *
- *	receiver [-q] [-p port] [-o logfile] [-s STATUS[:SHARE]]...
+ *	receiver [-q] [-p port] [-o logfile] [-L idlog] [-s STATUS[:SHARE]]...
  *	    [-m SUBSTRING:STATUS]... [-a RETRY_AFTER] [-d DELAY_MS] [-r SEED]
  *	    [-C cert.pem -K key.pem [-T ca.pem]]
  *
@@ -33,6 +33,16 @@
  *			  not UTF-8.  Header values that are not UTF-8 are
  *			  read as Latin-1; repeated headers are joined by
  *			  ", ".
+ *   -L IDLOG		  append one line per record of every POST answered
+ *			  2xx: "ID MS", the value of the first "id":"..."
+ *			  in the record's text ("-" if there is none; in
+ *			  KumoMTA's compact records that is the top-level
+ *			  id, which comes second) and the wall-clock
+ *			  milliseconds, to the microsecond, at which the
+ *			  body was complete.  The lines of one POST are
+ *			  written by a single write(2).  Cheap enough for
+ *			  the benchmark's latency runs; without -L the
+ *			  ids are not looked for.
  *   -C, -K		  serve HTTPS with this certificate and key.
  *   -T ca.pem		  also ask for a client certificate and answer 403 to
  *			  every request whose certificate is missing or not
@@ -42,7 +52,8 @@
  * Non-2xx answers carry the body "error STATUS".  GET /_stats answers
  *
  *   {"connections":N,"open":N,"max_open":N,"requests":N,
- *    "max_requests_per_connection":N,"connection_times_ms":[...],
+ *    "max_requests_per_connection":N,"records":N,"last_record_ms":T,
+ *    "bad_bodies":N,"connection_times_ms":[...],
  *    "connection_durations_ms":[...],"statuses":{"200":N,...}}
  *
  * and GET /_reset zeroes these (not the log, nor the PRNG).  Only a
@@ -54,6 +65,15 @@
  * connection_durations_ms how long each was open (so far, if still
  * open).  A connection open across a /_reset counts again at its next
  * POST.
+ *
+ * "records" counts the records of the POSTs answered 2xx: the elements
+ * of a JSON array, 1 for a JSON object, the lines of an
+ * application/x-ndjson body (blank lines aside); the body is checked as
+ * spoold's ingest checks it, and one that is not valid counts no record
+ * but one in "bad_bodies".  "last_record_ms" is the wall-clock
+ * milliseconds at which the body of the latest POST that brought records
+ * was complete (0 before any), so that a benchmark polling "records"
+ * learns exactly when the last one arrived.
  *
  * In the log, C numbers connections in the order they sent their first
  * POST, from 1, and R numbers the POSTs on one connection, from 1; T is
@@ -80,12 +100,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
 #include <jansson.h>
 #include <microhttpd.h>
+
+#include "jscan.h"
 
 #define MAX_STATUS	600
 #define PREALLOC_MAX	(64UL << 20)
@@ -136,9 +159,10 @@ static struct {
 	const char	*retry_after;
 	unsigned int	 delay_ms;
 	int		 logfd;
+	int		 idfd;		/* -L */
 	int		 quiet;
 	verify_fn	 verify;	/* set with -T */
-} opt = { .logfd = -1 };
+} opt = { .logfd = -1, .idfd = -1 };
 
 static struct {
 	pthread_mutex_t	 mtx;
@@ -148,6 +172,9 @@ static struct {
 	uint64_t	 max_open;
 	uint64_t	 requests;
 	uint64_t	 max_rpc;
+	uint64_t	 records;
+	uint64_t	 last_record_ms;
+	uint64_t	 bad_bodies;
 	uint64_t	*accepted;	/* per counted connection */
 	uint64_t	*closed;	/* 0 while open */
 	size_t		 ntimes;
@@ -164,6 +191,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: receiver [-q] [-p port] [-o logfile] "
+	    "[-L idlog]\n\t"
 	    "[-s status[:share]] [-m substring:status]\n"
 	    "\t[-a retry_after] [-d delay_ms] [-r seed] "
 	    "[-C cert.pem -K key.pem [-T ca.pem]]\n");
@@ -177,6 +205,16 @@ now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The same clock to the microsecond, for -L. */
+static double
+now_ms_frac(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static void
@@ -391,10 +429,14 @@ post_started(struct conn *c)
 	pthread_mutex_unlock(&st.mtx);
 }
 
-/* Decides the answer and counts it; returns the log numbers too. */
+/*
+ * Decides the answer and counts it, with the body's records (valid: the
+ * body could be counted) when the answer is 2xx; returns the log numbers
+ * too.
+ */
 static int
-post_done(struct conn *c, const struct req *r, int refused,
-    uint64_t *id, uint64_t *nreq)
+post_done(struct conn *c, const struct req *r, int refused, int valid,
+    size_t records, uint64_t ms, uint64_t *id, uint64_t *nreq)
 {
 	double		 u, cum = 0;
 	size_t		 i;
@@ -423,6 +465,14 @@ post_done(struct conn *c, const struct req *r, int refused,
 	count_conn(c);
 	st.requests++;
 	st.statuses[status]++;
+	if (!valid)
+		st.bad_bodies++;
+	else if (status >= 200 && status <= 299 && records > 0) {
+		st.records += records;
+		/* Threads finish out of order: keep the latest. */
+		if (ms > st.last_record_ms)
+			st.last_record_ms = ms;
+	}
 	if (++c->sreq > st.max_rpc)
 		st.max_rpc = c->sreq;
 	*id = c->id;
@@ -556,7 +606,7 @@ hex(const char *p, size_t len)
 }
 
 static void
-write_line(const struct buf *b)
+write_line(int fd, const struct buf *b)
 {
 	size_t	 off;
 	ssize_t	 n;
@@ -564,7 +614,7 @@ write_line(const struct buf *b)
 	pthread_mutex_lock(&log_mtx);
 	/* A regular file takes it whole; the loop is for the odd case. */
 	for (off = 0; off < b->len; off += (size_t)n)
-		if ((n = write(opt.logfd, b->p + off, b->len - off)) == -1) {
+		if ((n = write(fd, b->p + off, b->len - off)) == -1) {
 			if (errno == EINTR) {
 				n = 0;
 				continue;
@@ -599,8 +649,56 @@ log_post(struct MHD_Connection *mc, const struct req *r, uint64_t id,
 	    buf_add("\n", 1, &b) == -1)
 		errx(1, "log: out of memory");
 	json_decref(o);
-	write_line(&b);
+	write_line(opt.logfd, &b);
 	free(b.p);
+}
+
+/* What tally_rec gathers from one POST body. */
+struct tally {
+	size_t		 records;
+	struct buf	*ids;		/* the -L lines, NULL without -L */
+	char		 when[32];	/* " MS\n", the end of each line */
+	size_t		 whenlen;
+};
+
+static int
+tally_rec(void *arg, size_t index, const struct jscan_rec *rec)
+{
+	static const char	 key[] = "\"id\":\"";
+	struct tally		*t = arg;
+	const char		*k, *v, *q, *end = rec->ptr + rec->len;
+
+	t->records = index + 1;
+	if (t->ids == NULL)
+		return 0;
+	/* The first "id" is the top-level one in KumoMTA's records. */
+	if ((k = memmem(rec->ptr, rec->len, key, sizeof(key) - 1)) != NULL) {
+		v = k + sizeof(key) - 1;
+		if ((q = memchr(v, '"', (size_t)(end - v))) == NULL)
+			q = v;
+		if (buf_add(q > v ? v : "-", q > v ? (size_t)(q - v) : 1,
+		    t->ids) == -1)
+			return -1;
+	} else if (buf_add("-", 1, t->ids) == -1)
+		return -1;
+	return buf_add(t->when, t->whenlen, t->ids);
+}
+
+/* Counts the records of a POST body as ingest reads it; -1: not valid. */
+static int
+tally_body(struct MHD_Connection *mc, const struct req *r, struct tally *t)
+{
+	struct jscan_err	 e;
+	const char		*ct, *p = r->len > 0 ? r->buf : "";
+	int			 rc;
+
+	ct = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (ct != NULL && strncasecmp(ct, "application/x-ndjson", 20) == 0)
+		rc = jscan_ndjson_body(p, r->len, tally_rec, t, &e);
+	else
+		rc = jscan_json_body(p, r->len, tally_rec, t, &e);
+	return rc == 0 ? 0 : -1;
 }
 
 static enum MHD_Result
@@ -640,13 +738,27 @@ answer_status(struct MHD_Connection *mc, int status)
 static enum MHD_Result
 answer_post(struct MHD_Connection *mc, struct conn *c, struct req *r)
 {
+	struct tally	t = { 0, NULL, "", 0 };
+	struct buf	ids = { NULL, 0, 0 };
+	double		when;
 	uint64_t	ms, id, nreq;
-	int		status;
+	int		status, valid;
 
-	ms = now_ms();
-	status = post_done(c, r, !cert_ok(mc, c), &id, &nreq);
+	when = now_ms_frac();
+	ms = (uint64_t)when;
+	if (opt.idfd != -1) {
+		t.ids = &ids;
+		t.whenlen = (size_t)snprintf(t.when, sizeof(t.when),
+		    " %.3f\n", when);
+	}
+	valid = tally_body(mc, r, &t) == 0;
+	status = post_done(c, r, !cert_ok(mc, c), valid, t.records, ms, &id,
+	    &nreq);
 	if (opt.logfd != -1)
 		log_post(mc, r, id, nreq, ms, status);
+	if (valid && status >= 200 && status <= 299 && ids.len > 0)
+		write_line(opt.idfd, &ids);
+	free(ids.p);
 	if (opt.delay_ms > 0)
 		sleep_ms(opt.delay_ms);
 	return answer_status(mc, status);
@@ -675,12 +787,15 @@ stats_json(void)
 			json_object_set_new(sts, key,
 			    json_integer(st.statuses[i]));
 		}
-	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o}",
+	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o}",
 	    "connections", (json_int_t)st.connections,
 	    "open", (json_int_t)st.open,
 	    "max_open", (json_int_t)st.max_open,
 	    "requests", (json_int_t)st.requests,
 	    "max_requests_per_connection", (json_int_t)st.max_rpc,
+	    "records", (json_int_t)st.records,
+	    "last_record_ms", (json_int_t)st.last_record_ms,
+	    "bad_bodies", (json_int_t)st.bad_bodies,
 	    "connection_times_ms", times,
 	    "connection_durations_ms", durs,
 	    "statuses", sts);
@@ -713,6 +828,7 @@ answer_reset(struct MHD_Connection *mc)
 	st.gen++;
 	st.connections = st.open = st.max_open = 0;
 	st.requests = st.max_rpc = 0;
+	st.records = st.last_record_ms = st.bad_bodies = 0;
 	st.ntimes = 0;
 	memset(st.statuses, 0, sizeof(st.statuses));
 	pthread_mutex_unlock(&st.mtx);
@@ -849,12 +965,13 @@ main(int argc, char *argv[])
 	sigset_t			 block, old;
 	const char			*errstr, *cert = NULL, *key = NULL;
 	const char			*ca = NULL, *logfile = NULL;
+	const char			*idlog = NULL;
 	unsigned int			 port = 0;
 	size_t				 n = 0;
 	int				 ch;
 
 	st.rng = 1;
-	while ((ch = getopt(argc, argv, "a:C:d:K:m:o:p:qr:s:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:C:d:K:L:m:o:p:qr:s:T:")) != -1) {
 		switch (ch) {
 		case 'a':
 			if (*optarg == '\0' || strpbrk(optarg, "\r\n"))
@@ -872,6 +989,9 @@ main(int argc, char *argv[])
 			break;
 		case 'K':
 			key = optarg;
+			break;
+		case 'L':
+			idlog = optarg;
 			break;
 		case 'm':
 			add_match(optarg);
@@ -911,6 +1031,9 @@ main(int argc, char *argv[])
 	if (logfile != NULL && (opt.logfd = open(logfile,
 	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) == -1)
 		err(1, "%s", logfile);
+	if (idlog != NULL && (opt.idfd = open(idlog,
+	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) == -1)
+		err(1, "%s", idlog);
 	if (cert != NULL) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
 			errx(1, "libmicrohttpd was built without TLS");

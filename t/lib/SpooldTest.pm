@@ -36,6 +36,15 @@ our @EXPORT = qw(bin free_port new_spool start_spoold stop_spoold kill_spoold
 
 my $json = JSON::PP->new->canonical;
 
+# Whatever a test started goes with it, even when the test dies: a
+# spoold left behind would hold CPU and ports for the rest of the run.
+# (Its workers follow: they exit when its end of their socket closes.)
+my %started;
+my $owner = $$;
+END {
+	kill('KILL', keys %started) if $$ == $owner && %started;
+}
+
 sub bin {
 	my ($name) = @_;
 	my $b = $ENV{SPOOLD_BUILD} // 'build';
@@ -121,6 +130,7 @@ sub start_spoold {
 		    POSIX::_exit(127);
 	}
 	$s->{pid} = $pid;
+	$started{$pid} = 1;
 	my $up = wait_until(sub {
 		return 1 if waitpid($pid, WNOHANG) == $pid &&
 		    ($s->{exited} = $?, 1);
@@ -150,6 +160,7 @@ sub stop_spoold {
 		waitpid($s->{pid}, 0);
 		$st = -1;
 	}
+	delete $started{$s->{pid}};
 	delete $s->{pid};
 	return $st;
 }
@@ -228,6 +239,7 @@ sub start_receiver {
 		    POSIX::_exit(127);
 	}
 	close($wr);
+	$started{$pid} = 1;
 	my $sel = IO::Select->new($rd);
 	my $line = '';
 	$line = <$rd> if $sel->can_read(10);
@@ -243,6 +255,7 @@ sub stop_receiver {
 	kill('TERM', $r->{pid});
 	wait_until(sub { waitpid($r->{pid}, WNOHANG) != 0 }, 10) or
 	    do { kill('KILL', $r->{pid}); waitpid($r->{pid}, 0) };
+	delete $started{$r->{pid}};
 	delete $r->{pid};
 }
 
