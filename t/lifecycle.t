@@ -11,25 +11,6 @@ use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(time);
 use Test::More;
 
-# Receivers and spoolds still running when the test dies are stopped on
-# the way out.
-my (@receivers, @spoolds);
-sub receiver {
-	my $r = start_receiver(@_);
-	push @receivers, $r;
-	return $r;
-}
-sub up {
-	my ($s, @args) = @_;
-	push @spoolds, $s;
-	return start_spoold($s, @args);
-}
-END {
-	local $?;
-	$_->{pid} && kill_spoold($_) for @spoolds;
-	stop_receiver($_) for @receivers;
-}
-
 # Wait (bounded) for spoold to exit after a signal sent elsewhere;
 # returns its wait status, or -1 after killing it.
 sub wait_exit {
@@ -119,12 +100,12 @@ sub ingest {
 
 # 1. SIGTERM while a request is under way: spoold waits for the answer.
 {
-	my $rcv = receiver('-d', 1500);
+	my $rcv = start_receiver('-d', 1500);
 	my $s = new_spool(hooks => <<"EOT");
 [hook.h]
 url = "$rcv->{url}/"
 EOT
-	up($s);
+	start_spoold($s);
 	my $r1 = rec();
 	ok(ingest($s, $r1), 'in flight: one record ingested');
 	ok(wait_until(sub { @{receiver_requests($rcv)} == 1 }, 20),
@@ -156,7 +137,7 @@ EOT
 	    'in flight: the spool counts it delivered, nothing queued');
 	is_deeply($d->{records}, [], 'in flight: no record left in the spool');
 
-	up($s);
+	start_spoold($s);
 	ok(!wait_until(sub { @{receiver_requests($rcv)} > 1 }, 3),
 	    'in flight: after a restart it is not delivered again');
 	is(status_of($s, 'h')->{delivered}, 1,
@@ -171,7 +152,7 @@ EOT
 # 2. system_shutdown_timeout bounds the wait for a slow receiver; the
 # record stays queued and goes out after a restart.
 {
-	my $slow = receiver('-d', 10000);
+	my $slow = start_receiver('-d', 10000);
 	my $hook = <<'EOT';
 [hook.h]
 url = "%s/"
@@ -179,7 +160,7 @@ system_shutdown_timeout = "500ms"
 retry_interval = "1s"
 EOT
 	my $s = new_spool(hooks => sprintf($hook, $slow->{url}));
-	up($s);
+	start_spoold($s);
 	my $r1 = rec();
 	ok(ingest($s, $r1), 'timeout: one record ingested');
 	ok(wait_until(sub { @{receiver_requests($slow)} == 1 }, 20),
@@ -198,9 +179,9 @@ EOT
 	is($c->[3] // -1, 0, 'timeout: nothing counted delivered');
 	is_deeply($d->{records}, [$r1], 'timeout: the record bytes are kept');
 
-	my $fast = receiver();
+	my $fast = start_receiver();
 	set_hooks($s, sprintf($hook, $fast->{url}));
-	up($s);
+	start_spoold($s);
 	ok(wait_until(sub { has_all($fast, $r1) }, 20),
 	    'timeout: after a restart the record is delivered');
 	show_log($s) unless Test::More->builder->is_passing;
@@ -212,12 +193,12 @@ EOT
 
 # 3. SIGHUP.
 {
-	my ($ra, $rb, $rc) = map { receiver() } 1 .. 3;
+	my ($ra, $rb, $rc) = map { start_receiver() } 1 .. 3;
 	my $ha = qq([hook.ha]\nurl = "$ra->{url}/"\n\n);
 	# A worker of hb never goes idle, so only the reload can end it.
 	my $hb = qq([hook.hb]\nurl = "%s/"\nidle_timeout = "1h"\n\n);
 	my $s = new_spool(hooks => $ha);
-	up($s);
+	start_spoold($s);
 	my $r0 = rec();
 	ok(ingest($s, $r0), 'reload: a record before any reload');
 	ok(wait_until(sub { has_all($ra, $r0) }, 20), 'reload: ha delivers');

@@ -12,25 +12,6 @@ use JSON::PP;
 use MIME::Base64 qw(encode_base64 decode_base64);
 use Test::More;
 
-# Receivers and spoolds still running when the test dies are stopped on
-# the way out.
-my (@receivers, @spoolds);
-sub receiver {
-	my $r = start_receiver(@_);
-	push @receivers, $r;
-	return $r;
-}
-sub up {
-	my ($s, @args) = @_;
-	push @spoolds, $s;
-	return start_spoold($s, @args);
-}
-END {
-	local $?;
-	$_->{pid} && kill_spoold($_) for @spoolds;
-	stop_receiver($_) for @receivers;
-}
-
 # A fresh random key each run, so a signature cannot be right by accident.
 sub random_key {
 	open(my $fh, '<:raw', '/dev/urandom') or die "/dev/urandom: $!";
@@ -44,7 +25,7 @@ my $secret = 'whsec_' . encode_base64($key, '');
 
 # One receiver per hook: the receiver's log does not say which path was
 # asked for, so the receiver tells the hooks apart.
-my %rcv = map { $_ => receiver() } qw(one batch nd plain);
+my %rcv = map { $_ => start_receiver() } qw(one batch nd plain);
 
 my $s = new_spool(hooks => <<"EOT");
 [hook.one]
@@ -70,7 +51,7 @@ max_batch_latency = "2s"
 [hook.plain]
 url = "$rcv{plain}{url}/plain"
 EOT
-up($s);
+start_spoold($s);
 
 my @recs = map { kumo_record($_) } 1 .. 7;
 my $r = post($s, '/log', 'application/x-ndjson', join("\n", @recs) . "\n");

@@ -10,25 +10,6 @@ use SpooldTest;
 use File::Temp qw(tempdir);
 use Test::More;
 
-# Receivers and spoolds still running when the test dies are stopped on
-# the way out.
-my (@receivers, @spoolds);
-sub receiver {
-	my $r = start_receiver(@_);
-	push @receivers, $r;
-	return $r;
-}
-sub up {
-	my ($s, @args) = @_;
-	push @spoolds, $s;
-	return start_spoold($s, @args);
-}
-END {
-	local $?;
-	$_->{pid} && kill_spoold($_) for @spoolds;
-	stop_receiver($_) for @receivers;
-}
-
 plan skip_all => 'the openssl command is not installed'
     unless grep { -x "$_/openssl" } split /:/, $ENV{PATH} // '';
 
@@ -62,8 +43,8 @@ issue('client', 'spoold test client',
     "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n");
 
 my @srv = ('-C', "$pki/server.pem", '-K', "$pki/server.key");
-my $web = receiver(@srv);
-my $mtls = receiver(@srv, '-T', "$pki/ca.pem");
+my $web = start_receiver(@srv);
+my $mtls = start_receiver(@srv, '-T', "$pki/ca.pem");
 my ($wp, $mp) = ($web->{port}, $mtls->{port});
 
 # X-Hook tells apart the hooks that share a receiver. retry_interval
@@ -104,7 +85,7 @@ max_retry_interval = "2h"
 headers = { X-Hook = "nocert" }
 EOT
 # -v: the log says why each batch failed.
-up($s, '-v');
+start_spoold($s, '-v');
 
 my $n = 3;
 my @recs = map { kumo_record($_) } 1 .. $n;
