@@ -57,16 +57,22 @@ usage(void)
 	exit(2);
 }
 
+static void
+vsay(const char *fmt, va_list ap)
+{
+	fputs("spoolctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 static void __attribute__((format(printf, 1, 2), noreturn))
 bad_usage(const char *fmt, ...)
 {
 	va_list	 ap;
 
-	fputs("spoolctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	usage();
 }
 
@@ -75,11 +81,9 @@ die(const char *fmt, ...)
 {
 	va_list	 ap;
 
-	fputs("spoolctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(1);
 }
 
