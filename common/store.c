@@ -923,6 +923,36 @@ store_usage(struct store *s, uint64_t *used, uint64_t *map, uint64_t *max)
 	pthread_rwlock_unlock(&s->maplock);
 }
 
+/*
+ * A read transaction with a cursor on dbi, under maplock. After a
+ * failed reopen there is no environment: MDB_PANIC, as for writes.
+ */
+static int
+rd_begin(struct store *s, MDB_dbi dbi, MDB_txn **txn, MDB_cursor **cur)
+{
+	int	 rc;
+
+	pthread_rwlock_rdlock(&s->maplock);
+	if (s->env == NULL)
+		rc = MDB_PANIC;
+	else if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn)) == 0 &&
+	    (rc = mdb_cursor_open(*txn, dbi, cur)) != 0)
+		mdb_txn_abort(*txn);
+	if (rc != 0)
+		pthread_rwlock_unlock(&s->maplock);
+	return rc;
+}
+
+/* Ends what rd_begin began; a walk that ran off the end is no error. */
+static int
+rd_end(struct store *s, MDB_txn *txn, MDB_cursor *cur, int rc)
+{
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&s->maplock);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int
 store_scan(struct store *s, store_scan_cb cb, void *arg)
 {
@@ -932,13 +962,8 @@ store_scan(struct store *s, store_scan_cb cb, void *arg)
 	const unsigned char *p;
 	int		 rc, op = MDB_FIRST, stop = 0;
 
-	pthread_rwlock_rdlock(&s->maplock);
-	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
-		goto out;
-	if ((rc = mdb_cursor_open(txn, s->rec, &cur)) != 0) {
-		mdb_txn_abort(txn);
-		goto out;
-	}
+	if (rd_begin(s, s->rec, &txn, &cur) != 0)
+		return -1;
 	while ((rc = mdb_cursor_get(cur, &k, &d, op)) == 0) {
 		op = MDB_NEXT;
 		p = d.mv_data;
@@ -950,12 +975,7 @@ store_scan(struct store *s, store_scan_cb cb, void *arg)
 		    (const char *)p + REC_HDR, d.mv_size - REC_HDR)) != 0)
 			break;
 	}
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
- out:
-	pthread_rwlock_unlock(&s->maplock);
+	rc = rd_end(s, txn, cur, rc);
 	if (stop != 0)
 		return stop;
 	return rc == 0 ? 0 : -1;
@@ -980,13 +1000,8 @@ store_due(struct store *s, uint32_t hook, uint64_t now, struct store_due *pos,
 	put_be64(key + 12, pos->id + (pos->id != 0 || pos->due_ms != 0));
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
-	pthread_rwlock_rdlock(&s->maplock);
-	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
-		goto out;
-	if ((rc = mdb_cursor_open(txn, s->due, &cur)) != 0) {
-		mdb_txn_abort(txn);
-		goto out;
-	}
+	if (rd_begin(s, s->due, &txn, &cur) != 0)
+		return -1;
 	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
 	for (; rc == 0 && n < max; rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
 		if (k.mv_size != 20 || get_be32(k.mv_data) != hook)
@@ -1005,13 +1020,7 @@ store_due(struct store *s, uint32_t hook, uint64_t now, struct store_due *pos,
 		out[n].id = id;
 		out[n++].due_ms = due;
 	}
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
- out:
-	pthread_rwlock_unlock(&s->maplock);
-	return rc == 0 ? (ssize_t)n : -1;
+	return rd_end(s, txn, cur, rc) == 0 ? (ssize_t)n : -1;
 }
 
 int
@@ -1022,17 +1031,15 @@ store_fetch(struct store *s, uint32_t hook, const uint64_t *ids, size_t n,
 	unsigned char		 key[12];
 	const unsigned char	*v;
 	MDB_txn			*txn;
-	MDB_cursor		*cs = NULL, *cr = NULL;
+	MDB_cursor		*cs, *cr;
 	MDB_val			 k, d;
 	size_t			 i;
 	int			 rc;
 
-	pthread_rwlock_rdlock(&s->maplock);
-	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
-		goto out;
 	/* Batches are in id order: cursors stay on the page they need. */
-	if ((rc = mdb_cursor_open(txn, s->state, &cs)) != 0 ||
-	    (rc = mdb_cursor_open(txn, s->rec, &cr)) != 0)
+	if (rd_begin(s, s->state, &txn, &cs) != 0)
+		return -1;
+	if ((rc = mdb_cursor_open(txn, s->rec, &cr)) != 0)
 		goto done;
 	for (i = 0; i < n; i++) {
 		memset(&it, 0, sizeof(it));
@@ -1058,15 +1065,9 @@ store_fetch(struct store *s, uint32_t hook, const uint64_t *ids, size_t n,
 		}
 		cb(arg, &it);
 	}
+	mdb_cursor_close(cr);
  done:
-	if (cs != NULL)
-		mdb_cursor_close(cs);
-	if (cr != NULL)
-		mdb_cursor_close(cr);
-	mdb_txn_abort(txn);
- out:
-	pthread_rwlock_unlock(&s->maplock);
-	return rc == 0 ? 0 : -1;
+	return rd_end(s, txn, cs, rc) == 0 ? 0 : -1;
 }
 
 int
@@ -1079,7 +1080,9 @@ store_hook_find(struct store *s, const char *name, uint32_t *id)
 	k.mv_data = (void *)name;
 	k.mv_size = strlen(name);
 	pthread_rwlock_rdlock(&s->maplock);
-	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) == 0) {
+	if (s->env == NULL)
+		rc = MDB_PANIC;
+	else if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) == 0) {
 		if ((rc = mdb_get(txn, s->hooks, &k, &d)) == 0 &&
 		    d.mv_size == 4)
 			*id = get_be32(d.mv_data);
@@ -1154,13 +1157,8 @@ store_list(struct store *s, uint32_t hook, int state, size_t limit,
 		put_be64(key + 4, STORE_DUE_DEAD);
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
-	pthread_rwlock_rdlock(&s->maplock);
-	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
-		goto out;
-	if ((rc = mdb_cursor_open(txn, s->due, &cur)) != 0) {
-		mdb_txn_abort(txn);
-		goto out;
-	}
+	if (rd_begin(s, s->due, &txn, &cur) != 0)
+		return -1;
 	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
 	    rc == 0 && (limit == 0 || n < limit);
 	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
@@ -1180,13 +1178,7 @@ store_list(struct store *s, uint32_t hook, int state, size_t limit,
 		cb(arg, &e);
 		n++;
 	}
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
- out:
-	pthread_rwlock_unlock(&s->maplock);
-	return rc == 0 ? (ssize_t)n : -1;
+	return rd_end(s, txn, cur, rc) == 0 ? (ssize_t)n : -1;
 }
 
 int
@@ -1202,13 +1194,8 @@ store_show(struct store *s, uint64_t id, store_entry_cb cb, void *arg)
 	state_key(key, id, 0);
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
-	pthread_rwlock_rdlock(&s->maplock);
-	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
-		goto out;
-	if ((rc = mdb_cursor_open(txn, s->state, &cur)) != 0) {
-		mdb_txn_abort(txn);
-		goto out;
-	}
+	if (rd_begin(s, s->state, &txn, &cur) != 0)
+		return -1;
 	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
 		if (k.mv_size != 12 || get_be64(k.mv_data) != id)
@@ -1219,13 +1206,7 @@ store_show(struct store *s, uint64_t id, store_entry_cb cb, void *arg)
 		cb(arg, &e);
 		found = 1;
 	}
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
- out:
-	pthread_rwlock_unlock(&s->maplock);
-	return rc == 0 ? found : -1;
+	return rd_end(s, txn, cur, rc) == 0 ? found : -1;
 }
 
 /*
