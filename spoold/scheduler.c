@@ -581,11 +581,9 @@ next_batch(struct hq *hq, size_t max)
 struct fill {
 	struct hq	*hq;
 	struct worker	*w;
-	struct batch	*b;		/* as taken */
 	struct batch	*sent;		/* what goes out */
 	struct pending	*expired;
 	uint64_t	 now;
-	int		 oom;
 };
 
 static void
@@ -612,7 +610,6 @@ fill_one(void *arg, const struct store_item *it)
 		return;
 	}
 	if (pool_batch_add(f->w, it->id, it->ptr, it->len) == -1) {
-		f->oom = 1;
 		release(f->hq, it->id);
 		return;
 	}
@@ -634,7 +631,6 @@ send_batch(struct hq *hq, struct worker *w, struct batch *b, uint8_t flags,
 	memset(&f, 0, sizeof(f));
 	f.hq = hq;
 	f.w = w;
-	f.b = b;
 	f.now = now;
 	f.sent = batch_new(b->n);
 	f.sent->seq = ++s_seq;
