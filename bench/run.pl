@@ -21,6 +21,10 @@
 #                file go; it must be a real disk, not tmpfs, or fsync
 #                costs nothing (default: /var/tmp, else bench/)
 #   BENCH_OUT    the Markdown result file (default bench/results.md)
+#   BENCH_ONLY   a comma-separated list of measurements to run (names as
+#                printed: dd, ingest_1000, e2e_batch, sng_single, ...);
+#                the others have no value in the table, so point
+#                BENCH_OUT elsewhere to keep bench/results.md
 #
 # Only core Perl modules. Servers listen on 127.0.0.1 only, on free ports;
 # every wait is bounded, and every process started here is stopped here,
@@ -1007,6 +1011,13 @@ my @plan = (
 	[empty => sub { w_backlog(0) }],
 	[backlog => sub { w_backlog($SIZE{backlog}) }],
 );
+if (my $only = $ENV{BENCH_ONLY}) {
+	my %want = map { $_ => 1 } split /,/, $only;
+	my %known = map { $_->[0] => 1 } @plan;
+	die "run.pl: BENCH_ONLY: unknown measurement $_\n"
+	    for grep { !$known{$_} } sort keys %want;
+	@plan = grep { $want{$_->[0]} } @plan;
+}
 my %res;	# name => [ { measurements } or undef, one per run ]
 my %fail;
 for my $run (1 .. $RUNS) {

@@ -402,12 +402,39 @@ read_full(int fd, void *buf, size_t len)
 }
 
 int
+proto_frame(const unsigned char *buf, size_t len, uint32_t max,
+    struct proto_frame *f)
+{
+	uint32_t	 flen;
+
+	memset(f, 0, sizeof(*f));
+	if (len < PROTO_HDR)
+		return 0;
+	flen = get_be32(buf);
+	if (flen > max) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (flen == 0 || buf[4] == 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	f->size = 4 + (size_t)flen;
+	if (len < f->size)
+		return 0;
+	f->type = buf[4];
+	f->p = buf + PROTO_HDR;
+	f->len = flen - 1;
+	return 1;
+}
+
+int
 proto_read(int fd, unsigned char **payload, size_t *len)
 {
-	unsigned char	 hdr[5];
-	unsigned char	*p;
-	uint32_t	 flen;
-	ssize_t		 n;
+	unsigned char		 hdr[PROTO_HDR];
+	unsigned char		*p;
+	struct proto_frame	 f;
+	ssize_t			 n;
 
 	*payload = NULL;
 	*len = 0;
@@ -417,26 +444,20 @@ proto_read(int fd, unsigned char **payload, size_t *len)
 		return 0;
 	if ((size_t)n < sizeof(hdr))
 		goto truncated;
-	flen = get_be32(hdr);
-	if (flen > PROTO_FRAME_MAX) {
-		errno = EMSGSIZE;
+	if (proto_frame(hdr, sizeof(hdr), PROTO_FRAME_MAX, &f) == -1)
 		return -1;
-	}
-	if (flen == 0 || hdr[4] == 0) {
-		errno = EPROTO;
-		return -1;
-	}
 	/* One spare byte: an empty payload still has a pointer to free. */
-	if ((p = malloc(flen)) == NULL)
+	if ((p = malloc(f.size - PROTO_HDR + 1)) == NULL)
 		return -1;
-	if ((n = read_full(fd, p, flen - 1)) != (ssize_t)(flen - 1)) {
+	if ((n = read_full(fd, p, f.size - PROTO_HDR)) !=
+	    (ssize_t)(f.size - PROTO_HDR)) {
 		free(p);
 		if (n == -1)
 			return -1;
 		goto truncated;
 	}
 	*payload = p;
-	*len = flen - 1;
+	*len = f.size - PROTO_HDR;
 	return hdr[4];
 truncated:
 	errno = EPROTO;
@@ -446,7 +467,7 @@ truncated:
 int
 proto_write(int fd, int type, const void *payload, size_t len)
 {
-	unsigned char	 hdr[5];
+	unsigned char	 hdr[PROTO_HDR];
 	struct iovec	 iov[2];
 	struct iovec	*v = iov;
 	int		 cnt = 2;

@@ -40,6 +40,7 @@
 #define PROTO_F_LAST		0x01	/* close the connection afterwards */
 #define PROTO_F_FRESH		0x02	/* open a new connection for this */
 
+#define PROTO_HDR		5	/* be32 length, u8 type */
 #define PROTO_ANSWER_MAX	512	/* answer text kept for dead letters */
 #define PROTO_FRAME_MAX		(1U << 30)
 
@@ -66,8 +67,25 @@ size_t		 proto_result_encode(const struct proto_result *,
 int		 proto_result_decode(const unsigned char *, size_t,
 		    struct proto_result *);
 
+/* A frame found in a buffer. */
+struct proto_frame {
+	int			 type;
+	const unsigned char	*p;		/* payload */
+	size_t			 len;		/* payload length */
+	size_t			 size;		/* whole frame; 0: header not in */
+};
+
 /*
- * Blocking frame I/O for the worker's side. proto_read returns the type
+ * The frame at the start of buf: 1 when all of it is there, 0 while bytes
+ * are missing (f->size says how many in all once the header is in), -1
+ * with errno EMSGSIZE (longer than max) or EPROTO for a header no frame
+ * can have.
+ */
+int		 proto_frame(const unsigned char *, size_t, uint32_t,
+		    struct proto_frame *);
+
+/*
+ * Blocking frame I/O, for tests and tools. proto_read returns the type
  * and a malloc'd payload (the caller frees), 0 at end of file, -1 on
  * error.
  */

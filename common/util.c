@@ -1,6 +1,7 @@
 /*
- * Clocks.
+ * Clocks and growing buffers.
  */
+#include <stdlib.h>
 #include <time.h>
 
 #include "util.h"
@@ -24,4 +25,22 @@ uint64_t
 mono_ms(void)
 {
 	return clock_ms(CLOCK_MONOTONIC);
+}
+
+int
+grow_buf(unsigned char **p, size_t *cap, size_t need, size_t first)
+{
+	unsigned char	*np;
+	size_t		 n;
+
+	if (need <= *cap)
+		return 0;
+	n = *cap ? *cap : first;
+	while (n < need)
+		n *= 2;
+	if ((np = realloc(*p, n)) == NULL)
+		return -1;
+	*p = np;
+	*cap = n;
+	return 0;
 }

@@ -1,10 +1,11 @@
 /*
- * Small helpers every part of spoold uses: clocks and the big-endian
- * integers of the spool's keys.
+ * Small helpers every part of spoold uses: clocks, the big-endian
+ * integers of the spool's keys and frames, and growing buffers.
  */
 #ifndef SPOOLD_UTIL_H
 #define SPOOLD_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -12,6 +13,12 @@
 uint64_t	now_ms(void);
 /* Monotonic milliseconds: for intervals and deadlines in one process. */
 uint64_t	mono_ms(void);
+/*
+ * Makes *cap at least need, doubling from first (or from *cap), moving
+ * *p. 0, or -1 when out of memory (*p and *cap are left as they were).
+ */
+int		grow_buf(unsigned char **p, size_t *cap, size_t need,
+		    size_t first);
 
 static inline void
 put_be32(unsigned char *p, uint32_t v)

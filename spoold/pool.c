@@ -23,19 +23,7 @@
 static int
 reserve(struct worker *w, size_t more)
 {
-	unsigned char	*p;
-	size_t		 cap;
-
-	if (w->outlen + more <= w->outcap)
-		return 0;
-	cap = w->outcap ? w->outcap : 65536;
-	while (cap < w->outlen + more)
-		cap *= 2;
-	if ((p = realloc(w->out, cap)) == NULL)
-		return -1;
-	w->out = p;
-	w->outcap = cap;
-	return 0;
+	return grow_buf(&w->out, &w->outcap, w->outlen + more, 65536);
 }
 
 static int
@@ -135,25 +123,22 @@ pool_flush(struct worker *w)
 int
 pool_read(struct worker *w, struct proto_result *res)
 {
-	unsigned char	*p;
-	uint32_t	 flen;
-	ssize_t		 n;
+	struct proto_frame	 f;
+	unsigned char		*p;
+	ssize_t			 n;
+	int			 rc;
 
 	for (;;) {
-		if (w->inlen >= 4) {
-			flen = get_be32(w->in);
-			if (flen < 1 || flen > 4096)
+		/* A result is small: anything longer is not one. */
+		if ((rc = proto_frame(w->in, w->inlen, 4096, &f)) == -1)
+			return -1;
+		if (rc == 1) {
+			if (f.type != PROTO_RESULT ||
+			    proto_result_decode(f.p, f.len, res) == -1)
 				return -1;
-			if (w->inlen >= 4 + flen) {
-				if (w->in[4] != PROTO_RESULT ||
-				    proto_result_decode(w->in + 5, flen - 1,
-				    res) == -1)
-					return -1;
-				memmove(w->in, w->in + 4 + flen,
-				    w->inlen - 4 - flen);
-				w->inlen -= 4 + flen;
-				return 1;
-			}
+			memmove(w->in, w->in + f.size, w->inlen - f.size);
+			w->inlen -= f.size;
+			return 1;
 		}
 		if (w->incap - w->inlen < 4096) {
 			if ((p = realloc(w->in, w->incap + 8192)) == NULL)

@@ -23,6 +23,7 @@ struct worker {
 	uint64_t	 conn_left;	/* deliveries left on the connection */
 	uint64_t	 idle_since;	/* monotonic ms */
 	int		 retiring;	/* close once idle */
+	int		 answered;	/* its last request got a 2xx */
 	unsigned char	*out;
 	size_t		 outlen;
 	size_t		 outoff;

@@ -39,10 +39,16 @@
 
 #define FULL_SCAN_MS	1000
 /*
- * Batches a worker may hold: the one it is sending and one queued
- * behind it, so that it never waits for the scheduler between requests.
+ * Records a worker may hold: at least two batches, the one it is sending
+ * and one queued behind it, so that it never waits for the scheduler
+ * between requests; small batches more, so that one hand-off and one
+ * wake-up of each side carry several (the worker holds its results back
+ * while two or more batches wait). Only a worker whose last request was
+ * answered 2xx gets more than two: one that meets failures or timeouts
+ * should not hold records that another worker could try.
  */
-#define PIPELINE	2
+#define PIPELINE_RECORDS	16
+#define PIPELINE_MIN		2
 #define MAX_WAIT_MS	1000
 #define EXPIRED_TEXT	"expired: older than max_age"
 
@@ -431,6 +437,7 @@ handle_result(struct hq *hq, struct worker *w, const struct proto_result *res)
 	}
 	w->batch = b->next;
 	b->next = NULL;
+	w->answered = res->status >= 200 && res->status <= 299;
 	if (w->batch == NULL)
 		w->idle_since = mono_ms();
 	/*
@@ -525,21 +532,32 @@ queued_batches(const struct worker *w)
 	return n;
 }
 
-/* An idle worker, else one with room in its pipeline. */
+static size_t
+pipeline(const struct hq *hq, const struct worker *w)
+{
+	size_t	 n = PIPELINE_RECORDS / hq->cfg->batch_size;
+
+	return w->answered && n > PIPELINE_MIN ? n : PIPELINE_MIN;
+}
+
+/* The worker holding the fewest batches, if one has room. */
 static struct worker *
 idle_worker(struct hq *hq)
 {
-	struct worker	*w, *room = NULL;
+	struct worker	*w, *best = NULL;
+	size_t		 n, least = SIZE_MAX;
 
 	for (w = hq->workers; w != NULL; w = w->next) {
 		if (w->retiring)
 			continue;
 		if (w->batch == NULL)
 			return w;
-		if (room == NULL && queued_batches(w) < PIPELINE)
-			room = w;
+		if ((n = queued_batches(w)) < least && n < pipeline(hq, w)) {
+			best = w;
+			least = n;
+		}
 	}
-	return room;
+	return best;
 }
 
 /* The next batch: a refused piece first, else the head of the queue. */
@@ -661,8 +679,6 @@ send_batch(struct hq *hq, struct worker *w, struct batch *b, uint8_t flags,
 	for (bp = &w->batch; *bp != NULL; bp = &(*bp)->next)
 		;
 	*bp = f.sent;
-	if (pool_flush(w) == -1)
-		worker_gone(hq, w);
 }
 
 static void
@@ -696,6 +712,19 @@ dispatch(struct hq *hq, uint64_t now)
 		if (w->conn_left == 0)
 			flags |= PROTO_F_LAST;
 		send_batch(hq, w, b, flags, now);
+	}
+}
+
+/* What dispatch queued goes out: one write for all of a worker's. */
+static void
+flush_workers(struct hq *hq)
+{
+	struct worker	*w, *next;
+
+	for (w = hq->workers; w != NULL; w = next) {
+		next = w->next;
+		if (w->outoff < w->outlen && pool_flush(w) == -1)
+			worker_gone(hq, w);
 	}
 }
 
@@ -1033,6 +1062,7 @@ sched_main(void *arg)
 			refill(hq, now);
 			grow(hq);
 			dispatch(hq, now);
+			flush_workers(hq);
 			retire(hq, mono);
 		}
 		reap_removed();

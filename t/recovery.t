@@ -75,8 +75,10 @@ is($st->{ready} + $st->{deferred} + $st->{in_flight}, 0, 'after restart the queu
 my %got;
 $got{$_}++ for @{receiver_records($rcv)};
 is(scalar(grep { !$got{canon($_)} } @recs), 0, 'every acknowledged record was delivered');
+# A worker that is being answered holds up to 16 one-record batches (see
+# spoold(8)), so at most 4 x 16 records were out when spoold was killed.
 my $dups = grep { $_ > 1 } values %got;
-ok($dups <= 8, "redelivered at most the records in flight at the kill ($dups)");
+ok($dups <= 4 * 16, "redelivered at most the records in flight at the kill ($dups)");
 is(stop_spoold($s), 0, 'clean stop');
 is(scalar @{spooldump($s)->{records}}, 0, 'the spool is empty');
 stop_receiver($rcv);

@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "util.h"
 #include "proto.h"
 
 #ifndef SPOOLD_VERSION
@@ -263,15 +264,6 @@ fail:
 	return NULL;
 }
 
-static uint64_t
-mono_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 set_error(struct proto_result *r, CURLcode rc, const char *msg)
 {
@@ -347,9 +339,9 @@ http_post(struct http *ht, const char *body, size_t len,
 	    (flags & PROTO_F_FRESH) ? 1L : 0L);
 	curl_easy_setopt(ht->curl, CURLOPT_FORBID_REUSE,
 	    (flags & PROTO_F_LAST) ? 1L : 0L);
-	t0 = mono_now_ms();
+	t0 = mono_ms();
 	rc = curl_easy_perform(ht->curl);
-	r->elapsed_ms = (uint32_t)(mono_now_ms() - t0);
+	r->elapsed_ms = (uint32_t)(mono_ms() - t0);
 	transfer_info(ht, rc, r);
 	/* Nothing may point at the body or the request's list hereafter. */
 	curl_easy_setopt(ht->curl, CURLOPT_FRESH_CONNECT, 0L);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -26,15 +27,26 @@
 #include "log.h"
 #include "proto.h"
 #include "sign.h"
+#include "util.h"
 #include "worker.h"
 
 #define RESULT_BUF	(64 + PROTO_ANSWER_MAX)
+
+/* Bytes read from spoold, or results not yet written to it. */
+struct buf {
+	unsigned char	*p;
+	size_t		 off;		/* consumed */
+	size_t		 len;
+	size_t		 cap;
+};
 
 struct worker {
 	const char	*name;
 	struct hook	 hook;
 	int		 configured;
 	struct http	*http;
+	struct buf	 in;
+	struct buf	 out;
 };
 
 static volatile sig_atomic_t quit;
@@ -192,11 +204,61 @@ post(struct worker *w, const struct batch *b, struct proto_result *r)
 }
 
 static int
+buf_reserve(struct buf *b, size_t more)
+{
+	if (b->off > 0 && b->len + more > b->cap) {
+		memmove(b->p, b->p + b->off, b->len - b->off);
+		b->len -= b->off;
+		b->off = 0;
+	}
+	return grow_buf(&b->p, &b->cap, b->len + more, 65536);
+}
+
+/* Consumed whole: start again at the front, and let a big batch's go. */
+static void
+buf_empty(struct buf *b)
+{
+	b->off = b->len = 0;
+	if (b->cap > (4U << 20)) {
+		free(b->p);
+		b->p = NULL;
+		b->cap = 0;
+	}
+}
+
+/*
+ * The results held back go to spoold in one write. 0, or -1 when spoold
+ * is gone (then there is nobody to tell, and the worker quits).
+ */
+static int
+flush_results(struct worker *w)
+{
+	struct buf	*b = &w->out;
+	ssize_t		 n;
+
+	while (b->off < b->len) {
+		n = write(PROTO_FD, b->p + b->off, b->len - b->off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			if (errno == EPIPE || errno == ECONNRESET)
+				log_debug("spoold closed the socket");
+			else
+				log_warn("writing results");
+			b->off = b->len = 0;
+			return -1;
+		}
+		b->off += (size_t)n;
+	}
+	b->off = b->len = 0;
+	return 0;
+}
+
+static int
 deliver(struct worker *w, const unsigned char *p, size_t len)
 {
 	struct batch		 b;
 	struct proto_result	 r;
-	unsigned char		 out[RESULT_BUF];
 	char			 err[256];
 	size_t			 n;
 
@@ -214,56 +276,101 @@ deliver(struct worker *w, const unsigned char *p, size_t len)
 	log_debug("batch %llu: %u records, status %u, error %u, %u ms",
 	    (unsigned long long)b.seq, b.n, r.status, r.error, r.elapsed_ms);
 	batch_free(&b);
-	n = proto_result_encode(&r, out, sizeof(out));
-	if (proto_write(PROTO_FD, PROTO_RESULT, out, n) == -1) {
-		/* spoold went away: nobody is left to tell. */
-		if (errno == EPIPE || errno == ECONNRESET) {
-			log_debug("spoold closed the socket");
-			quit = 1;
-			return 0;
-		}
-		log_warn("writing a result");
+	if (buf_reserve(&w->out, PROTO_HDR + RESULT_BUF) == -1) {
+		log_warn("results");
 		return -1;
 	}
+	n = proto_result_encode(&r, w->out.p + w->out.len + PROTO_HDR,
+	    RESULT_BUF);
+	put_be32(w->out.p + w->out.len, (uint32_t)n + 1);
+	w->out.p[w->out.len + 4] = PROTO_RESULT;
+	w->out.len += PROTO_HDR + n;
 	return 0;
 }
 
 static int
-frame(struct worker *w, int type, const unsigned char *p, size_t len)
+unknown(int type)
 {
-	switch (type) {
-	case PROTO_HELLO:
-		return hello(w, p, len);
-	case PROTO_BATCH:
-		return deliver(w, p, len);
-	default:
-		log_warnx("unknown frame type %d", type);
-		return -1;
-	}
+	log_warnx("unknown frame type %d", type);
+	return -1;
 }
 
+/*
+ * Reads what spoold has sent, waiting for it: 1 when bytes came, 0 at end
+ * of file or on a signal to quit, -1 on error.
+ */
+static int
+read_frames(struct worker *w, size_t want, const sigset_t *waitmask)
+{
+	ssize_t	 n;
+
+	if (wait_frame(waitmask) == -1)
+		return 0;
+	if (buf_reserve(&w->in, want) == -1) {
+		log_warn("reading from spoold");
+		return -1;
+	}
+	do
+		n = read(PROTO_FD, w->in.p + w->in.len, w->in.cap - w->in.len);
+	while (n == -1 && errno == EINTR);
+	/* spoold gone with our results unread is gone all the same. */
+	if (n == 0 || (n == -1 && errno == ECONNRESET))
+		return 0;
+	if (n == -1) {
+		log_warn("reading from spoold");
+		return -1;
+	}
+	w->in.len += (size_t)n;
+	return 1;
+}
+
+/*
+ * Frames are taken from a buffer, so that batches spoold queued behind
+ * one another cost one read, and results are held back while two or more
+ * batches wait: one write then carries many, and spoold, woken once, has
+ * time to queue more behind the last before it is done. With fewer than
+ * two waiting the results go at once, so a worker never idles for want
+ * of the next batch.
+ */
 static int
 loop(struct worker *w, const sigset_t *waitmask)
 {
-	unsigned char	*p;
-	size_t		 len;
-	int		 type, rv;
+	struct proto_frame	 f, next;
+	size_t			 want;
+	int			 rc;
 
 	while (!quit) {
-		if (wait_frame(waitmask) == -1)
-			break;
-		type = proto_read(PROTO_FD, &p, &len);
-		/* spoold gone with our results unread is gone all the same. */
-		if (type == 0 || (type == -1 && errno == ECONNRESET))
-			break;
-		if (type == -1) {
+		rc = proto_frame(w->in.p + w->in.off, w->in.len - w->in.off,
+		    PROTO_FRAME_MAX, &f);
+		if (rc == -1) {
 			log_warn("reading from spoold");
 			return 1;
 		}
-		rv = frame(w, type, p, len);
-		free(p);
-		if (rv == -1)
+		if (rc == 0) {
+			if (flush_results(w) == -1)
+				return 0;
+			if (w->in.off == w->in.len)
+				buf_empty(&w->in);
+			want = f.size > 0 ? f.size : 65536;
+			if ((rc = read_frames(w, want, waitmask)) <= 0)
+				return rc == 0 ? 0 : 1;
+			continue;
+		}
+		if (term_pending())
+			break;
+		w->in.off += f.size;
+		if ((f.type == PROTO_HELLO ? hello(w, f.p, f.len) :
+		    f.type == PROTO_BATCH ? deliver(w, f.p, f.len) :
+		    unknown(f.type)) == -1)
 			return 1;
+		if (proto_frame(w->in.p + w->in.off, w->in.len - w->in.off,
+		    PROTO_FRAME_MAX, &next) != 1 ||
+		    proto_frame(w->in.p + w->in.off + next.size,
+		    w->in.len - w->in.off - next.size, PROTO_FRAME_MAX,
+		    &next) != 1) {
+			if (flush_results(w) == -1)
+				return 0;
+		}
 	}
 	return 0;
 }
@@ -294,7 +401,12 @@ worker_main(const char *hook)
 		return 1;
 	}
 	status = loop(&w, &waitmask);
+	/* Whatever was delivered is said, also when quitting. */
+	if (flush_results(&w) == -1 && status == 0)
+		log_debug("results not written");
 	http_free(w.http);
+	free(w.in.p);
+	free(w.out.p);
 	proto_hook_free(&w.hook);
 	return status;
 }
