@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
-#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -380,14 +379,6 @@ main(int argc, char *argv[])
 	if (argc > 0 && strncmp(argv[0], PROTO_TITLE,
 	    strlen(PROTO_TITLE)) == 0)
 		return worker_main(argv[0] + strlen(PROTO_TITLE));
-#ifdef M_MMAP_THRESHOLD
-	/*
-	 * Request bodies and batch frames of a burst go back to the system
-	 * when freed: left to the default, which rises after such frees,
-	 * the connection threads' arenas kept some 8 MiB of them.
-	 */
-	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-#endif
 	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
 		switch (ch) {
 		case 'd':
