@@ -10,12 +10,13 @@
  *           (proto_hook_json).
  *   BATCH   spoold -> worker: be64 seq, u8 flags, be32 n, then n times
  *           be64 spool id, be32 length, record bytes as stored.
- *   RESULT  worker -> spoold, one per BATCH, in order: be64 seq,
- *           be32 http status (0: no answer), be32 transport error (a
+ *   RESULT  worker -> spoold, one per BATCH, in order: be64 seq, be32
+ *           http status (0: no answer), be32 transport error (a
  *           CURLcode; 0: none), be32 Retry-After seconds (0: none), u8
  *           new connection (1: this request opened one), be32 elapsed ms,
  *           be16 length, answer text (the start of the answer's body, or
- *           the transport error's message).
+ *           the transport error's message). A worker may hold results
+ *           back while more batches wait, and write them together.
  *
  * spoold closing its end tells the worker to exit once its request is
  * done.

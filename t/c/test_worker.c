@@ -1129,6 +1129,74 @@ test_worker_term(struct env *e, const char *url)
 	close(e->ctl);
 }
 
+/* Frames of one-record batches seq first.., written all at once. */
+static void
+queue_batches(int ctl, uint64_t first, const char **recs, size_t n)
+{
+	unsigned char	*all = NULL, *p;
+	size_t		 len, total = 0, i;
+
+	for (i = 0; i < n; i++) {
+		p = mkbatch(first + i, 0, 0x100 + first + i, &recs[i], 1,
+		    &len);
+		all = realloc(all, total + PROTO_HDR + len);
+		put_be32(all + total, (uint32_t)len + 1);
+		all[total + 4] = PROTO_BATCH;
+		memcpy(all + total + PROTO_HDR, p, len);
+		total += PROTO_HDR + len;
+		free(p);
+	}
+	if (write(ctl, all, total) != (ssize_t)total)
+		ok(0, "batches written");
+	free(all);
+}
+
+/*
+ * Batches queued behind one another, as spoold queues one-record ones:
+ * each sent once, in order, and each answered, in order, though the
+ * worker may hold results back to write them together.
+ */
+static void
+test_worker_queue(struct env *e, const char *url)
+{
+	const char		*recs[] = { "{\"q\":1}", "{\"q\":2}",
+	    "{\"q\":3}", "{\"q\":4}", "{\"q\":5}" };
+	const char		*slow[] = { "{\"slow\":2}", "{\"q\":6}",
+	    "{\"q\":7}", "{\"q\":8}" };
+	struct proto_result	 r;
+	unsigned char		*p;
+	size_t			 len, i;
+	int			 type, n = 0, inorder = 1;
+
+	e->wrk = start_worker(&e->ctl);
+	hello_send(e->ctl, url, 0, 5000);
+	queue_batches(e->ctl, 1, recs, 5);
+	for (i = 0; i < 5; i++) {
+		type = proto_read(e->ctl, &p, &len);
+		if (type != PROTO_RESULT ||
+		    proto_result_decode(p, len, &r) == -1 ||
+		    r.seq != i + 1 || r.status != 200)
+			inorder = 0;
+		free(p);
+	}
+	ok(inorder, "worker: 5 queued batches answered 200, in order");
+	for (i = 0; i < 5; i++)
+		check_request(e, i + 1, 1, recs[i], "queued");
+
+	/* SIGTERM in the first of four: its result only, then exit. */
+	queue_batches(e->ctl, 6, slow, 4);
+	check_request(e, 6, 1, slow[0], "queued, slow");
+	kill(e->wrk, SIGTERM);
+	while ((type = proto_read(e->ctl, &p, &len)) == PROTO_RESULT) {
+		free(p);
+		n++;
+	}
+	free(p);
+	is_int(n, 1, "worker: SIGTERM with batches queued: one answered");
+	is_int(reap(e->wrk), 0, "worker: SIGTERM with batches queued: exit 0");
+	close(e->ctl);
+}
+
 static void
 test_worker_http(void)
 {
@@ -1216,6 +1284,7 @@ test_worker_http(void)
 	close(e.ctl);
 	is_int(reap(e.wrk), 0, "worker: exits 0 when spoold closes");
 	test_worker_term(&e, url);
+	test_worker_queue(&e, url);
 	kill(e.srv, SIGTERM);
 	reap(e.srv);
 	close(e.log);
