@@ -42,6 +42,12 @@
 #define PROTO_F_FRESH		0x02	/* open a new connection for this */
 
 #define PROTO_HDR		5	/* be32 length, u8 type */
+/*
+ * A worker holds results back at most this long before it starts another
+ * request; spoold queues more than two batches only to a worker whose
+ * last request took less.
+ */
+#define PROTO_HOLD_MS		20
 #define PROTO_ANSWER_MAX	512	/* answer text kept for dead letters */
 #define PROTO_FRAME_MAX		(1U << 30)
 

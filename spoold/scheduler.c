@@ -43,9 +43,11 @@
  * and one queued behind it, so that it never waits for the scheduler
  * between requests; small batches more, so that one hand-off and one
  * wake-up of each side carry several (the worker holds its results back
- * while two or more batches wait). Only a worker whose last request was
- * answered 2xx gets more than two: one that meets failures or timeouts
- * should not hold records that another worker could try.
+ * while two or more batches wait, PROTO_HOLD_MS at most). Only a worker
+ * whose last request was answered 2xx within PROTO_HOLD_MS gets more
+ * than two: one that meets failures, timeouts or a slow hook should not
+ * hold records that another worker could try, and its hand-offs cost
+ * nothing beside its requests.
  */
 #define PIPELINE_RECORDS	16
 #define PIPELINE_MIN		2
@@ -423,30 +425,48 @@ worker_gone(struct hq *hq, struct worker *w)
 	pool_close(w, 1);
 }
 
+/*
+ * The hook closed the connection and curl made a new one, which carried
+ * b: the batches queued behind b go on it too. When one of them ends its
+ * connection, the count already leads to a fresh one after it.
+ */
 static void
+reconnected(struct hq *hq, struct worker *w, const struct batch *b)
+{
+	const struct batch	*q;
+	uint64_t		 maxdel, used = b->n;
+
+	maxdel = hq->cfg->shaping.max_deliveries_per_connection;
+	for (q = w->batch; q != NULL; q = q->next) {
+		if (q->flags & (PROTO_F_FRESH | PROTO_F_LAST))
+			return;
+		used += q->n;
+	}
+	w->conn_left = maxdel > used ? maxdel - used : 0;
+}
+
+/* 0, or -1 when the worker broke the protocol and is gone. */
+static int
 handle_result(struct hq *hq, struct worker *w, const struct proto_result *res)
 {
 	struct batch	*b = w->batch;
-	uint64_t	 maxdel = hq->cfg->shaping.max_deliveries_per_connection;
 
 	if (b == NULL || res->seq != b->seq) {
 		log_warnx("hook %s: worker %ld answered a batch it was not "
 		    "given", hq->cfg->name, (long)w->pid);
 		worker_gone(hq, w);
-		return;
+		return -1;
 	}
 	w->batch = b->next;
 	b->next = NULL;
-	w->answered = res->status >= 200 && res->status <= 299;
+	w->answered = res->status >= 200 && res->status <= 299 &&
+	    res->elapsed_ms < PROTO_HOLD_MS;
 	if (w->batch == NULL)
 		w->idle_since = mono_ms();
-	/*
-	 * The hook closed the connection and curl made a new one: it
-	 * carried this batch. At worst the next batch asks for a fresh one.
-	 */
 	if (res->new_conn && !(b->flags & (PROTO_F_FRESH | PROTO_F_LAST)))
-		w->conn_left = maxdel > b->n ? maxdel - b->n : 0;
+		reconnected(hq, w, b);
 	outcomes(hq, b, res);
+	return 0;
 }
 
 static int
@@ -955,7 +975,8 @@ worker_events(struct hq *hq, struct worker *w, short revents)
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
 		return;
 	while ((rc = pool_read(w, &res)) == 1) {
-		handle_result(hq, w, &res);
+		if (handle_result(hq, w, &res) == -1)
+			return;
 		if (w->batch == NULL && w->retiring)
 			break;
 	}

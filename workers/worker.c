@@ -47,6 +47,7 @@ struct worker {
 	struct http	*http;
 	struct buf	 in;
 	struct buf	 out;
+	uint64_t	 held_since;	/* monotonic ms of the oldest result held */
 };
 
 static volatile sig_atomic_t quit;
@@ -280,6 +281,8 @@ deliver(struct worker *w, const unsigned char *p, size_t len)
 		log_warn("results");
 		return -1;
 	}
+	if (w->out.len == w->out.off)
+		w->held_since = mono_ms();
 	n = proto_result_encode(&r, w->out.p + w->out.len + PROTO_HDR,
 	    RESULT_BUF);
 	put_be32(w->out.p + w->out.len, (uint32_t)n + 1);
@@ -324,18 +327,29 @@ read_frames(struct worker *w, size_t want, const sigset_t *waitmask)
 	return 1;
 }
 
+/* Two complete frames or more wait in the buffer. */
+static int
+two_waiting(const struct buf *b)
+{
+	struct proto_frame	 f, g;
+
+	return proto_frame(b->p + b->off, b->len - b->off, PROTO_FRAME_MAX,
+	    &f) == 1 && proto_frame(b->p + b->off + f.size,
+	    b->len - b->off - f.size, PROTO_FRAME_MAX, &g) == 1;
+}
+
 /*
  * Frames are taken from a buffer, so that batches spoold queued behind
  * one another cost one read, and results are held back while two or more
- * batches wait: one write then carries many, and spoold, woken once, has
- * time to queue more behind the last before it is done. With fewer than
- * two waiting the results go at once, so a worker never idles for want
- * of the next batch.
+ * batches wait, for PROTO_HOLD_MS at most: one write then carries many,
+ * and spoold, woken once, has time to queue more behind the last before
+ * it is done. With fewer than two waiting the results go at once, so a
+ * worker never idles for want of the next batch.
  */
 static int
 loop(struct worker *w, const sigset_t *waitmask)
 {
-	struct proto_frame	 f, next;
+	struct proto_frame	 f;
 	size_t			 want;
 	int			 rc;
 
@@ -351,26 +365,26 @@ loop(struct worker *w, const sigset_t *waitmask)
 				return 0;
 			if (w->in.off == w->in.len)
 				buf_empty(&w->in);
-			want = f.size > 0 ? f.size : 65536;
+			/* What the frame still lacks, or a good read's worth. */
+			want = f.size > 0 ? f.size - (w->in.len - w->in.off) :
+			    65536;
 			if ((rc = read_frames(w, want, waitmask)) <= 0)
 				return rc == 0 ? 0 : 1;
 			continue;
 		}
 		if (term_pending())
 			break;
+		if (w->out.len > w->out.off &&
+		    mono_ms() - w->held_since >= PROTO_HOLD_MS &&
+		    flush_results(w) == -1)
+			return 0;
 		w->in.off += f.size;
 		if ((f.type == PROTO_HELLO ? hello(w, f.p, f.len) :
 		    f.type == PROTO_BATCH ? deliver(w, f.p, f.len) :
 		    unknown(f.type)) == -1)
 			return 1;
-		if (proto_frame(w->in.p + w->in.off, w->in.len - w->in.off,
-		    PROTO_FRAME_MAX, &next) != 1 ||
-		    proto_frame(w->in.p + w->in.off + next.size,
-		    w->in.len - w->in.off - next.size, PROTO_FRAME_MAX,
-		    &next) != 1) {
-			if (flush_results(w) == -1)
-				return 0;
-		}
+		if (!two_waiting(&w->in) && flush_results(w) == -1)
+			return 0;
 	}
 	return 0;
 }

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1163,7 +1164,10 @@ test_worker_queue(struct env *e, const char *url)
 	    "{\"q\":3}", "{\"q\":4}", "{\"q\":5}" };
 	const char		*slow[] = { "{\"slow\":2}", "{\"q\":6}",
 	    "{\"q\":7}", "{\"q\":8}" };
+	const char		*hold[] = { "{\"q\":9}", "{\"slow\":3}",
+	    "{\"slow\":4}", "{\"q\":12}" };
 	struct proto_result	 r;
+	struct pollfd		 pfd;
 	unsigned char		*p;
 	size_t			 len, i;
 	int			 type, n = 0, inorder = 1;
@@ -1183,16 +1187,46 @@ test_worker_queue(struct env *e, const char *url)
 	for (i = 0; i < 5; i++)
 		check_request(e, i + 1, 1, recs[i], "queued");
 
+	/*
+	 * Results are held through one request at most: those of 9 and of
+	 * the slow 10 come while the slow 11 is still under way.
+	 */
+	queue_batches(e->ctl, 9, hold, 4);
+	for (i = 0; i < 2; i++) {
+		type = proto_read(e->ctl, &p, &len);
+		if (type != PROTO_RESULT ||
+		    proto_result_decode(p, len, &r) == -1 || r.seq != 9 + i)
+			inorder = 0;
+		free(p);
+	}
+	pfd.fd = e->ctl;
+	pfd.events = POLLIN;
+	ok(inorder && poll(&pfd, 1, 0) == 0,
+	    "worker: results not held through a second slow request");
+	for (i = 0; i < 2; i++) {
+		type = proto_read(e->ctl, &p, &len);
+		if (type != PROTO_RESULT ||
+		    proto_result_decode(p, len, &r) == -1 || r.seq != 11 + i)
+			inorder = 0;
+		free(p);
+	}
+	ok(inorder, "worker: then the rest, in order");
+	for (i = 0; i < 4; i++)
+		check_request(e, 9 + i, 1, hold[i], "held");
+
 	/* SIGTERM in the first of four: its result only, then exit. */
 	queue_batches(e->ctl, 6, slow, 4);
 	check_request(e, 6, 1, slow[0], "queued, slow");
 	kill(e->wrk, SIGTERM);
 	while ((type = proto_read(e->ctl, &p, &len)) == PROTO_RESULT) {
+		if (proto_result_decode(p, len, &r) == -1 || r.seq != 6)
+			inorder = 0;
 		free(p);
 		n++;
 	}
 	free(p);
-	is_int(n, 1, "worker: SIGTERM with batches queued: one answered");
+	ok(n == 1 && inorder,
+	    "worker: SIGTERM with batches queued: the one under way answered");
 	is_int(reap(e->wrk), 0, "worker: SIGTERM with batches queued: exit 0");
 	close(e->ctl);
 }
