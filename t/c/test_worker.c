@@ -1152,6 +1152,26 @@ queue_batches(int ctl, uint64_t first, const char **recs, size_t n)
 	free(all);
 }
 
+/* n results, seq first.., in order: 1 if so (and, if ok200, all 200). */
+static int
+read_results(int ctl, uint64_t first, size_t n, int ok200)
+{
+	struct proto_result	 r;
+	unsigned char		*p;
+	size_t			 len, i;
+	int			 type, good = 1;
+
+	for (i = 0; i < n; i++) {
+		type = proto_read(ctl, &p, &len);
+		if (type != PROTO_RESULT ||
+		    proto_result_decode(p, len, &r) == -1 ||
+		    r.seq != first + i || (ok200 && r.status != 200))
+			good = 0;
+		free(p);
+	}
+	return good;
+}
+
 /*
  * Batches queued behind one another, as spoold queues one-record ones:
  * each sent once, in order, and each answered, in order, though the
@@ -1170,20 +1190,13 @@ test_worker_queue(struct env *e, const char *url)
 	struct pollfd		 pfd;
 	unsigned char		*p;
 	size_t			 len, i;
-	int			 type, n = 0, inorder = 1;
+	int			 type, n = 0, inorder;
 
 	e->wrk = start_worker(&e->ctl);
 	hello_send(e->ctl, url, 0, 5000);
 	queue_batches(e->ctl, 1, recs, 5);
-	for (i = 0; i < 5; i++) {
-		type = proto_read(e->ctl, &p, &len);
-		if (type != PROTO_RESULT ||
-		    proto_result_decode(p, len, &r) == -1 ||
-		    r.seq != i + 1 || r.status != 200)
-			inorder = 0;
-		free(p);
-	}
-	ok(inorder, "worker: 5 queued batches answered 200, in order");
+	ok(read_results(e->ctl, 1, 5, 1),
+	    "worker: 5 queued batches answered 200, in order");
 	for (i = 0; i < 5; i++)
 		check_request(e, i + 1, 1, recs[i], "queued");
 
@@ -1192,25 +1205,12 @@ test_worker_queue(struct env *e, const char *url)
 	 * the slow 10 come while the slow 11 is still under way.
 	 */
 	queue_batches(e->ctl, 9, hold, 4);
-	for (i = 0; i < 2; i++) {
-		type = proto_read(e->ctl, &p, &len);
-		if (type != PROTO_RESULT ||
-		    proto_result_decode(p, len, &r) == -1 || r.seq != 9 + i)
-			inorder = 0;
-		free(p);
-	}
+	inorder = read_results(e->ctl, 9, 2, 1);
 	pfd.fd = e->ctl;
 	pfd.events = POLLIN;
 	ok(inorder && poll(&pfd, 1, 0) == 0,
 	    "worker: results not held through a second slow request");
-	for (i = 0; i < 2; i++) {
-		type = proto_read(e->ctl, &p, &len);
-		if (type != PROTO_RESULT ||
-		    proto_result_decode(p, len, &r) == -1 || r.seq != 11 + i)
-			inorder = 0;
-		free(p);
-	}
-	ok(inorder, "worker: then the rest, in order");
+	ok(read_results(e->ctl, 11, 2, 1), "worker: then the rest, in order");
 	for (i = 0; i < 4; i++)
 		check_request(e, 9 + i, 1, hold[i], "held");
 
@@ -1218,6 +1218,7 @@ test_worker_queue(struct env *e, const char *url)
 	queue_batches(e->ctl, 6, slow, 4);
 	check_request(e, 6, 1, slow[0], "queued, slow");
 	kill(e->wrk, SIGTERM);
+	inorder = 1;
 	while ((type = proto_read(e->ctl, &p, &len)) == PROTO_RESULT) {
 		if (proto_result_decode(p, len, &r) == -1 || r.seq != 6)
 			inorder = 0;
