@@ -9,6 +9,16 @@
  * window 6,460 records/s, p50 2.0 ms; an extra 200 us before each
  * transaction 6,005/s, 2.2 ms; 1 ms 5,503/s, 2.5 ms. A fixed delay only
  * added latency, so there is none.
+ *
+ * A transaction takes requests up to COMMIT_MAX_RECORDS new records
+ * (always at least one request), because LMDB keeps every page it ever
+ * malloc'd for a transaction's dirty pages. With 16 producers of
+ * 1000-record requests, unbounded transactions left spoold holding 28
+ * MiB after the ingest and 38 MiB while delivering; bounded, 15-17 and
+ * 26-27 MiB. Ingest ran as fast (make bench, 1000-record requests,
+ * interleaved: 494k and 494k records/s unbounded, 499k and 501k
+ * bounded, and p99 answer times 67 and 47 ms against 42 and 39).
+ * Outcomes are not counted: they touch pages that are already there.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -17,6 +27,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
+
+#define COMMIT_MAX_RECORDS	2048
 
 static pthread_mutex_t	 cm_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 cm_work = PTHREAD_COND_INITIALIZER;
@@ -32,12 +44,15 @@ take_batch(struct commit_req **batch, struct store_job ***jobs, size_t *cap,
     int *records)
 {
 	struct store_job	**nj;
-	struct commit_req	 *r;
-	size_t			  n = 0;
+	struct commit_req	 *r, *last = NULL;
+	size_t			  n = 0, nrecs = 0;
 
 	*batch = cm_head;
 	*records = 0;
-	for (r = cm_head; r != NULL; r = r->next) {
+	for (r = cm_head; r != NULL; last = r, r = r->next) {
+		if (n > 0 && nrecs + r->job.nrecs > COMMIT_MAX_RECORDS)
+			break;
+		nrecs += r->job.nrecs;
 		if (n == *cap) {
 			*cap = *cap ? *cap * 2 : 64;
 			if ((nj = reallocarray(*jobs, *cap, sizeof(*nj))) == NULL)
@@ -47,8 +62,11 @@ take_batch(struct commit_req **batch, struct store_job ***jobs, size_t *cap,
 		(*jobs)[n++] = &r->job;
 		*records |= r->job.nrecs > 0;
 	}
-	cm_head = NULL;
-	cm_tail = &cm_head;
+	/* The rest waits for the next transaction. */
+	last->next = NULL;
+	cm_head = r;
+	if (r == NULL)
+		cm_tail = &cm_head;
 	return n;
 }
 

@@ -5,6 +5,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use SpooldTest;
+use POSIX ();
 use Test::More;
 
 my $s = new_spool(conf => qq(max_record_size = "2KiB"\nmax_request_size = "64KiB"),
@@ -176,5 +177,46 @@ SKIP: {
 	like($cout // '', qr/"accepted":1/, 'ingest over a unix socket');
 	stop_spoold($u);
 }
+
+# Big requests at once: every record stored once, and no transaction takes
+# two of them (a transaction stops at 2048 records; LMDB keeps the memory
+# of the biggest one it ever made).
+my $g = new_spool();
+start_spoold($g);
+# Held, the hook commits no outcomes beside the ingest.
+spoolctl($g, undef, 'hold', 'h');
+sub metric {
+	my ($name) = @_;
+	my $m = get($g, '/metrics')->{content} // '';
+	return $m =~ /^\Q$name\E (\d+)$/m ? $1 : -1;
+}
+my ($c0, $q0) = (metric('spoold_commits_total'),
+    metric('spoold_commit_requests_total'));
+my @bigkids;
+for my $p (0 .. 5) {
+	my $pid = fork() // die "fork: $!";
+	if ($pid == 0) {
+		my @recs = map { kumo_record(100_000 * ($p + 1) + $_) } 1 .. 1500;
+		my $r = eval { post($g, '/log', 'application/x-ndjson',
+		    join("\n", @recs)) };
+		POSIX::_exit($r && $r->{status} == 200 ? 0 : 1);
+	}
+	push @bigkids, $pid;
+}
+my $bigok = 0;
+for my $pid (@bigkids) {
+	waitpid($pid, 0);
+	$bigok++ if $? == 0;
+}
+is($bigok, 6, "six concurrent requests of 1500 records: 200");
+my ($c1, $q1) = (metric('spoold_commits_total'),
+    metric('spoold_commit_requests_total'));
+is($q1 - $q0, 6, "six requests committed");
+is($c1 - $c0, 6, "each in a transaction of its own");
+stop_spoold($g);
+my %bigstored;
+$bigstored{$_}++ for @{spooldump($g)->{records}};
+is(scalar(keys %bigstored), 9000, "all 9000 records stored");
+is(scalar(grep { $_ > 1 } values %bigstored), 0, 'none twice');
 
 done_testing();
