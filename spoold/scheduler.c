@@ -404,18 +404,26 @@ outcomes(struct hq *hq, struct batch *b, const struct proto_result *res)
 	batch_free(b);
 }
 
+/*
+ * Ends a worker: the records of its batches are due again at once. why
+ * says so in the log when it held any: "died" or "stopped in a request".
+ */
 static void
-worker_gone(struct hq *hq, struct worker *w)
+worker_end(struct hq *hq, struct worker *w, const char *why)
 {
 	struct worker	**wp;
 	struct batch	 *b;
+	size_t		  n = 0;
 
 	while ((b = w->batch) != NULL) {
 		w->batch = b->next;
-		log_warnx("hook %s: worker %ld died with %zu records; they are "
-		    "due again", hq->cfg->name, (long)w->pid, b->n);
+		n += b->n;
 		release_batch(hq, b);
 	}
+	if (n > 0)
+		log_warnx("hook %s: worker %ld %s with %zu record%s; they "
+		    "stay queued", hq->cfg->name, (long)w->pid, why, n,
+		    n == 1 ? "" : "s");
 	for (wp = &hq->workers; *wp != NULL; wp = &(*wp)->next)
 		if (*wp == w) {
 			*wp = w->next;
@@ -423,6 +431,12 @@ worker_gone(struct hq *hq, struct worker *w)
 		}
 	hq->nworkers--;
 	pool_close(w, 1);
+}
+
+static void
+worker_gone(struct hq *hq, struct worker *w)
+{
+	worker_end(hq, w, "died");
 }
 
 /*
@@ -1049,13 +1063,8 @@ shutdown_workers(void)
 	struct worker	*w;
 
 	for (hq = s_hooks; hq != NULL; hq = hq->next) {
-		while ((w = hq->workers) != NULL) {
-			if (w->batch != NULL)
-				log_warnx("hook %s: stopping worker %ld in a "
-				    "request; its records stay queued",
-				    hq->cfg->name, (long)w->pid);
-			worker_gone(hq, w);
-		}
+		while ((w = hq->workers) != NULL)
+			worker_end(hq, w, "stopped in a request");
 	}
 }
 

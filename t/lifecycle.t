@@ -130,7 +130,7 @@ EOT
 	    . '(%.1f s)', $took));
 	my $q = receiver_requests($rcv);
 	is($q->[0]{status}, 200, 'in flight: the receiver answered 200');
-	unlike(slurp("$s->{dir}/spoold.log") // '', qr/stopping worker/,
+	unlike(slurp("$s->{dir}/spoold.log") // "", qr/stopped in a request/,
 	    'in flight: no worker was stopped in a request');
 	my $d = spooldump($s, 'h');
 	is_deeply($d->{counts}{h}, [0, 0, 0, 1, 0],
@@ -178,6 +178,10 @@ EOT
 	    'timeout: the record is still queued (ready or deferred)');
 	is($c->[3] // -1, 0, 'timeout: nothing counted delivered');
 	is_deeply($d->{records}, [$r1], 'timeout: the record bytes are kept');
+	my @said = (slurp("$s->{dir}/spoold.log") // '') =~
+	    /worker \d+ (?:stopped in a request|died) with (\d+) records?/g;
+	is("@said", '1', 'timeout: the log says once that a worker was ' .
+	    'stopped in a request with 1 record');
 
 	my $fast = start_receiver();
 	set_hooks($s, sprintf($hook, $fast->{url}));
