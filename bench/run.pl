@@ -457,7 +457,7 @@ sub timeout_for { return 120 + $_[0] / 1000 }
 sub tree_mem {
 	my ($root) = @_;
 	my %kids;
-	my %m = (rss => 0, anon => 0, file => 0, procs => 0);
+	my %m = (rss => 0, anon => 0, file => 0, procs => 0, own_anon => 0);
 	opendir(my $dh, '/proc') or return \%m;
 	for my $p (grep { /^\d+$/ } readdir $dh) {
 		my $stat = slurp("/proc/$p/stat");
@@ -470,6 +470,7 @@ sub tree_mem {
 		$m{procs}++ if $s ne '';
 		$m{rss} += $1 if $s =~ /^VmRSS:\s+(\d+)/m;
 		$m{anon} += $1 if $s =~ /^RssAnon:\s+(\d+)/m;
+		$m{own_anon} = $1 if $p == $root && $s =~ /^RssAnon:\s+(\d+)/m;
 		$m{file} += $1 if $s =~ /^RssFile:\s+(\d+)/m;
 		$m{file} += $1 if $s =~ /^RssShmem:\s+(\d+)/m;
 		push @todo, @{$kids{$p} // []};
@@ -1113,11 +1114,13 @@ row('4 memory', "idle, nothing queued", 'memory', 'idle', 'MiB',
 sub mem_note {
 	my ($phase) = @_;
 	my %m = map { $_ => (med('memory', "${phase}_$_"))[0] }
-	    qw(anon file procs);
+	    qw(anon file procs own_anon);
 	return '' unless defined $m{anon};
-	return sprintf('anonymous %s MiB, file-backed %s MiB; %s process%s',
-	    fmt_n($m{anon} / 1024, 1), fmt_n($m{file} / 1024, 1),
-	    fmt_n($m{procs}), $m{procs} == 1 ? '' : 'es');
+	return sprintf('anonymous %s MiB (spoold\'s own at most %s), ' .
+	    'file-backed %s MiB; %s process%s',
+	    fmt_n($m{anon} / 1024, 1), fmt_n(($m{own_anon} // 0) / 1024, 1),
+	    fmt_n($m{file} / 1024, 1), fmt_n($m{procs}),
+	    $m{procs} == 1 ? '' : 'es');
 }
 row('', "peak RSS, $mq records ingested and queued", 'memory',
     'queued_rss', 'MiB', scale => 1 / 1024, dec => 1,
