@@ -99,10 +99,10 @@ struct hq {
 struct pending {
 	struct commit_req	 req;
 	struct hq		*hq;
+	struct store_outcome	*outs;
 	size_t			 n;
 	char			 text[PROTO_ANSWER_MAX];
 	struct pending		*next;
-	struct store_outcome	 outs[];
 };
 
 struct stat_slot {
@@ -203,44 +203,30 @@ publish_stats(void)
 static void
 batch_free(struct batch *b)
 {
+	if (b == NULL)
+		return;
+	free(b->ids);
+	free(b->attempts);
+	free(b->received);
+	free(b->nhooks);
 	free(b);
 }
 
-/* One allocation: a batch is made and freed for every request. */
 static struct batch *
 batch_new(size_t n)
 {
 	struct batch	*b;
-	unsigned char	*p;
 
-	if ((b = calloc(1, sizeof(*b) + n * (sizeof(*b->ids) +
-	    sizeof(*b->received) + sizeof(*b->attempts) +
-	    sizeof(*b->nhooks)))) == NULL)
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (b->ids = calloc(n, sizeof(*b->ids))) == NULL ||
+	    (b->attempts = calloc(n, sizeof(*b->attempts))) == NULL ||
+	    (b->received = calloc(n, sizeof(*b->received))) == NULL ||
+	    (b->nhooks = calloc(n, sizeof(*b->nhooks))) == NULL)
 		fatal("batch");
-	p = (unsigned char *)(b + 1);
-	b->ids = (uint64_t *)p;
-	b->received = (uint64_t *)(p + n * sizeof(*b->ids));
-	b->attempts = (uint32_t *)(p + n * (sizeof(*b->ids) +
-	    sizeof(*b->received)));
-	b->nhooks = p + n * (sizeof(*b->ids) + sizeof(*b->received) +
-	    sizeof(*b->attempts));
 	return b;
 }
 
-/* A new batch of b's records from, from + 1, ..., n of them. */
-static struct batch *
-batch_slice(const struct batch *b, size_t from, size_t n)
-{
-	struct batch	*s = batch_new(n);
-
-	s->n = n;
-	memcpy(s->ids, b->ids + from, n * sizeof(*s->ids));
-	memcpy(s->attempts, b->attempts + from, n * sizeof(*s->attempts));
-	memcpy(s->received, b->received + from, n * sizeof(*s->received));
-	memcpy(s->nhooks, b->nhooks + from, n * sizeof(*s->nhooks));
-	return s;
-}
-
+/* Forget the lease: the record is due again as the spool says. */
 static void
 release(struct hq *hq, uint64_t id)
 {
@@ -276,7 +262,8 @@ pending_new(struct hq *hq, size_t n)
 {
 	struct pending	*p;
 
-	if ((p = calloc(1, sizeof(*p) + n * sizeof(*p->outs))) == NULL)
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->outs = calloc(n, sizeof(*p->outs))) == NULL)
 		fatal("outcomes");
 	p->hq = hq;
 	p->n = n;
@@ -322,6 +309,7 @@ collect_done(void)
 		if (p->req.job.result != STORE_OK)
 			p->hq->full = 1;
 		s_pending--;
+		free(p->outs);
 		free(p);
 	}
 }
@@ -371,10 +359,18 @@ static void
 split(struct hq *hq, struct batch *b)
 {
 	struct batch	*half[2];
-	size_t		 cut = b->n / 2;
+	size_t		 cut = b->n / 2, i, k;
 
-	half[0] = batch_slice(b, 0, cut);
-	half[1] = batch_slice(b, cut, b->n - cut);
+	for (k = 0; k < 2; k++) {
+		half[k] = batch_new(k == 0 ? cut : b->n - cut);
+		half[k]->n = k == 0 ? cut : b->n - cut;
+		for (i = 0; i < half[k]->n; i++) {
+			half[k]->ids[i] = b->ids[i + k * cut];
+			half[k]->attempts[i] = b->attempts[i + k * cut];
+			half[k]->received[i] = b->received[i + k * cut];
+			half[k]->nhooks[i] = b->nhooks[i + k * cut];
+		}
+	}
 	half[1]->next = hq->splits;
 	half[0]->next = half[1];
 	hq->splits = half[0];
@@ -610,7 +606,14 @@ next_batch(struct hq *hq, size_t max)
 		b->next = NULL;
 		if (b->n <= max)
 			return b;
-		rest = batch_slice(b, max, b->n - max);
+		rest = batch_new(b->n - max);
+		rest->n = b->n - max;
+		for (i = 0; i < rest->n; i++) {
+			rest->ids[i] = b->ids[max + i];
+			rest->attempts[i] = b->attempts[max + i];
+			rest->received[i] = b->received[max + i];
+			rest->nhooks[i] = b->nhooks[max + i];
+		}
 		rest->next = hq->splits;
 		hq->splits = rest;
 		b->n = max;
@@ -631,8 +634,7 @@ struct fill {
 	struct hq	*hq;
 	struct worker	*w;
 	struct batch	*sent;		/* what goes out */
-	struct pending	*expired;	/* made for the first one */
-	size_t		 max;
+	struct pending	*expired;
 	uint64_t	 now;
 };
 
@@ -649,10 +651,6 @@ fill_one(void *arg, const struct store_item *it)
 		return;
 	}
 	if (it->received_ms + f->hq->cfg->max_age_ms <= f->now) {
-		if (f->expired == NULL) {
-			f->expired = pending_new(f->hq, f->max);
-			f->expired->n = 0;
-		}
 		o = &f->expired->outs[f->expired->n++];
 		o->id = it->id;
 		o->hook = f->hq->id;
@@ -689,7 +687,8 @@ send_batch(struct hq *hq, struct worker *w, struct batch *b, uint8_t flags,
 	f.sent = batch_new(b->n);
 	f.sent->seq = ++s_seq;
 	f.sent->flags = flags;
-	f.max = b->n;
+	f.expired = pending_new(hq, b->n);
+	f.expired->n = 0;
 	pool_batch_begin(w, f.sent->seq, flags);
 	if (store_fetch(sd->store, hq->id, b->ids, b->n, fill_one, &f) == -1) {
 		log_warnx("hook %s: cannot read records", hq->cfg->name);
@@ -699,8 +698,12 @@ send_batch(struct hq *hq, struct worker *w, struct batch *b, uint8_t flags,
 		b = NULL;
 	}
 	batch_free(b);
-	if (f.expired != NULL)
+	if (f.expired->n > 0)
 		pending_submit(f.expired);
+	else {
+		free(f.expired->outs);
+		free(f.expired);
+	}
 	if (f.sent->n == 0) {
 		w->outlen = w->batch_at;
 		batch_free(f.sent);
