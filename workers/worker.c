@@ -414,6 +414,12 @@ worker_main(const char *hook)
 		log_warnx("%s", err);
 		return 1;
 	}
+	/* The loop looks into the buffer before its first read. */
+	if (buf_reserve(&w.in, 65536) == -1) {
+		log_warn("buffer");
+		http_free(w.http);
+		return 1;
+	}
 	status = loop(&w, &waitmask);
 	/* Whatever was delivered is said, also when quitting. */
 	if (flush_results(&w) == -1 && status == 0)
