@@ -62,6 +62,7 @@ struct scan {
 	const char		*end;
 	struct jscan_err	*err;
 	int			 maxdepth;	/* open containers allowed */
+	struct jscan_err	 own;		/* err when the caller gave none */
 };
 
 /* Hex digit values plus one, so that zero means "not a hex digit". */
@@ -638,14 +639,21 @@ close:
 	goto next;
 }
 
+/* A NULL buf is empty; with a NULL err, errors go to the scan's own. */
 static void
-scan_init(struct scan *s, const char *base, const char *end,
-    struct jscan_err *err, int depth0)
+scan_init(struct scan *s, const char *buf, size_t len,
+    struct jscan_err *err)
 {
-	s->base = base;
-	s->end = end;
+	if (err == NULL)
+		err = &s->own;
+	if (buf == NULL) {
+		buf = "";
+		len = 0;
+	}
+	s->base = buf;
+	s->end = buf + len;
 	s->err = err;
-	s->maxdepth = MAX_DEPTH - depth0;
+	s->maxdepth = MAX_DEPTH;
 	err->index = 0;
 	err->offset = 0;
 	err->msg[0] = '\0';
@@ -679,19 +687,12 @@ scan_object(struct scan *s, const char *p, struct jscan_rec *rec)
 int
 jscan_document(const char *buf, size_t len, struct jscan_err *err)
 {
-	struct jscan_err	 dummy;
 	struct scan		 s;
 	const char		*p;
 	int			 c;
 
-	if (err == NULL)
-		err = &dummy;
-	if (buf == NULL) {
-		buf = "";
-		len = 0;
-	}
-	scan_init(&s, buf, buf + len, err, 0);
-	p = skip_ws(buf, s.end);
+	scan_init(&s, buf, len, err);
+	p = skip_ws(s.base, s.end);
 	c = peek(&s, p);
 	if (c != '{' && c != '[') {
 		bad(&s, p, "'[' or '{' expected");
@@ -710,18 +711,11 @@ int
 jscan_record(const char *buf, size_t len, struct jscan_rec *rec,
     struct jscan_err *err)
 {
-	struct jscan_err	 dummy;
 	struct scan		 s;
 	const char		*p;
 
-	if (err == NULL)
-		err = &dummy;
-	if (buf == NULL) {
-		buf = "";
-		len = 0;
-	}
-	scan_init(&s, buf, buf + len, err, 0);
-	if ((p = scan_object(&s, skip_ws(buf, s.end), rec)) == NULL)
+	scan_init(&s, buf, len, err);
+	if ((p = scan_object(&s, skip_ws(s.base, s.end), rec)) == NULL)
 		return -1;
 	if ((p = skip_ws(p, s.end)) != s.end) {
 		bad(&s, p, "end of input expected");
@@ -775,19 +769,12 @@ int
 jscan_json_body(const char *buf, size_t len, jscan_cb cb, void *arg,
     struct jscan_err *err)
 {
-	struct jscan_err	 dummy;
 	struct jscan_rec	 rec;
 	struct scan		 s;
 	const char		*p;
 
-	if (err == NULL)
-		err = &dummy;
-	if (buf == NULL) {
-		buf = "";
-		len = 0;
-	}
-	scan_init(&s, buf, buf + len, err, 0);
-	p = skip_ws(buf, s.end);
+	scan_init(&s, buf, len, err);
+	p = skip_ws(s.base, s.end);
 	if (peek(&s, p) == '[')
 		return json_array(&s, p, cb, arg);
 	if (peek(&s, p) != '{') {
@@ -807,22 +794,15 @@ int
 jscan_ndjson_body(const char *buf, size_t len, jscan_cb cb, void *arg,
     struct jscan_err *err)
 {
-	struct jscan_err	 dummy;
 	struct jscan_rec	 rec;
 	struct scan		 s;
 	const char		*p, *end, *eol, *le, *q, *next;
 	size_t			 idx = 0;
 	int			 r;
 
-	if (err == NULL)
-		err = &dummy;
-	if (buf == NULL) {
-		buf = "";
-		len = 0;
-	}
-	end = buf + len;
-	scan_init(&s, buf, end, err, 0);
-	for (p = buf; p < end; p = next) {
+	scan_init(&s, buf, len, err);
+	end = s.end;
+	for (p = s.base; p < end; p = next) {
 		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			next = eol = end;
 		else
@@ -832,7 +812,7 @@ jscan_ndjson_body(const char *buf, size_t len, jscan_cb cb, void *arg,
 		for (le = eol; isws((unsigned char)le[-1]); le--)
 			;
 		s.end = le;
-		err->index = idx;
+		s.err->index = idx;
 		if ((q = scan_object(&s, p, &rec)) == NULL)
 			return -1;
 		if (q != le) {
