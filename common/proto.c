@@ -401,6 +401,13 @@ read_full(int fd, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
+void
+proto_header(unsigned char *p, int type, size_t len)
+{
+	put_be32(p, (uint32_t)len + 1);
+	p[4] = (unsigned char)type;
+}
+
 int
 proto_frame(const unsigned char *buf, size_t len, uint32_t max,
     struct proto_frame *f)
@@ -477,8 +484,7 @@ proto_write(int fd, int type, const void *payload, size_t len)
 		errno = EMSGSIZE;
 		return -1;
 	}
-	put_be32(hdr, (uint32_t)len + 1);
-	hdr[4] = (unsigned char)type;
+	proto_header(hdr, type, len);
 	iov[0].iov_base = hdr;
 	iov[0].iov_len = sizeof(hdr);
 	iov[1].iov_base = (void *)payload;

@@ -74,6 +74,9 @@ size_t		 proto_result_encode(const struct proto_result *,
 int		 proto_result_decode(const unsigned char *, size_t,
 		    struct proto_result *);
 
+/* Writes the PROTO_HDR bytes that start a frame of type and payload len. */
+void		 proto_header(unsigned char *, int, size_t);
+
 /* A frame found in a buffer. */
 struct proto_frame {
 	int			 type;

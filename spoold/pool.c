@@ -31,8 +31,7 @@ queue_frame(struct worker *w, int type, const void *p, size_t len)
 {
 	if (reserve(w, 5 + len) == -1)
 		return -1;
-	put_be32(w->out + w->outlen, (uint32_t)(len + 1));
-	w->out[w->outlen + 4] = (unsigned char)type;
+	proto_header(w->out + w->outlen, type, len);
 	memcpy(w->out + w->outlen + 5, p, len);
 	w->outlen += 5 + len;
 	return 0;
@@ -175,7 +174,7 @@ pool_batch_begin(struct worker *w, uint64_t seq, uint8_t flags)
 	w->batch_at = w->outlen;
 	if (reserve(w, 18) == -1)
 		fatal("worker buffer");
-	w->out[w->outlen + 4] = PROTO_BATCH;
+	/* The header is written by pool_batch_end, once the length is known. */
 	put_be64(w->out + w->outlen + 5, seq);
 	w->out[w->outlen + 13] = flags;
 	w->outlen += 18;
@@ -196,6 +195,7 @@ pool_batch_add(struct worker *w, uint64_t id, const char *p, size_t len)
 void
 pool_batch_end(struct worker *w, uint32_t n)
 {
-	put_be32(w->out + w->batch_at, (uint32_t)(w->outlen - w->batch_at - 4));
+	proto_header(w->out + w->batch_at, PROTO_BATCH,
+	    w->outlen - w->batch_at - PROTO_HDR);
 	put_be32(w->out + w->batch_at + 14, n);
 }

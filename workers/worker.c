@@ -285,8 +285,7 @@ deliver(struct worker *w, const unsigned char *p, size_t len)
 		w->held_since = mono_ms();
 	n = proto_result_encode(&r, w->out.p + w->out.len + PROTO_HDR,
 	    RESULT_BUF);
-	put_be32(w->out.p + w->out.len, (uint32_t)n + 1);
-	w->out.p[w->out.len + 4] = PROTO_RESULT;
+	proto_header(w->out.p + w->out.len, PROTO_RESULT, n);
 	w->out.len += PROTO_HDR + n;
 	return 0;
 }
