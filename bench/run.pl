@@ -449,15 +449,19 @@ sub loadgen {
 sub timeout_for { return 120 + $_[0] / 1000 }
 
 # Memory of a process and all its descendants, from /proc, in KiB:
-# { rss, anon, file, procs }, VmRSS, RssAnon and RssFile + RssShmem
-# summed. Shared pages count once per process, as RSS does. RssAnon is
-# what each process has to itself; RssFile is mostly the spool's pages
-# that spoold has mapped (LMDB reads through a memory map), page cache
-# that the kernel can take back.
+# { rss, anon, file, procs, pss_anon }, VmRSS, RssAnon and RssFile +
+# RssShmem summed. Shared pages count once per process, as RSS does:
+# RssAnon counts the pages a worker shares with the launcher it was
+# forked from once in each. pss_anon (Pss_Anon of smaps_rollup) counts
+# every anonymous page once, split among the processes that share it:
+# what the processes hold. RssFile is mostly the spool's pages that
+# spoold has mapped (LMDB reads through a memory map), page cache that
+# the kernel can take back.
 sub tree_mem {
 	my ($root) = @_;
 	my %kids;
-	my %m = (rss => 0, anon => 0, file => 0, procs => 0, own_anon => 0);
+	my %m = (rss => 0, anon => 0, file => 0, procs => 0, own_anon => 0,
+	    pss_anon => 0);
 	opendir(my $dh, '/proc') or return \%m;
 	for my $p (grep { /^\d+$/ } readdir $dh) {
 		my $stat = slurp("/proc/$p/stat");
@@ -473,6 +477,8 @@ sub tree_mem {
 		$m{own_anon} = $1 if $p == $root && $s =~ /^RssAnon:\s+(\d+)/m;
 		$m{file} += $1 if $s =~ /^RssFile:\s+(\d+)/m;
 		$m{file} += $1 if $s =~ /^RssShmem:\s+(\d+)/m;
+		$m{pss_anon} += $1 if (slurp("/proc/$p/smaps_rollup") // '') =~
+		    /^Pss_Anon:\s+(\d+)/m;
 		push @todo, @{$kids{$p} // []};
 	}
 	return \%m;
@@ -1109,7 +1115,7 @@ row('', 'ingest to delivery p99', 'latency', 'del99', 'ms', dec => 2);
 row('', 'offered rate achieved', 'latency', 'offered', 'records/s');
 my $mq = fmt_n($SIZE{mem_queued});
 row('4 memory', "idle, nothing queued", 'memory', 'idle', 'MiB',
-    scale => 1 / 1024, dec => 1, note => 'RSS of spoold');
+    scale => 1 / 1024, dec => 1, note => 'RSS of spoold and its launcher');
 # The split of a peak, medians of the runs, for the note.
 sub mem_note {
 	my ($phase) = @_;
@@ -1128,6 +1134,13 @@ row('', "peak RSS, $mq records ingested and queued", 'memory',
 row('', "peak RSS, delivering them", 'memory', 'delivering_rss', 'MiB',
     scale => 1 / 1024, dec => 1, note => mem_note('delivering') .
     '; spoold and its workers summed');
+row('', "peak anonymous memory, $mq queued, ingesting", 'memory',
+    'queued_pss_anon', 'MiB', scale => 1 / 1024, dec => 1,
+    note => 'proportional (Pss_Anon): a page shared by processes counts ' .
+    'once');
+row('', "peak anonymous memory, delivering them", 'memory',
+    'delivering_pss_anon', 'MiB', scale => 1 / 1024, dec => 1,
+    note => 'the same, spoold, launcher and workers summed');
 row('', "delivery of the $mq, batched hook", 'memory', 'drain_rate',
     'records/s');
 my $bq = fmt_n($SIZE{backlog});

@@ -1032,7 +1032,7 @@ is_token(const char *s, size_t len)
 {
 	size_t	 i;
 
-	if (len == 0)
+	if (len == 0 || len > HOOK_NAME_MAX)
 		return 0;
 	for (i = 0; i < len; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
@@ -1244,7 +1244,7 @@ hook_name_ok(const char *s, size_t len)
 {
 	size_t	 i;
 
-	if (len == 0)
+	if (len == 0 || len > HOOK_NAME_MAX)
 		return 0;
 	for (i = 0; i < len; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
@@ -1369,8 +1369,8 @@ load_hooks(struct load *ld, const struct toml_value *v)
 		kv = &v->u.tab.kv[i];
 		if (!hook_name_ok(kv->key, kv->keylen))
 			return errat(ld, &kv->pos, "hook \"%s\": names take "
-			    "only A-Z, a-z, 0-9, \"_\", \".\" and \"-\"",
-			    shown(kv->key, b, sizeof(b)));
+			    "1 to %d of A-Z, a-z, 0-9, \"_\", \".\" and \"-\"",
+			    shown(kv->key, b, sizeof(b)), HOOK_NAME_MAX);
 		if (kv->val->type != TOML_TABLE)
 			return errtype(ld, "hook", kv->val, "a table");
 		hook_defaults(&cfg->hooks[i]);

@@ -65,6 +65,9 @@ struct ignored {
 	char		*where;	/* FILE:LINE:COL */
 };
 
+/* Long enough for any name; short enough for a process title. */
+#define HOOK_NAME_MAX	255
+
 struct hook {
 	char		*name;
 	char		*url;

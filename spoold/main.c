@@ -27,12 +27,13 @@
 #include "control.h"
 #include "httpd.h"
 #include "ingest.h"
+#include "launcher.h"
 #include "log.h"
+#include "pool.h"
 #include "proto.h"
 #include "scheduler.h"
 #include "spoold.h"
 #include "util.h"
-#include "worker.h"
 
 #define MAXLISTEN	64
 
@@ -296,6 +297,7 @@ shutdown_daemon(void)
 		    atomic_load(&sd->inflight));
 	/* Deliveries under way get what is left of the same time. */
 	sched_stop(deadline);
+	pool_fini();
 	for (i = 0; i < nlisteners; i++)
 		http_stop(listeners[i]);
 	http_stop(control_d);
@@ -375,10 +377,9 @@ main(int argc, char *argv[])
 	int		 ch, debug = 0, check = 0, verbose = 0, ready = -1;
 	char		 v[16];
 
-	/* spoold executes itself as its delivery workers. */
-	if (argc > 0 && strncmp(argv[0], PROTO_TITLE,
-	    strlen(PROTO_TITLE)) == 0)
-		return worker_main(argv[0] + strlen(PROTO_TITLE));
+	/* spoold executes itself as the launcher of its workers. */
+	if (argc > 0 && strcmp(argv[0], LAUNCHER_TITLE) == 0)
+		return launcher_main(argc, argv);
 	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
 		switch (ch) {
 		case 'd':
@@ -422,6 +423,8 @@ main(int argc, char *argv[])
 	snprintf(v, sizeof(v), "%d", verbose);
 	setenv("SPOOLD_VERBOSE", v, 1);
 	setenv("SPOOLD_FOREGROUND", debug ? "1" : "0", 1);
+	/* Before any thread or spool exists to be forked. */
+	pool_init();
 	if ((sd = calloc(1, sizeof(*sd))) == NULL)
 		fatal("calloc");
 	pthread_mutex_init(&sd->lock, NULL);

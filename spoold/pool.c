@@ -1,24 +1,35 @@
 /*
  * Delivery worker processes. spoold is multithreaded and holds an LMDB
  * environment, neither of which may cross a fork() into code that runs
- * on; so the child only rearranges descriptors and executes spoold
- * again as "spoold: worker HOOK", which starts clean: no threads, no
- * spool, one socket on fd 3.
+ * on; so workers are forked by the launcher (workers/launcher.c), a
+ * process spoold executes afresh: no threads, no spool. spoold hands it
+ * one end of a socket pair per worker and hears back the worker's pid.
  */
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fdpass.h"
+#include "launcher.h"
 #include "log.h"
 #include "pool.h"
 #include "util.h"
+
+/* A launcher that has not answered in this long is replaced. */
+#define LAUNCH_WAIT_MS	10000
+
+/* Only the scheduler thread spawns, after pool_init() in main. */
+static pid_t	 launcher_pid = -1;
+static int	 launcher_fd = -1;
 
 static int
 reserve(struct worker *w, size_t more)
@@ -38,9 +49,9 @@ queue_frame(struct worker *w, int type, const void *p, size_t len)
 }
 
 static void
-exec_worker(int fd, const char *title)
+exec_launcher(int fd, char *pad)
 {
-	char		*argv[2];
+	char		*argv[3];
 	sigset_t	 none;
 
 	/* Only async-signal-safe calls between fork() and execv(). */
@@ -50,32 +61,135 @@ exec_worker(int fd, const char *title)
 	if (dup2(fd, PROTO_FD) == -1)
 		_exit(127);
 	close_range(PROTO_FD + 1, ~0U, 0);
-	argv[0] = (char *)title;
-	argv[1] = NULL;
+	argv[0] = LAUNCHER_TITLE;
+	argv[1] = pad;
+	argv[2] = NULL;
 	execv("/proc/self/exe", argv);
 	_exit(127);
+}
+
+static int
+launcher_start(void)
+{
+	/* Room for the workers' titles, which are written over argv. */
+	static char	 pad[LAUNCHER_TITLE_ROOM];
+	int		 sv[2];
+
+	memset(pad, ' ', sizeof(pad) - 1);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		return -1;
+	if ((launcher_pid = fork()) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (launcher_pid == 0)
+		exec_launcher(sv[1], pad);
+	close(sv[1]);
+	launcher_fd = sv[0];
+	log_debug("launcher: started, pid %ld", (long)launcher_pid);
+	return 0;
+}
+
+static void
+launcher_stop(void)
+{
+	if (launcher_fd == -1)
+		return;
+	close(launcher_fd);
+	launcher_fd = -1;
+	/* spoold reaps it, as every child, on SIGCHLD. */
+	kill(launcher_pid, SIGKILL);
+	launcher_pid = -1;
+}
+
+void
+pool_init(void)
+{
+	/* Workers are orphaned at birth (see launcher.c) and come here. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		fatal("prctl(PR_SET_CHILD_SUBREAPER)");
+	if (launcher_start() == -1)
+		fatal("launcher");
+}
+
+void
+pool_fini(void)
+{
+	if (launcher_fd != -1)
+		close(launcher_fd);
+	launcher_fd = -1;
+}
+
+/* Ask the launcher for a worker on fd; its pid, or -1. */
+static pid_t
+launch(const char *hook, int fd)
+{
+	struct pollfd	 pfd;
+	int32_t		 pid;
+	ssize_t		 n;
+
+	if (fd_send(launcher_fd, hook, strlen(hook), fd) !=
+	    (ssize_t)strlen(hook))
+		return -1;
+	pfd.fd = launcher_fd;
+	pfd.events = POLLIN;
+	while ((n = poll(&pfd, 1, LAUNCH_WAIT_MS)) == -1 && errno == EINTR)
+		;
+	if (n != 1)
+		return -1;
+	do
+		n = read(launcher_fd, &pid, sizeof(pid));
+	while (n == -1 && errno == EINTR);
+	if (n != sizeof(pid))
+		return -1;
+	/* The launcher is well, but could not fork. */
+	if (pid <= 0) {
+		errno = EAGAIN;
+		return 0;
+	}
+	return pid;
+}
+
+/* A worker on fd from the launcher, replaced once if it is gone. */
+static pid_t
+launch_worker(const char *hook, int fd)
+{
+	pid_t	 pid;
+	int	 tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		if (launcher_fd == -1 && launcher_start() == -1)
+			return -1;
+		if ((pid = launch(hook, fd)) != -1)
+			return pid > 0 ? pid : -1;
+		log_warnx("launcher: pid %ld gone or stuck, replacing it",
+		    (long)launcher_pid);
+		launcher_stop();
+	}
+	return -1;
 }
 
 struct worker *
 pool_spawn(const char *hook, const char *hello, size_t len)
 {
 	struct worker	*w;
-	char		*title = NULL;
 	int		 sv[2] = { -1, -1 };
 
-	if ((w = calloc(1, sizeof(*w))) == NULL ||
-	    asprintf(&title, "%s%s", PROTO_TITLE, hook) == -1)
+	/* Configurations allow no longer name (config.c). */
+	if (strlen(hook) > HOOK_NAME_MAX) {
+		log_warnx("worker %s: hook name too long", hook);
+		return NULL;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL)
 		goto fail;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		goto fail;
 	if (queue_frame(w, PROTO_HELLO, hello, len) == -1)
 		goto fail;
-	if ((w->pid = fork()) == -1)
+	if ((w->pid = launch_worker(hook, sv[1])) == -1)
 		goto fail;
-	if (w->pid == 0)
-		exec_worker(sv[1], title);
 	close(sv[1]);
-	free(title);
 	w->fd = sv[0];
 	if (fcntl(w->fd, F_SETFL, O_NONBLOCK) == -1)
 		log_warn("worker %s: nonblocking", hook);
@@ -87,7 +201,6 @@ pool_spawn(const char *hook, const char *hello, size_t len)
 		close(sv[0]);
 		close(sv[1]);
 	}
-	free(title);
 	if (w != NULL)
 		free(w->out);
 	free(w);

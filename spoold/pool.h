@@ -35,7 +35,11 @@ struct worker {
 	struct worker	*next;
 };
 
-/* Fork and execute a worker for hook, HELLO already queued. */
+/* Start the launcher that forks workers; fatal if it cannot be. */
+void		 pool_init(void);
+/* Let the launcher go. */
+void		 pool_fini(void);
+/* A worker for hook from the launcher, HELLO already queued. */
 struct worker	*pool_spawn(const char *hook, const char *hello, size_t len);
 /* Send what is queued; 0 done or waiting, -1 the worker is gone. */
 int		 pool_flush(struct worker *);

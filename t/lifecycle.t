@@ -76,19 +76,22 @@ sub count_in_log {
 	return scalar(() = $l =~ /$re/g);
 }
 
-# Worker processes of spoold with the title "spoold: worker HOOK".
-sub worker_pids {
-	my ($s, $hook) = @_;
+# Children of spoold with the process title $title.
+sub children_titled {
+	my ($s, $title) = @_;
 	my @pids;
 	for my $stat (glob '/proc/[0-9]*/stat') {
 		my $st = slurp($stat) // next;
 		next unless $st =~ /^(\d+) \(.*\) \S (\d+) /s && $2 == $s->{pid};
 		my $pid = $1;
 		my $cmd = slurp("/proc/$pid/cmdline") // '';
-		push @pids, $pid if $cmd =~ /^spoold: worker \Q$hook\E\0?$/;
+		push @pids, $pid if $cmd =~ /^\Q$title\E\0?$/;
 	}
 	return @pids;
 }
+
+# Worker processes of spoold with the title "spoold: worker HOOK".
+sub worker_pids { children_titled($_[0], "spoold: worker $_[1]") }
 
 my $n = 0;
 sub rec { kumo_record($n++) }
@@ -195,7 +198,47 @@ EOT
 	stop_receiver($_) for $fast, $slow;
 }
 
-# 3. SIGHUP.
+# 3. The launcher: spoold's one child titled "spoold: launcher" forks
+# the workers; killed, it is replaced when a worker is next needed, and
+# it goes when spoold stops.
+sub launcher_pids { children_titled($_[0], 'spoold: launcher') }
+{
+	my $rcv = start_receiver();
+	my $s = new_spool(hooks => <<"EOT");
+[hook.h]
+url = "$rcv->{url}/"
+idle_timeout = "200ms"
+EOT
+	start_spoold($s);
+	my @l;
+	# It takes its title a moment after spoold is ready.
+	wait_until(sub { (@l = launcher_pids($s)) > 0 }, 10);
+	is(scalar @l, 1, 'launcher: spoold has one child titled '
+	    . '"spoold: launcher"');
+	my $r1 = rec();
+	ok(ingest($s, $r1) && wait_until(sub { has_all($rcv, $r1) }, 20),
+	    'launcher: a record is delivered');
+	ok(wait_until(sub { worker_pids($s, 'h') == 0 }, 10),
+	    'launcher: the idle worker exits');
+	kill('KILL', $l[0]);
+	ok(wait_until(sub { !-e "/proc/$l[0]" }, 10),
+	    'launcher: killed, it is reaped');
+	my $r2 = rec();
+	ok(ingest($s, $r2) && wait_until(sub { has_all($rcv, $r2) }, 20),
+	    'launcher: the next record is delivered by a new worker');
+	is(count_in_log($s, qr/launcher: pid $l[0] gone or stuck, replacing/),
+	    1, 'launcher: the log says it was replaced');
+	my @n = launcher_pids($s);
+	ok(@n == 1 && $n[0] != $l[0], 'launcher: a new one runs');
+	show_log($s) unless Test::More->builder->is_passing;
+	is(stop_spoold($s), 0, 'launcher: spoold stops cleanly');
+	ok(wait_until(sub { !-e "/proc/$n[0]" ||
+	    (slurp("/proc/$n[0]/cmdline") // '') ne "spoold: launcher\0" }, 10),
+	    'launcher: it is gone once spoold is');
+	stop_receiver($rcv);
+}
+
+# 4. SIGHUP.
 {
 	my ($ra, $rb, $rc) = map { start_receiver() } 1 .. 3;
 	my $ha = qq([hook.ha]\nurl = "$ra->{url}/"\n\n);

@@ -20,6 +20,19 @@ my $status = slurp("/proc/$s->{pid}/status") // '';
 my ($ruid, $euid) = $status =~ /^Uid:\s+(\d+)\s+(\d+)/m;
 is($euid, $uid, 'spoold runs as nobody');
 is($ruid, $uid, 'with no way back to root');
+# The launcher that forks the workers is started after the drop (and
+# takes its title a moment after spoold is ready).
+my $launcher;
+wait_until(sub {
+	($launcher) = grep {
+		(slurp("/proc/$_/cmdline") // '') eq "spoold: launcher\0" &&
+		    (slurp("/proc/$_/stat") // '') =~ /^\d+ \(.*\) \S $s->{pid} /s
+	} map { m{/proc/(\d+)/} } glob '/proc/[0-9]*/stat';
+	return defined $launcher;
+}, 10);
+my ($luid) = (slurp("/proc/" . ($launcher // 0) . "/status") // '') =~
+    /^Uid:\s+(\d+)\s+(\d+)/m;
+is($luid, $uid, 'so does its launcher, which forks the workers');
 my $r = post($s, '/log', 'application/json', kumo_record(1));
 is($r->{status}, 200, 'ingest works after dropping privileges');
 is((stat($s->{spool}))[4], $uid, 'the spool directory belongs to nobody');

@@ -336,6 +336,30 @@ test_top_keys(void)
 	config_free(cfg);
 }
 
+/* A hook's name becomes its workers' process title, so it is bounded. */
+static void
+hook_name_length(void)
+{
+	struct config	*cfg;
+	char		 name[257], text[512], want[512];
+
+	memset(name, 'h', 255);
+	name[255] = '\0';
+	snprintf(text, sizeof(text), "[hook.%s]\nurl = \"http://h/\"\n", name);
+	cfg = load(text);
+	ok(cfg != NULL && cfg->nhooks == 1 && strlen(cfg->hooks[0].name) == 255,
+	    "a hook name of 255 characters is taken");
+	config_free(cfg);
+	strlcat(name, "h", sizeof(name));
+	snprintf(text, sizeof(text), "[hook.%s]\nurl = \"http://h/\"\n", name);
+	writefile("spoold.conf", text);
+	cfg = config_load("spoold.conf", err, sizeof(err));
+	snprintf(want, sizeof(want), "names take 1 to 255 of A-Z");
+	ok(cfg == NULL && strncmp(err, "spoold.conf:1:7: hook \"hhh", 26) == 0 &&
+	    strstr(err, want) != NULL, "one of 256 is refused: %s", err);
+	config_free(cfg);
+}
+
 static void
 test_top_errors(void)
 {
@@ -438,11 +462,12 @@ test_top_errors(void)
 	bad("[hook]\nx = 1\n",
 	    "spoold.conf:2:5: hook: expected a table, got integer");
 	bad("[hook.\"a b\"]\nurl = \"http://h/\"\n",
-	    "spoold.conf:1:7: hook \"a b\": names take only A-Z, a-z, 0-9, "
-	    "\"_\", \".\" and \"-\"");
+	    "spoold.conf:1:7: hook \"a b\": names take 1 to 255 of A-Z, a-z, "
+	    "0-9, \"_\", \".\" and \"-\"");
 	bad("[hook.\"\"]\nurl = \"http://h/\"\n",
-	    "spoold.conf:1:7: hook \"\": names take only A-Z, a-z, 0-9, "
-	    "\"_\", \".\" and \"-\"");
+	    "spoold.conf:1:7: hook \"\": names take 1 to 255 of A-Z, a-z, "
+	    "0-9, \"_\", \".\" and \"-\"");
+	hook_name_length();
 	writefile("spoold.conf", "spool_dir = \"/x\"\nspool_dir = \"/y\"\n");
 	cfg = config_load("spoold.conf", err, sizeof(err));
 	ok(cfg == NULL && strncmp(err, "spoold.conf:2:", 14) == 0,
