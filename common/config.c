@@ -1032,7 +1032,7 @@ is_token(const char *s, size_t len)
 {
 	size_t	 i;
 
-	if (len == 0 || len > HOOK_NAME_MAX)
+	if (len == 0)
 		return 0;
 	for (i = 0; i < len; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||

@@ -11,9 +11,10 @@
 
 #include "fdpass.h"
 
+/* Room for one descriptor, and a few a peer should not have sent. */
 union fdbuf {
 	struct cmsghdr	hdr;
-	char		buf[CMSG_SPACE(sizeof(int))];
+	char		buf[CMSG_SPACE(4 * sizeof(int))];
 };
 
 static void
@@ -51,6 +52,24 @@ fd_send(int sock, const void *p, size_t len, int fd)
 	return n;
 }
 
+/* The first descriptor that came is kept in *fd; any more are closed. */
+static void
+keep_one(struct cmsghdr *c, int *fd)
+{
+	unsigned char	*p = CMSG_DATA(c);
+	size_t		 i, n;
+	int		 got;
+
+	n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+	for (i = 0; i < n; i++) {
+		memcpy(&got, p + i * sizeof(int), sizeof(int));
+		if (*fd == -1)
+			*fd = got;
+		else
+			close(got);
+	}
+}
+
 ssize_t
 fd_recv(int sock, void *p, size_t size, int *fd)
 {
@@ -68,9 +87,8 @@ fd_recv(int sock, void *p, size_t size, int *fd)
 	if (n <= 0)
 		return n;
 	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(fd, CMSG_DATA(c), sizeof(int));
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			keep_one(c, fd);
 	if (*fd != -1 && (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		close(*fd);
 		*fd = -1;

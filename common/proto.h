@@ -1,8 +1,8 @@
 /*
  * The socket between spoold and a delivery worker.
  *
- * spoold forks and executes itself as "spoold: worker HOOK" with one end
- * of a stream socketpair on fd 3; the worker never touches the spool.
+ * A worker, titled "spoold: worker HOOK", has one end of a stream socket
+ * pair on fd 3 (see workers/launcher.c); it never touches the spool.
  * Frames are [be32 length of type and payload][u8 type][payload]; all
  * integers big-endian.
  *

@@ -5,6 +5,7 @@
  * process spoold executes afresh: no threads, no spool. spoold hands it
  * one end of a socket pair per worker and hears back the worker's pid.
  */
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -24,12 +25,17 @@
 #include "pool.h"
 #include "util.h"
 
-/* A launcher that has not answered in this long is replaced. */
-#define LAUNCH_WAIT_MS	10000
+/*
+ * A launcher that has not answered in this long is replaced; a sound
+ * one answers in well under a millisecond, and the scheduler waits.
+ */
+#define LAUNCH_WAIT_MS	2000
 
 /* Only the scheduler thread spawns, after pool_init() in main. */
 static pid_t	 launcher_pid = -1;
 static int	 launcher_fd = -1;
+/* The main thread reaps it: a pidfd never signals a stranger. */
+static int	 launcher_pidfd = -1;
 
 static int
 reserve(struct worker *w, size_t more)
@@ -87,19 +93,23 @@ launcher_start(void)
 		exec_launcher(sv[1], pad);
 	close(sv[1]);
 	launcher_fd = sv[0];
+	if ((launcher_pidfd = pidfd_open(launcher_pid, 0)) == -1)
+		log_warn("launcher: pidfd_open");
 	log_debug("launcher: started, pid %ld", (long)launcher_pid);
 	return 0;
 }
 
+/* Let the launcher go; kill it if it may still be running. */
 static void
-launcher_stop(void)
+launcher_stop(int kill_it)
 {
-	if (launcher_fd == -1)
-		return;
-	close(launcher_fd);
-	launcher_fd = -1;
-	/* spoold reaps it, as every child, on SIGCHLD. */
-	kill(launcher_pid, SIGKILL);
+	if (kill_it && launcher_pidfd != -1)
+		pidfd_send_signal(launcher_pidfd, SIGKILL, NULL, 0);
+	if (launcher_pidfd != -1)
+		close(launcher_pidfd);
+	if (launcher_fd != -1)
+		close(launcher_fd);
+	launcher_pidfd = launcher_fd = -1;
 	launcher_pid = -1;
 }
 
@@ -116,12 +126,14 @@ pool_init(void)
 void
 pool_fini(void)
 {
-	if (launcher_fd != -1)
-		close(launcher_fd);
-	launcher_fd = -1;
+	/* It exits when its socket closes. */
+	launcher_stop(0);
 }
 
-/* Ask the launcher for a worker on fd; its pid, or -1. */
+/*
+ * Ask the launcher for a worker on fd: its pid; 0 if the launcher could
+ * not fork; -1 if the launcher is gone, -2 if it did not answer.
+ */
 static pid_t
 launch(const char *hook, int fd)
 {
@@ -136,36 +148,50 @@ launch(const char *hook, int fd)
 	pfd.events = POLLIN;
 	while ((n = poll(&pfd, 1, LAUNCH_WAIT_MS)) == -1 && errno == EINTR)
 		;
-	if (n != 1)
+	if (n == 0)
+		return -2;
+	if (n == -1)
 		return -1;
 	do
 		n = read(launcher_fd, &pid, sizeof(pid));
 	while (n == -1 && errno == EINTR);
 	if (n != sizeof(pid))
 		return -1;
-	/* The launcher is well, but could not fork. */
-	if (pid <= 0) {
-		errno = EAGAIN;
-		return 0;
-	}
-	return pid;
+	return pid > 0 ? pid : 0;
 }
 
-/* A worker on fd from the launcher, replaced once if it is gone. */
+/*
+ * A worker from the launcher, on a fresh socket pair each try: a socket
+ * once sent may have reached a worker already, and must not reach two.
+ */
 static pid_t
-launch_worker(const char *hook, int fd)
+launch_worker(const char *hook, int *fd)
 {
 	pid_t	 pid;
-	int	 tries;
+	int	 sv[2], tries;
 
 	for (tries = 0; tries < 2; tries++) {
 		if (launcher_fd == -1 && launcher_start() == -1)
 			return -1;
-		if ((pid = launch(hook, fd)) != -1)
-			return pid > 0 ? pid : -1;
-		log_warnx("launcher: pid %ld gone or stuck, replacing it",
-		    (long)launcher_pid);
-		launcher_stop();
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+		    sv) == -1)
+			return -1;
+		pid = launch(hook, sv[1]);
+		close(sv[1]);
+		if (pid > 0) {
+			*fd = sv[0];
+			return pid;
+		}
+		/* A worker that did get the socket sees it close, and ends. */
+		close(sv[0]);
+		if (pid == 0) {
+			errno = EAGAIN;
+			return -1;
+		}
+		log_warnx("launcher: pid %ld %s, replacing it",
+		    (long)launcher_pid, pid == -2 ? "does not answer" :
+		    "is gone");
+		launcher_stop(pid == -2);
 	}
 	return -1;
 }
@@ -174,7 +200,6 @@ struct worker *
 pool_spawn(const char *hook, const char *hello, size_t len)
 {
 	struct worker	*w;
-	int		 sv[2] = { -1, -1 };
 
 	/* Configurations allow no longer name (config.c). */
 	if (strlen(hook) > HOOK_NAME_MAX) {
@@ -183,24 +208,17 @@ pool_spawn(const char *hook, const char *hello, size_t len)
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		goto fail;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
-		goto fail;
+	w->fd = -1;
 	if (queue_frame(w, PROTO_HELLO, hello, len) == -1)
 		goto fail;
-	if ((w->pid = launch_worker(hook, sv[1])) == -1)
+	if ((w->pid = launch_worker(hook, &w->fd)) == -1)
 		goto fail;
-	close(sv[1]);
-	w->fd = sv[0];
 	if (fcntl(w->fd, F_SETFL, O_NONBLOCK) == -1)
 		log_warn("worker %s: nonblocking", hook);
 	log_debug("worker %s: started, pid %ld", hook, (long)w->pid);
 	return w;
  fail:
 	log_warn("worker %s: cannot start", hook);
-	if (sv[0] != -1) {
-		close(sv[0]);
-		close(sv[1]);
-	}
 	if (w != NULL)
 		free(w->out);
 	free(w);

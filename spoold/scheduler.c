@@ -777,7 +777,8 @@ grow(struct hq *hq)
 	want = pace_connections(hq->cfg->shaping.connection_limit, backlog);
 	for (w = hq->workers; w != NULL; w = w->next)
 		active += !w->retiring;
-	for (; active < want; active++) {
+	/* Starting a worker may wait on the launcher: not when stopping. */
+	for (; active < want && !atomic_load(&s_stop); active++) {
 		if ((w = pool_spawn(hq->cfg->name, hq->hello,
 		    hq->hellolen)) == NULL)
 			return;

@@ -226,10 +226,24 @@ EOT
 	my $r2 = rec();
 	ok(ingest($s, $r2) && wait_until(sub { has_all($rcv, $r2) }, 20),
 	    'launcher: the next record is delivered by a new worker');
-	is(count_in_log($s, qr/launcher: pid $l[0] gone or stuck, replacing/),
+	is(count_in_log($s, qr/launcher: pid $l[0] is gone, replacing it/),
 	    1, 'launcher: the log says it was replaced');
 	my @n = launcher_pids($s);
 	ok(@n == 1 && $n[0] != $l[0], 'launcher: a new one runs');
+	# Stopped, it does not answer: spoold kills it and asks another.
+	ok(wait_until(sub { worker_pids($s, 'h') == 0 }, 10),
+	    'launcher: the idle worker exits again');
+	kill('STOP', $n[0]);
+	my $r3 = rec();
+	ok(ingest($s, $r3) && wait_until(sub { has_all($rcv, $r3) }, 20),
+	    'launcher: stopped, the next record is still delivered');
+	is(count_in_log($s,
+	    qr/launcher: pid $n[0] does not answer, replacing it/), 1,
+	    'launcher: the log says it did not answer');
+	ok(wait_until(sub { !-e "/proc/$n[0]" }, 10),
+	    'launcher: the stopped one is killed and reaped');
+	is(took($rcv)->{canon($r3)}, 1, 'launcher: the record went out once');
+	@n = launcher_pids($s);
 	show_log($s) unless Test::More->builder->is_passing;
 	is(stop_spoold($s), 0, 'launcher: spoold stops cleanly');
 	ok(wait_until(sub { !-e "/proc/$n[0]" ||

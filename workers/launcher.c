@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "fdpass.h"
@@ -98,6 +99,11 @@ become_worker(const char *hook, int fd)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
+	/*
+	 * The launcher's syslog socket is about to close: the C library
+	 * must not go on sending to its number once libcurl reuses it.
+	 */
+	closelog();
 	/* The socket to spoold at PROTO_FD gives way to the worker's. */
 	if (dup2(fd, PROTO_FD) == -1)
 		_exit(127);

@@ -391,7 +391,7 @@ loop(struct worker *w, const sigset_t *waitmask)
 int
 worker_main(const char *hook)
 {
-	static char	 title[256];
+	static char	 title[sizeof(PROTO_TITLE) + HOOK_NAME_MAX];
 	struct worker	 w;
 	sigset_t	 waitmask;
 	char		 err[256];

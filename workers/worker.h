@@ -6,7 +6,7 @@
 #ifndef SPOOLD_WORKER_H
 #define SPOOLD_WORKER_H
 
-/* Entered when spoold is executed as "spoold: worker HOOK"; the exit status. */
+/* Run a worker for hook on PROTO_FD (forked by the launcher); exit status. */
 int	worker_main(const char *hook);
 
 #endif

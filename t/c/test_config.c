@@ -358,6 +358,12 @@ hook_name_length(void)
 	ok(cfg == NULL && strncmp(err, "spoold.conf:1:7: hook \"hhh", 26) == 0 &&
 	    strstr(err, want) != NULL, "one of 256 is refused: %s", err);
 	config_free(cfg);
+	/* Header names are not hook names: no such bound. */
+	snprintf(text, sizeof(text), "[hook.h]\nurl = \"http://h/\"\n"
+	    "headers = { %s = \"v\" }\n", name);
+	cfg = load(text);
+	ok(cfg != NULL, "a header name of 256 characters is taken");
+	config_free(cfg);
 }
 
 static void

@@ -135,6 +135,49 @@ test_bad_requests(int ctl)
 	close(sv[0]);
 }
 
+/* Two descriptors in one request: the first starts a worker. */
+static void
+test_two_descriptors(int ctl)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(2 * sizeof(int))];
+	} cm;
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	struct cmsghdr	*c;
+	int		 a[2], b[2], fds[2], status = -1;
+	pid_t		 pid;
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, a);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, b);
+	fds[0] = a[1];
+	fds[1] = b[1];
+	iov.iov_base = "t";
+	iov.iov_len = 1;
+	memset(&msg, 0, sizeof(msg));
+	memset(&cm, 0, sizeof(cm));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	ok(sendmsg(ctl, &msg, 0) == 1, "a request with two sockets goes out");
+	close(a[1]);
+	close(b[1]);
+	pid = answer(ctl);
+	ok(pid > 0, "a worker is started on the first");
+	ok(closed_at_far_end(b[0]), "the launcher closed the second");
+	close(a[0]);
+	close(b[0]);
+	ok(pid > 0 && waitpid(pid, &status, 0) == pid,
+	    "the worker ends when the first closes");
+}
+
 int
 main(void)
 {
@@ -154,6 +197,7 @@ main(void)
 	}
 	test_worker_launched(ctl);
 	test_bad_requests(ctl);
+	test_two_descriptors(ctl);
 	test_worker_launched(ctl);
 	close(ctl);
 	ok(waitpid(lpid, &status, 0) == lpid && WIFEXITED(status) &&
