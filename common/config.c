@@ -1584,6 +1584,17 @@ config_free(struct config *cfg)
 	free(cfg);
 }
 
+int
+config_hook_sets(const struct hook *h, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < h->nheaders; i++)
+		if (strcasecmp(h->headers[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
 const struct hook *
 config_hook(const struct config *cfg, const char *name)
 {

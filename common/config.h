@@ -134,6 +134,8 @@ void		 config_hook_free(struct hook *);
 /* Each hook's effective settings and every ignored key, for spoold -n. */
 void		 config_print(const struct config *, FILE *);
 const struct hook *config_hook(const struct config *, const char *name);
+/* Does the hook set this request header itself (names are caseless)? */
+int		 config_hook_sets(const struct hook *, const char *name);
 
 /* RT_* of a record's "type" value; RT_OTHER when unknown. */
 enum rectype	 rectype_lookup(const char *, size_t);

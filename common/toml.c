@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "toml.h"
+#include "util.h"
 
 #define TOML_MAX_DEPTH	128
 #define TOML_MAX_FILE	(64 * 1024 * 1024)
@@ -626,18 +627,6 @@ put_utf8(struct sbuf *sb, uint32_t cp)
 	return sb_put(sb, b, n);
 }
 
-static int
-digval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* \uXXXX or \UXXXXXXXX at the backslash. */
 static int
 parse_ucn(struct parser *p, struct sbuf *sb)
@@ -649,7 +638,7 @@ parse_ucn(struct parser *p, struct sbuf *sb)
 
 	n = u == 'u' ? 4 : 8;
 	for (i = 0; i < n; i++) {
-		if ((v = digval(peekat(p, 2 + i))) < 0)
+		if ((v = hex_value(peekat(p, 2 + i))) < 0)
 			return perr(p, at, "invalid escape \\%c: expected %zu "
 			    "hexadecimal digits", u, n);
 		cp = cp << 4 | (uint32_t)v;
@@ -1401,19 +1390,19 @@ scan_digits(const unsigned char *s, size_t n, size_t i, int base, size_t *bad)
 	int	 v;
 
 	*bad = SIZE_MAX;
-	if (i >= n || (v = digval(s[i])) < 0 || v >= base) {
+	if (i >= n || (v = hex_value(s[i])) < 0 || v >= base) {
 		*bad = i;
 		return i;
 	}
 	for (i++; i < n; i++) {
 		if (s[i] == '_') {
-			if (i + 1 >= n || (v = digval(s[i + 1])) < 0 ||
+			if (i + 1 >= n || (v = hex_value(s[i + 1])) < 0 ||
 			    v >= base) {
 				*bad = i;
 				return i;
 			}
 			i++;
-		} else if ((v = digval(s[i])) < 0 || v >= base)
+		} else if ((v = hex_value(s[i])) < 0 || v >= base)
 			break;
 	}
 	return i;
@@ -1447,13 +1436,13 @@ parse_based(struct parser *p)
 		    base == 8 ? "an octal digit" : "a binary digit");
 		return NULL;
 	}
-	if (end < n && digval(s[end]) >= 0) {
+	if (end < n && hex_value(s[end]) >= 0) {
 		perr(p, posat(p, p->off + end), "invalid digit '%c' in %s "
 		    "integer", s[end], base == 8 ? "octal" : "binary");
 		return NULL;
 	}
 	for (i = 2; i < end; i++) {
-		if ((d = digval(s[i])) < 0)
+		if ((d = hex_value(s[i])) < 0)
 			continue;
 		if (v > ((uint64_t)INT64_MAX - (uint64_t)d) / (uint64_t)base) {
 			perr(p, here(p), "integer out of range");

@@ -20,6 +20,19 @@ uint64_t	mono_ms(void);
 int		grow_buf(unsigned char **p, size_t *cap, size_t need,
 		    size_t first);
 
+/* The value of a hexadecimal digit, or -1. */
+static inline int
+hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static inline void
 put_be32(unsigned char *p, uint32_t v)
 {

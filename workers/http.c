@@ -1,6 +1,8 @@
 /*
- * The worker's HTTP client. One easy handle keeps one connection alive
- * from request to request (a connection cache of one). spoold decides
+ * The worker's HTTP client. Plain http:// hooks go through the worker's
+ * own HTTP/1.1 client (http1.c), the rest through libcurl, where one
+ * easy handle keeps one connection alive from request to request (a
+ * connection cache of one). spoold decides
  * when a connection starts and ends, since it paces new connections and
  * counts max_deliveries_per_connection: a batch flagged fresh opens a
  * new one, a batch flagged last closes it afterwards.
@@ -22,6 +24,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "http1.h"
 #include "util.h"
 #include "proto.h"
 
@@ -34,6 +37,9 @@ struct http {
 	struct curl_slist	*headers;	/* sent with every request */
 	struct proto_result	*res;		/* the transfer's */
 	char			 errbuf[CURL_ERROR_SIZE];
+	struct h1		*h1;
+	int			 use_h1;	/* this hook goes through h1 */
+	int			 curl_only;
 };
 
 struct http *
@@ -46,13 +52,22 @@ http_new(char *err, size_t errlen)
 		return NULL;
 	}
 	if ((ht = calloc(1, sizeof(*ht))) == NULL ||
-	    (ht->curl = curl_easy_init()) == NULL) {
+	    (ht->curl = curl_easy_init()) == NULL ||
+	    (ht->h1 = h1_new()) == NULL) {
 		snprintf(err, errlen, "out of memory");
+		if (ht != NULL && ht->curl != NULL)
+			curl_easy_cleanup(ht->curl);
 		free(ht);
 		curl_global_cleanup();
 		return NULL;
 	}
 	return ht;
+}
+
+void
+http_curl_only(struct http *ht, int on)
+{
+	ht->curl_only = on;
 }
 
 void
@@ -62,19 +77,9 @@ http_free(struct http *ht)
 		return;
 	curl_easy_cleanup(ht->curl);
 	curl_slist_free_all(ht->headers);
+	h1_free(ht->h1);
 	free(ht);
 	curl_global_cleanup();
-}
-
-static int
-hook_sets(const struct hook *h, const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < h->nheaders; i++)
-		if (strcasecmp(h->headers[i].name, name) == 0)
-			return 1;
-	return 0;
 }
 
 static int
@@ -107,11 +112,11 @@ fixed_headers(const struct hook *h)
 
 	type = h->format == FORMAT_NDJSON ? "application/x-ndjson" :
 	    "application/json";
-	if (!hook_sets(h, "Content-Type") &&
+	if (!config_hook_sets(h, "Content-Type") &&
 	    add_header(&l, "Content-Type", type) == -1)
 		goto fail;
 	/* A 100-continue round trip only delays small posts. */
-	if (!hook_sets(h, "Expect") && (l = curl_slist_append(l,
+	if (!config_hook_sets(h, "Expect") && (l = curl_slist_append(l,
 	    "Expect:")) == NULL)
 		goto fail;
 	for (i = 0; i < h->nheaders; i++)
@@ -123,6 +128,8 @@ fail:
 	curl_slist_free_all(l);
 	return NULL;
 }
+
+static void	drop_connection(struct http *);
 
 static size_t
 on_header(char *buf, size_t size, size_t n, void *arg)
@@ -222,6 +229,7 @@ http_configure(struct http *ht, const struct hook *h, char *err,
 {
 	struct curl_slist	*l;
 	CURLcode		 rc;
+	int			 use;
 
 	if ((l = fixed_headers(h)) == NULL) {
 		snprintf(err, errlen, "headers: out of memory");
@@ -238,6 +246,16 @@ http_configure(struct http *ht, const struct hook *h, char *err,
 		snprintf(err, errlen, "curl: %s", curl_easy_strerror(rc));
 		return -1;
 	}
+	if ((use = ht->curl_only ? 0 : h1_configure(ht->h1, h)) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* Whichever client the hook leaves keeps no connection open. */
+	if (use)
+		drop_connection(ht);
+	else
+		h1_close(ht->h1);
+	ht->use_h1 = use;
 	return 0;
 }
 
@@ -323,6 +341,12 @@ http_post(struct http *ht, const char *body, size_t len,
 	r->status = r->error = r->retry_after = r->elapsed_ms = 0;
 	r->new_conn = 0;
 	r->textlen = 0;
+	if (ht->use_h1) {
+		t0 = mono_ms();
+		h1_post(ht->h1, body, len, extra, nextra, flags, r);
+		r->elapsed_ms = (uint32_t)(mono_ms() - t0);
+		return 0;
+	}
 	ht->errbuf[0] = '\0';
 	ht->res = r;
 	if (nextra > 0 && (l = request_headers(ht, extra, nextra)) == NULL) {

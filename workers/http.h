@@ -1,6 +1,7 @@
 /*
- * The worker's HTTP client: one libcurl easy handle, and so one
- * keep-alive connection, for the life of the worker.
+ * The worker's HTTP client: one keep-alive connection for the life of
+ * the worker, made by the worker's own HTTP/1.1 client for plain http://
+ * hooks and by one libcurl easy handle for the rest.
  */
 #ifndef SPOOLD_HTTP_H
 #define SPOOLD_HTTP_H
@@ -23,6 +24,9 @@ struct http	*http_new(char *err, size_t errlen);
 int		 http_configure(struct http *, const struct hook *h,
 		    char *err, size_t errlen);
 void		 http_free(struct http *);
+
+/* With on, every hook goes through libcurl (to compare the clients). */
+void		 http_curl_only(struct http *, int on);
 
 /*
  * POSTs body with the hook's headers and the extra header lines, and

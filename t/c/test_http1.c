@@ -1,0 +1,593 @@
+/*
+ * The worker's own HTTP/1.1 client against libcurl: each scripted server
+ * below answers two requests made through http_post, once by the
+ * worker's client and once by libcurl (http_curl_only), and both must
+ * give the same results (status, Retry-After, answer text, error or not,
+ * new connections) and make the same requests (request line, header
+ * lines, body) over as many connections. Then the answer parser alone:
+ * every answer fed whole and a byte at a time must read the same, and
+ * what it must refuse.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "answer.h"
+#include "config.h"
+#include "http.h"
+#include "tap.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+#define MAXREQ		8
+#define REQ_MAX		(2 << 20)
+
+struct scene {
+	const char	*name;
+	const char	*answer;	/* written after each request */
+	int		 split;		/* a byte per write */
+	int		 close_after;	/* hang up after each answer */
+	int		 drop;		/* request number read and not answered */
+	int		 hang;		/* never answer: the client times out */
+	int		 fail;		/* the request is expected to fail */
+};
+
+struct srv {
+	int			 ls;
+	int			 port;
+	const struct scene	*sc;
+	volatile int		 stop;
+	int			 conns;
+	size_t			 nreq;
+	char			*req[MAXREQ];
+	size_t			 reqlen[MAXREQ];
+};
+
+static void
+wr(int fd, const char *p, size_t len, int split)
+{
+	ssize_t	 n;
+	size_t	 step;
+
+	while (len > 0) {
+		step = split ? 1 : len;
+		if ((n = write(fd, p, step)) <= 0)
+			return;
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Reads one request whole: 0 at the end of the connection. */
+static size_t
+req_read(struct srv *s, int c, char *buf, size_t size)
+{
+	struct pollfd	 pfd = { c, POLLIN, 0 };
+	size_t		 got = 0, need = 0;
+	ssize_t		 n;
+	char		*e, *cl;
+
+	for (;;) {
+		if (need == 0 && (e = memmem(buf, got, "\r\n\r\n", 4)) !=
+		    NULL) {
+			cl = strcasestr(buf, "\r\ncontent-length:");
+			need = (size_t)(e + 4 - buf) + (cl != NULL && cl < e ?
+			    strtoul(cl + 17, NULL, 10) : 0);
+		}
+		if (need > 0 && got >= need)
+			return got;
+		if (got == size - 1 || s->stop)
+			return 0;
+		if (poll(&pfd, 1, 100) == 0)
+			continue;
+		if ((n = read(c, buf + got, size - 1 - got)) <= 0)
+			return 0;
+		got += (size_t)n;
+		buf[got] = '\0';
+	}
+}
+
+/* Waits, boundedly, for the client to hang up. */
+static void
+until_closed(struct srv *s, int c)
+{
+	struct pollfd	 pfd = { c, POLLIN, 0 };
+	char		 b[256];
+	int		 i;
+
+	for (i = 0; i < 100 && !s->stop; i++)
+		if (poll(&pfd, 1, 100) == 1 && read(c, b, sizeof(b)) <= 0)
+			return;
+}
+
+static void
+serve_conn(struct srv *s, int c, char *buf)
+{
+	size_t	 len;
+
+	while ((len = req_read(s, c, buf, REQ_MAX)) > 0) {
+		if (s->nreq < MAXREQ) {
+			s->req[s->nreq] = malloc(len + 1);
+			memcpy(s->req[s->nreq], buf, len + 1);
+			s->reqlen[s->nreq] = len;
+		}
+		if (++s->nreq == (size_t)s->sc->drop)
+			return;
+		if (s->sc->hang) {
+			until_closed(s, c);
+			return;
+		}
+		wr(c, s->sc->answer, strlen(s->sc->answer), s->sc->split);
+		if (s->sc->close_after)
+			return;
+	}
+}
+
+static void *
+serve(void *arg)
+{
+	struct srv	*s = arg;
+	struct pollfd	 pfd = { s->ls, POLLIN, 0 };
+	char		*buf;
+	int		 c;
+
+	if ((buf = malloc(REQ_MAX)) == NULL)
+		return NULL;
+	while (!s->stop) {
+		if (poll(&pfd, 1, 50) != 1 ||
+		    (c = accept(s->ls, NULL, NULL)) == -1)
+			continue;
+		s->conns++;
+		serve_conn(s, c, buf);
+		close(c);
+	}
+	free(buf);
+	return NULL;
+}
+
+static int
+listen_any(int *port)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof(sin);
+	int			 ls;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(ls, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(ls, 8) == -1 ||
+	    getsockname(ls, (struct sockaddr *)&sin, &sl) == -1)
+		return -1;
+	*port = ntohs(sin.sin_port);
+	return ls;
+}
+
+struct run {
+	struct proto_result	 r[2];
+	int			 conns;
+	size_t			 nreq;
+	char			*req[MAXREQ];
+	size_t			 reqlen[MAXREQ];
+};
+
+static struct header	 hdrs[] = {
+	{ "X-Test", "1" }, { "X-Empty", "" }, { "Accept", "text/plain" },
+};
+
+static void
+hook_for(struct hook *h, const char *url, uint64_t timeout_ms)
+{
+	memset(h, 0, sizeof(*h));
+	h->name = "t";
+	h->url = (char *)url;
+	h->format = FORMAT_JSON;
+	h->timeout_ms = timeout_ms;
+	h->headers = hdrs;
+	h->nheaders = NELEM(hdrs);
+}
+
+/* Two requests through one client against a fresh server of scene sc. */
+static int
+run_scene(const struct scene *sc, int curl, const char *body, size_t len,
+    struct run *out)
+{
+	static const char *const extra[] = { "webhook-id: msg_1",
+	    "webhook-timestamp: 1700000000" };
+	struct srv	 s;
+	struct hook	 h;
+	struct http	*ht;
+	pthread_t	 th;
+	char		 url[64], err[256];
+	int		 i;
+
+	memset(&s, 0, sizeof(s));
+	memset(out, 0, sizeof(*out));
+	s.sc = sc;
+	if ((s.ls = listen_any(&s.port)) == -1)
+		return -1;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook?a=1", s.port);
+	hook_for(&h, url, sc->hang ? 300 : 5000);
+	if ((ht = http_new(err, sizeof(err))) == NULL) {
+		close(s.ls);
+		return -1;
+	}
+	http_curl_only(ht, curl);
+	if (http_configure(ht, &h, err, sizeof(err)) == -1 ||
+	    pthread_create(&th, NULL, serve, &s) != 0) {
+		http_free(ht);
+		close(s.ls);
+		return -1;
+	}
+	for (i = 0; i < 2; i++)
+		http_post(ht, body, len, extra, NELEM(extra), 0, &out->r[i]);
+	http_free(ht);
+	s.stop = 1;
+	pthread_join(th, NULL);
+	close(s.ls);
+	out->conns = s.conns;
+	out->nreq = s.nreq;
+	memcpy(out->req, s.req, sizeof(s.req));
+	memcpy(out->reqlen, s.reqlen, sizeof(s.reqlen));
+	return 0;
+}
+
+static void
+run_free(struct run *r)
+{
+	size_t	 i;
+
+	for (i = 0; i < MAXREQ; i++)
+		free(r->req[i]);
+}
+
+static int
+cmp_lines(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * A request as comparable text: its request line, then its header lines
+ * sorted (the port, which differs between servers, masked), then the
+ * body. Returns a malloc'd string.
+ */
+static char *
+canon(const char *req, size_t len)
+{
+	char		*copy, *line, *save, *lines[64], *out, *p;
+	const char	*body;
+	size_t		 n = 0, i, size;
+
+	if ((body = memmem(req, len, "\r\n\r\n", 4)) == NULL)
+		return strdup("(no head)");
+	copy = strndup(req, (size_t)(body - req));
+	body += 4;
+	size = len * 2 + 64;
+	out = calloc(1, size);
+	for (line = strtok_r(copy, "\r\n", &save); line != NULL &&
+	    n < NELEM(lines); line = strtok_r(NULL, "\r\n", &save))
+		lines[n++] = line;
+	if (n > 1)
+		qsort(lines + 1, n - 1, sizeof(lines[0]), cmp_lines);
+	for (i = 0; i < n; i++) {
+		if (strncasecmp(lines[i], "Host: 127.0.0.1:", 16) == 0)
+			lines[i][16] = '\0';
+		strlcat(out, lines[i], size);
+		strlcat(out, "\n", size);
+	}
+	p = out + strlen(out);
+	memcpy(p, body, len - (size_t)(body - req));
+	free(copy);
+	return out;
+}
+
+static void
+same_results(const char *what, const struct run *a, const struct run *b,
+    int fail)
+{
+	const struct proto_result	*x, *y;
+	char				*ca, *cb;
+	size_t				 i;
+	int				 same_text;
+
+	is_int(a->conns, b->conns, "%s: connections", what);
+	is_int((int64_t)a->nreq, (int64_t)b->nreq, "%s: requests seen", what);
+	for (i = 0; i < 2; i++) {
+		x = &a->r[i];
+		y = &b->r[i];
+		is_int(x->status, y->status, "%s #%zu: status", what, i + 1);
+		is_int(x->error != 0, y->error != 0, "%s #%zu: error or not",
+		    what, i + 1);
+		is_int(x->error != 0, fail, "%s #%zu: %s", what, i + 1,
+		    fail ? "fails" : "succeeds");
+		if (x->error != 0)
+			diag("own: %.*s; libcurl: %.*s", (int)x->textlen,
+			    x->text, (int)y->textlen, y->text);
+		ok(x->retry_after + 2 >= y->retry_after &&
+		    y->retry_after + 2 >= x->retry_after,
+		    "%s #%zu: Retry-After %u, libcurl %u", what, i + 1,
+		    x->retry_after, y->retry_after);
+		same_text = x->error != 0 || (x->textlen == y->textlen &&
+		    memcmp(x->text, y->text, x->textlen) == 0);
+		ok(same_text, "%s #%zu: answer text", what, i + 1);
+		is_int(x->new_conn, y->new_conn, "%s #%zu: new connection",
+		    what, i + 1);
+	}
+	for (i = 0; i < a->nreq && i < b->nreq && i < MAXREQ; i++) {
+		ca = canon(a->req[i], a->reqlen[i]);
+		cb = canon(b->req[i], b->reqlen[i]);
+		if (!ok(strcmp(ca, cb) == 0, "%s: request %zu as libcurl's",
+		    what, i + 1))
+			diag("own:\n%.600s\nlibcurl:\n%.600s", ca, cb);
+		free(ca);
+		free(cb);
+	}
+}
+
+static char	 retry_date[160];
+static char	 long_body[1200];
+
+static const struct scene scenes[] = {
+	{ "200 with a length", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"
+	    "ok", 0, 0, 0, 0, 0 },
+	{ "204", "HTTP/1.1 204 No Content\r\n\r\n", 0, 0, 0, 0, 0 },
+	{ "chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n",
+	    0, 0, 0, 0, 0 },
+	{ "chunked, a byte a write", "HTTP/1.1 200 OK\r\nTransfer-Encoding:"
+	    " chunked\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n", 1, 0, 0, 0, 0 },
+	{ "503 Retry-After seconds", "HTTP/1.1 503 Busy\r\nRetry-After: 120"
+	    "\r\nContent-Length: 4\r\n\r\nbusy", 0, 0, 0, 0, 0 },
+	{ "429 Retry-After date", retry_date, 0, 0, 0, 0, 0 },
+	{ "100 Continue first", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 "
+	    "OK\r\nContent-Length: 3\r\n\r\nyes", 0, 0, 0, 0, 0 },
+	{ "HTTP/1.0 to the end", "HTTP/1.0 200 OK\r\n\r\nall of it",
+	    0, 1, 0, 0, 0 },
+	{ "Connection: close", "HTTP/1.1 200 OK\r\nConnection: close\r\n"
+	    "Content-Length: 0\r\n\r\n", 0, 1, 0, 0, 0 },
+	{ "bare LF", "HTTP/1.1 201 Created\nContent-Length: 3\n\nabc",
+	    0, 0, 0, 0, 0 },
+	{ "names in any case", "HTTP/1.1 200 OK\r\ncontent-LENGTH: 2\r\n"
+	    "CONNECTION: Keep-Alive\r\nretry-after: 5\r\n\r\nok",
+	    0, 0, 0, 0, 0 },
+	{ "a long answer", long_body, 0, 0, 0, 0, 0 },
+	{ "500 with a body", "HTTP/1.1 500 Oops\r\nContent-Length: 5\r\n"
+	    "\r\nerror", 0, 0, 0, 0, 0 },
+	{ "closed after each answer", "HTTP/1.1 200 OK\r\nContent-Length: 2"
+	    "\r\n\r\nok", 0, 1, 0, 0, 0 },
+	{ "dropped on the kept connection", "HTTP/1.1 200 OK\r\n"
+	    "Content-Length: 2\r\n\r\nok", 0, 0, 2, 0, 0 },
+	{ "chunked and a length", "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+	    0, 1, 0, 0, 0 },
+	{ "not HTTP", "HELLO THERE\r\n\r\n", 0, 1, 0, 0, 1 },
+	{ "no answer", "", 0, 1, 1, 0, 1 },
+	{ "no answer ever", "", 0, 0, 0, 1, 1 },
+};
+
+static void
+fill_answers(void)
+{
+	char		 date[64];
+	time_t		 t = time(NULL) + 3600;
+	struct tm	 tm;
+	int		 n;
+
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	snprintf(retry_date, sizeof(retry_date), "HTTP/1.1 429 Slow down\r\n"
+	    "Retry-After: %s\r\nContent-Length: 0\r\n\r\n", date);
+	n = snprintf(long_body, sizeof(long_body), "HTTP/1.1 400 Bad\r\n"
+	    "Content-Length: 1000\r\n\r\n");
+	memset(long_body + n, 'x', 1000);
+	long_body[n + 1000] = '\0';
+}
+
+static void
+test_scenes(void)
+{
+	static const char	 body[] = "{\"type\":\"Delivery\",\"id\":\"\xc3\xa9\"}";
+	struct run		 own, lib;
+	size_t			 i;
+
+	fill_answers();
+	for (i = 0; i < NELEM(scenes); i++) {
+		if (run_scene(&scenes[i], 0, body, strlen(body), &own) == -1 ||
+		    run_scene(&scenes[i], 1, body, strlen(body), &lib) == -1) {
+			ok(0, "%s: server and clients", scenes[i].name);
+			continue;
+		}
+		same_results(scenes[i].name, &own, &lib, scenes[i].fail);
+		run_free(&own);
+		run_free(&lib);
+	}
+}
+
+/* A body bigger than the socket takes at once, and both see all of it. */
+static void
+test_big_body(void)
+{
+	struct run	 own, lib;
+	char		*body;
+	size_t		 len = 1 << 20, i;
+
+	if ((body = malloc(len)) == NULL)
+		return;
+	for (i = 0; i < len; i++)
+		body[i] = (char)('a' + i % 26);
+	if (run_scene(&scenes[0], 0, body, len, &own) == 0 &&
+	    run_scene(&scenes[0], 1, body, len, &lib) == 0) {
+		same_results("1 MiB body", &own, &lib, 0);
+		ok(own.nreq > 0 && own.reqlen[0] > len &&
+		    memcmp(own.req[0] + own.reqlen[0] - len, body, len) == 0,
+		    "1 MiB body: received whole");
+		run_free(&own);
+		run_free(&lib);
+	} else
+		ok(0, "1 MiB body: server and clients");
+	free(body);
+}
+
+static void
+test_refused(void)
+{
+	struct hook		 h;
+	struct http		*ht;
+	struct proto_result	 r[2];
+	char			 url[64], err[256];
+	int			 ls, port, c;
+
+	/* A port that was just free and now has nobody listening. */
+	if ((ls = listen_any(&port)) == -1)
+		return;
+	close(ls);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
+	hook_for(&h, url, 2000);
+	for (c = 0; c < 2; c++) {
+		ht = http_new(err, sizeof(err));
+		http_curl_only(ht, c);
+		http_configure(ht, &h, err, sizeof(err));
+		http_post(ht, "{}", 2, NULL, 0, 0, &r[c]);
+		http_free(ht);
+	}
+	ok(r[0].error != 0 && r[1].error != 0 && r[0].status == 0 &&
+	    r[1].status == 0 && r[0].new_conn == r[1].new_conn,
+	    "connection refused: an error, as libcurl's");
+	diag("own: %.*s", (int)r[0].textlen, r[0].text);
+}
+
+/* Fed whole and a byte at a time, an answer reads the same. */
+static int
+feed_all(const char *p, size_t len, int bytewise, struct answer *a,
+    int eof)
+{
+	enum answer_rc	 rc = ANSWER_MORE;
+	size_t		 have = 0, off = 0, used;
+
+	answer_init(a, 1000000000);
+	while (rc == ANSWER_MORE && have < len) {
+		have = bytewise ? have + 1 : len;
+		rc = answer_feed(a, p + off, have - off, &used);
+		off += used;
+	}
+	if (rc == ANSWER_MORE && eof)
+		rc = answer_eof(a, have - off);
+	return rc;
+}
+
+struct parse_case {
+	const char	*in;
+	int		 rc;		/* with eof after the bytes */
+	uint32_t	 status;
+	const char	*text;
+	int		 close;
+};
+
+static const struct parse_case parse_cases[] = {
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", ANSWER_DONE,
+	    200, "ok", 0 },
+	{ "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", ANSWER_DONE, 200, "",
+	    0 },
+	{ "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1"
+	    "\r\n\r\nx", ANSWER_DONE, 200, "x", 0 },
+	{ "HTTP/1.1 200 OK\r\n\r\nto the end", ANSWER_DONE, 200,
+	    "to the end", 1 },
+	{ "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n",
+	    ANSWER_DONE, 304, "", 0 },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+	    "3\r\nabc\r\n0\r\n\r\n", ANSWER_DONE, 200, "abc", 0 },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"
+	    "rest", ANSWER_DONE, 200, "rest", 1 },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffff"
+	    "ffffffff0\r\n", ANSWER_ERROR, 0, NULL, 0 },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+	    ANSWER_ERROR, 0, NULL, 0 },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokX",
+	    ANSWER_ERROR, 0, NULL, 0 },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", ANSWER_ERROR, 0,
+	    NULL, 0 },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n"
+	    "\r\nabc", ANSWER_ERROR, 0, NULL, 0 },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n"
+	    "\r\nabc", ANSWER_DONE, 200, "abc", 0 },
+	{ "HTTP/1.1 101 Switching Protocols\r\n\r\n", ANSWER_ERROR, 0, NULL,
+	    0 },
+	{ "HTTP/2 200\r\n\r\n", ANSWER_ERROR, 0, NULL, 0 },
+	{ "HTTP/1.1 099 Low\r\n\r\n", ANSWER_ERROR, 0, NULL, 0 },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", ANSWER_ERROR, 0,
+	    NULL, 0 },
+	{ "", ANSWER_ERROR, 0, NULL, 0 },
+	{ "HTTP/1.1 2", ANSWER_ERROR, 0, NULL, 0 },
+};
+
+static void
+test_parser(void)
+{
+	const struct parse_case	*c;
+	struct answer		 a, b;
+	char			*huge;
+	size_t			 i, used;
+	int			 rc, rb;
+
+	for (i = 0; i < NELEM(parse_cases); i++) {
+		c = &parse_cases[i];
+		rc = feed_all(c->in, strlen(c->in), 0, &a, 1);
+		rb = feed_all(c->in, strlen(c->in), 1, &b, 1);
+		is_int(rc, c->rc, "parser %zu: outcome", i);
+		is_int(rb, rc, "parser %zu: a byte at a time, the same", i);
+		if (rc != ANSWER_DONE || c->rc != ANSWER_DONE)
+			continue;
+		is_int(a.status, c->status, "parser %zu: status", i);
+		ok(a.textlen == strlen(c->text) &&
+		    memcmp(a.text, c->text, a.textlen) == 0 &&
+		    b.textlen == a.textlen &&
+		    memcmp(b.text, a.text, a.textlen) == 0,
+		    "parser %zu: text", i);
+		is_int(a.close, c->close, "parser %zu: connection ends", i);
+	}
+	/* A head over the limit is refused, not buffered for ever. */
+	huge = malloc(ANSWER_HEAD_MAX + 64);
+	memset(huge, 'a', ANSWER_HEAD_MAX + 64);
+	memcpy(huge, "HTTP/1.1 200 OK\r\nX: ", 20);
+	answer_init(&a, 0);
+	is_int(answer_feed(&a, huge, ANSWER_HEAD_MAX + 64, &used),
+	    ANSWER_ERROR, "parser: a head over the limit is refused");
+	free(huge);
+	/* Bytes after a complete answer are left to the caller. */
+	answer_init(&a, 0);
+	rc = answer_feed(&a, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n"
+	    "xHTTP", 43, &used);
+	ok(rc == ANSWER_DONE && used == 39, "parser: stops at the answer's "
+	    "end (%zu of 43 taken)", used);
+}
+
+int
+main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		skip_all("curl_global_init failed");
+	test_parser();
+	test_scenes();
+	test_big_body();
+	test_refused();
+	curl_global_cleanup();
+	return done_testing();
+}

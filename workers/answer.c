@@ -1,0 +1,411 @@
+/*
+ * The answer parser of the worker's plain-HTTP client. It reads exactly
+ * what spoold needs from an HTTP/1.x answer and frames its body so that
+ * the connection can carry the next request: Content-Length, chunked
+ * transfer coding, or the body up to the end of the connection. Interim
+ * 1xx answers are skipped. Like libcurl it accepts bare LF line ends and
+ * the final answer's status even when the body is cut short afterwards.
+ *
+ * It is hand-written because it is the hot half of the client that
+ * replaces libcurl for http:// hooks (see http1.c); t/c/test_http1.c
+ * compares it with libcurl on scripted answers and t/c/fuzz_answer.c
+ * fuzzes it.
+ */
+#include <ctype.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "answer.h"
+#include "http.h"
+#include "util.h"
+
+enum {
+	A_HEAD,
+	A_LENGTH,
+	A_UNTIL_EOF,
+	A_CHUNK_SIZE,
+	A_CHUNK_EXT,
+	A_CHUNK_DATA,
+	A_CHUNK_CR,
+	A_CHUNK_LF,
+	A_TRAILER,
+	A_DONE
+};
+
+/* What the head of one answer says about its body and connection. */
+struct head {
+	int		 minor;
+	int		 has_length;
+	uint64_t	 length;
+	int		 te;		/* a Transfer-Encoding was given */
+	int		 chunked;	/* ...and chunked is its last coding */
+	int		 conn_close;
+	int		 keep_alive;
+	uint32_t	 retry_after;
+};
+
+void
+answer_init(struct answer *a, time_t now)
+{
+	memset(a, 0, sizeof(*a));
+	a->state = A_HEAD;
+	a->now = now;
+}
+
+static enum answer_rc
+fail(struct answer *a, int code, const char *err)
+{
+	a->code = code;
+	a->err = err;
+	return ANSWER_ERROR;
+}
+
+static void
+keep(struct answer *a, const char *p, uint64_t n)
+{
+	size_t	 room = PROTO_ANSWER_MAX - a->textlen;
+
+	if (room > n)
+		room = (size_t)n;
+	memcpy(a->text + a->textlen, p, room);
+	a->textlen += (uint16_t)room;
+}
+
+/* The end of the head (after its empty line) in p, or 0 while it lacks. */
+static size_t
+head_end(struct answer *a, const char *p, size_t len)
+{
+	size_t	 i;
+
+	for (i = a->seen; i < len; i++) {
+		if (p[i] != '\n')
+			continue;
+		if (i + 1 < len && p[i + 1] == '\n')
+			return i + 2;
+		if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n')
+			return i + 3;
+		if (i + 2 >= len) {
+			/* Look at this line end again with more bytes. */
+			a->seen = i;
+			return 0;
+		}
+	}
+	a->seen = len;
+	return 0;
+}
+
+static int
+token_is(const char *s, size_t len, const char *tok)
+{
+	return strlen(tok) == len && strncasecmp(s, tok, len) == 0;
+}
+
+static void
+trim(const char **s, size_t *len)
+{
+	while (*len > 0 && (**s == ' ' || **s == '\t')) {
+		(*s)++;
+		(*len)--;
+	}
+	while (*len > 0 && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
+		(*len)--;
+}
+
+/* Calls fn with each comma-separated, trimmed element of a list value. */
+static void
+each_token(const char *v, size_t len, struct head *h,
+    void (*fn)(struct head *, const char *, size_t))
+{
+	const char	*end = v + len, *c;
+	size_t		 n;
+
+	while (v <= end) {
+		if ((c = memchr(v, ',', (size_t)(end - v))) == NULL)
+			c = end;
+		n = (size_t)(c - v);
+		trim(&v, &n);
+		if (n > 0)
+			fn(h, v, n);
+		v = c + 1;
+	}
+}
+
+static void
+connection_token(struct head *h, const char *t, size_t n)
+{
+	if (token_is(t, n, "close"))
+		h->conn_close = 1;
+	else if (token_is(t, n, "keep-alive"))
+		h->keep_alive = 1;
+}
+
+/* The last coding decides: chunked frames the body, others do not. */
+static void
+coding_token(struct head *h, const char *t, size_t n)
+{
+	h->te = 1;
+	h->chunked = token_is(t, n, "chunked");
+}
+
+static int
+content_length(struct head *h, const char *v, size_t len)
+{
+	uint64_t	 n = 0;
+	size_t		 i;
+
+	if (len == 0)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)v[i]) || n > (UINT64_MAX - 9) / 10)
+			return -1;
+		n = n * 10 + (uint64_t)(v[i] - '0');
+	}
+	/* Repeated, it must say the same. */
+	if (h->has_length && h->length != n)
+		return -1;
+	h->has_length = 1;
+	h->length = n;
+	return 0;
+}
+
+static int
+field(struct answer *a, struct head *h, const char *l, size_t len)
+{
+	const char	*colon, *v;
+	size_t		 nlen, vlen;
+
+	/* Folded continuations and lines without a name say nothing here. */
+	if (len == 0 || l[0] == ' ' || l[0] == '\t' ||
+	    (colon = memchr(l, ':', len)) == NULL)
+		return 0;
+	nlen = (size_t)(colon - l);
+	v = colon + 1;
+	vlen = len - nlen - 1;
+	trim(&v, &vlen);
+	if (token_is(l, nlen, "content-length"))
+		return content_length(h, v, vlen);
+	if (token_is(l, nlen, "transfer-encoding"))
+		each_token(v, vlen, h, coding_token);
+	else if (token_is(l, nlen, "connection"))
+		each_token(v, vlen, h, connection_token);
+	else if (token_is(l, nlen, "retry-after"))
+		h->retry_after = http_retry_after(v, vlen, a->now);
+	return 0;
+}
+
+/* "HTTP/1.x NNN[ reason]" */
+static int
+status_line(struct answer *a, struct head *h, const char *l, size_t len)
+{
+	if (len < 12 || memcmp(l, "HTTP/1.", 7) != 0 ||
+	    !isdigit((unsigned char)l[7]) || l[8] != ' ' ||
+	    !isdigit((unsigned char)l[9]) || !isdigit((unsigned char)l[10]) ||
+	    !isdigit((unsigned char)l[11]) || (len > 12 && l[12] != ' ') ||
+	    l[9] == '0')
+		return -1;
+	h->minor = l[7] - '0';
+	a->status = (uint32_t)((l[9] - '0') * 100 + (l[10] - '0') * 10 +
+	    (l[11] - '0'));
+	return 0;
+}
+
+static enum answer_rc
+parse_head(struct answer *a, struct head *h, const char *p, size_t len)
+{
+	const char	*end = p + len, *nl;
+	size_t		 n;
+	int		 first = 1;
+
+	memset(h, 0, sizeof(*h));
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		n = (size_t)(nl - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (first) {
+			if (status_line(a, h, p, n) == -1)
+				return fail(a, CURLE_WEIRD_SERVER_REPLY,
+				    "not an HTTP/1.x status line");
+			first = 0;
+		} else if (field(a, h, p, n) == -1)
+			return fail(a, CURLE_WEIRD_SERVER_REPLY,
+			    "invalid Content-Length");
+		p = nl + 1;
+	}
+	return ANSWER_MORE;
+}
+
+/* The final answer's head is in: how its body is framed. */
+static void
+body_start(struct answer *a, const struct head *h)
+{
+	a->retry_after = h->retry_after;
+	a->close = h->minor == 0 ? !h->keep_alive : h->conn_close;
+	if (a->status == 204 || a->status == 304)
+		a->state = A_DONE;
+	else if (h->te) {
+		a->state = h->chunked ? A_CHUNK_SIZE : A_UNTIL_EOF;
+		/* A message framed twice is not trusted for the next one. */
+		if (h->has_length || !h->chunked)
+			a->close = 1;
+	} else if (h->has_length) {
+		a->left = h->length;
+		a->state = h->length > 0 ? A_LENGTH : A_DONE;
+	} else {
+		a->state = A_UNTIL_EOF;
+		a->close = 1;
+	}
+}
+
+static enum answer_rc
+feed_head(struct answer *a, const char *p, size_t len, size_t *used)
+{
+	struct head	 h;
+	size_t		 end;
+
+	if ((end = head_end(a, p, len)) == 0) {
+		if (len > ANSWER_HEAD_MAX)
+			return fail(a, CURLE_WEIRD_SERVER_REPLY,
+			    "answer head too large");
+		return ANSWER_MORE;
+	}
+	if (end > ANSWER_HEAD_MAX)
+		return fail(a, CURLE_WEIRD_SERVER_REPLY,
+		    "answer head too large");
+	if (parse_head(a, &h, p, end) == ANSWER_ERROR)
+		return ANSWER_ERROR;
+	*used = end;
+	a->got += end;
+	a->seen = 0;
+	if (a->status == 101)
+		return fail(a, CURLE_WEIRD_SERVER_REPLY,
+		    "unexpected 101 Switching Protocols");
+	if (a->status < 200) {
+		/* Interim: the real answer follows. */
+		a->status = 0;
+		return ANSWER_MORE;
+	}
+	body_start(a, &h);
+	return ANSWER_MORE;
+}
+
+/* One byte of a chunk's framing (not of its data); -1 when it is bad. */
+static int
+chunk_byte(struct answer *a, char c)
+{
+	int	 v;
+
+	switch (a->state) {
+	case A_CHUNK_SIZE:
+		if ((v = hex_value((unsigned char)c)) >= 0) {
+			if (a->left > (UINT64_MAX >> 4))
+				return -1;
+			a->left = a->left * 16 + (uint64_t)v;
+			a->chunk_digits++;
+			return 0;
+		}
+		if (a->chunk_digits == 0 ||
+		    (c != ';' && c != ' ' && c != '\t' && c != '\r' &&
+		    c != '\n'))
+			return -1;
+		a->state = A_CHUNK_EXT;
+		/* FALLTHROUGH */
+	case A_CHUNK_EXT:
+		if (c == '\n') {
+			a->state = a->left > 0 ? A_CHUNK_DATA : A_TRAILER;
+			a->chunk_digits = 0;
+		}
+		return 0;
+	case A_CHUNK_CR:
+		if (c == '\r') {
+			a->state = A_CHUNK_LF;
+			return 0;
+		}
+		/* FALLTHROUGH */
+	case A_CHUNK_LF:
+		if (c != '\n')
+			return -1;
+		a->state = A_CHUNK_SIZE;
+		a->left = 0;
+		return 0;
+	case A_TRAILER:
+		/* Trailer fields: skipped up to the empty line. */
+		if (c == '\n') {
+			if (a->chunk_digits == 0)
+				a->state = A_DONE;
+			a->chunk_digits = 0;
+		} else if (c != '\r' && ++a->chunk_digits > ANSWER_HEAD_MAX)
+			return -1;
+		return 0;
+	}
+	return -1;
+}
+
+static enum answer_rc
+feed_body(struct answer *a, const char *p, size_t len, size_t *used)
+{
+	uint64_t	 n;
+	size_t		 i = 0;
+
+	while (i < len && a->state != A_DONE) {
+		switch (a->state) {
+		case A_UNTIL_EOF:
+			keep(a, p + i, len - i);
+			i = len;
+			break;
+		case A_LENGTH:
+		case A_CHUNK_DATA:
+			n = len - i < a->left ? len - i : a->left;
+			keep(a, p + i, n);
+			i += (size_t)n;
+			if ((a->left -= n) == 0)
+				a->state = a->state == A_LENGTH ? A_DONE :
+				    A_CHUNK_CR;
+			break;
+		default:
+			if (chunk_byte(a, p[i++]) == -1)
+				return fail(a, CURLE_RECV_ERROR,
+				    "bad chunked transfer coding");
+		}
+	}
+	*used += i;
+	a->got += i;
+	return a->state == A_DONE ? ANSWER_DONE : ANSWER_MORE;
+}
+
+enum answer_rc
+answer_feed(struct answer *a, const char *p, size_t len, size_t *used)
+{
+	enum answer_rc	 rc;
+	size_t		 n;
+
+	*used = 0;
+	while (a->state == A_HEAD) {
+		n = 0;
+		if ((rc = feed_head(a, p, len, &n)) != ANSWER_MORE)
+			return rc;
+		if (n == 0)
+			return ANSWER_MORE;
+		p += n;
+		len -= n;
+		*used += n;
+	}
+	if (a->state == A_DONE)
+		return ANSWER_DONE;
+	return feed_body(a, p, len, used);
+}
+
+enum answer_rc
+answer_eof(struct answer *a, size_t pending)
+{
+	if (a->state == A_UNTIL_EOF)
+		a->state = A_DONE;
+	if (a->state == A_DONE)
+		return ANSWER_DONE;
+	if (a->got == 0 && pending == 0)
+		return fail(a, CURLE_GOT_NOTHING, "empty reply from server");
+	return fail(a, CURLE_PARTIAL_FILE,
+	    "connection closed before the answer was complete");
+}

@@ -1,0 +1,56 @@
+/*
+ * An HTTP/1.1 answer read as it arrives, for the worker's plain-HTTP
+ * client (http1.c): the status, Retry-After, whether the connection
+ * ends with it, and the start of the body for the dead letters.
+ */
+#ifndef SPOOLD_ANSWER_H
+#define SPOOLD_ANSWER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "proto.h"
+
+/* A head longer than this is refused, as libcurl refuses one. */
+#define ANSWER_HEAD_MAX		(100 * 1024)
+
+enum answer_rc {
+	ANSWER_MORE,		/* give it more bytes */
+	ANSWER_DONE,		/* the answer is complete */
+	ANSWER_ERROR		/* not HTTP/1.x as it must be: see code, err */
+};
+
+struct answer {
+	int		 state;
+	uint32_t	 status;	/* of the final answer, once its head is in */
+	uint32_t	 retry_after;	/* seconds, 0 when none */
+	int		 close;		/* the server ends the connection */
+	int		 chunk_digits;	/* hex digits of the chunk size line */
+	uint64_t	 left;		/* body or chunk bytes still to come */
+	size_t		 seen;		/* bytes of the head searched so far */
+	uint64_t	 got;		/* bytes taken, all answers */
+	time_t		 now;		/* for HTTP-date Retry-After values */
+	int		 code;		/* a CURLcode, with ANSWER_ERROR */
+	const char	*err;
+	uint16_t	 textlen;
+	char		 text[PROTO_ANSWER_MAX];
+};
+
+void		answer_init(struct answer *, time_t now);
+
+/*
+ * Takes bytes from p. While a head is incomplete nothing is taken (*used
+ * is 0): the caller keeps the bytes and offers them again with more
+ * behind. Bytes past a complete answer are not taken either.
+ */
+enum answer_rc	answer_feed(struct answer *, const char *p, size_t len,
+		    size_t *used);
+
+/*
+ * The server closed the connection, pending bytes of a head still
+ * unparsed: ANSWER_DONE or ANSWER_ERROR.
+ */
+enum answer_rc	answer_eof(struct answer *, size_t pending);
+
+#endif
