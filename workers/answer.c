@@ -3,8 +3,10 @@
  * what spoold needs from an HTTP/1.x answer and frames its body so that
  * the connection can carry the next request: Content-Length, chunked
  * transfer coding, or the body up to the end of the connection. Interim
- * 1xx answers are skipped. Like libcurl it accepts bare LF line ends and
- * the final answer's status even when the body is cut short afterwards.
+ * 1xx answers are skipped. Like libcurl it takes the head a line at a
+ * time, so that the status and Retry-After count even when the server
+ * hangs up in the middle of the head or the body, and accepts bare LF
+ * line ends.
  *
  * It is hand-written because it is the hot half of the client that
  * replaces libcurl for http:// hooks (see http1.c); t/c/test_http1.c
@@ -23,7 +25,8 @@
 #include "util.h"
 
 enum {
-	A_HEAD,
+	A_STATUS,		/* the status line is next */
+	A_FIELDS,		/* header lines, up to the empty one */
 	A_LENGTH,
 	A_UNTIL_EOF,
 	A_CHUNK_SIZE,
@@ -35,23 +38,11 @@ enum {
 	A_DONE
 };
 
-/* What the head of one answer says about its body and connection. */
-struct head {
-	int		 minor;
-	int		 has_length;
-	uint64_t	 length;
-	int		 te;		/* a Transfer-Encoding was given */
-	int		 chunked;	/* ...and chunked is its last coding */
-	int		 conn_close;
-	int		 keep_alive;
-	uint32_t	 retry_after;
-};
-
 void
 answer_init(struct answer *a, time_t now)
 {
 	memset(a, 0, sizeof(*a));
-	a->state = A_HEAD;
+	a->state = A_STATUS;
 	a->now = now;
 }
 
@@ -74,29 +65,6 @@ keep(struct answer *a, const char *p, uint64_t n)
 	a->textlen += (uint16_t)room;
 }
 
-/* The end of the head (after its empty line) in p, or 0 while it lacks. */
-static size_t
-head_end(struct answer *a, const char *p, size_t len)
-{
-	size_t	 i;
-
-	for (i = a->seen; i < len; i++) {
-		if (p[i] != '\n')
-			continue;
-		if (i + 1 < len && p[i + 1] == '\n')
-			return i + 2;
-		if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n')
-			return i + 3;
-		if (i + 2 >= len) {
-			/* Look at this line end again with more bytes. */
-			a->seen = i;
-			return 0;
-		}
-	}
-	a->seen = len;
-	return 0;
-}
-
 static int
 token_is(const char *s, size_t len, const char *tok)
 {
@@ -116,8 +84,8 @@ trim(const char **s, size_t *len)
 
 /* Calls fn with each comma-separated, trimmed element of a list value. */
 static void
-each_token(const char *v, size_t len, struct head *h,
-    void (*fn)(struct head *, const char *, size_t))
+each_token(const char *v, size_t len, struct answer_head *h,
+    void (*fn)(struct answer_head *, const char *, size_t))
 {
 	const char	*end = v + len, *c;
 	size_t		 n;
@@ -134,7 +102,7 @@ each_token(const char *v, size_t len, struct head *h,
 }
 
 static void
-connection_token(struct head *h, const char *t, size_t n)
+connection_token(struct answer_head *h, const char *t, size_t n)
 {
 	if (token_is(t, n, "close"))
 		h->conn_close = 1;
@@ -144,38 +112,48 @@ connection_token(struct head *h, const char *t, size_t n)
 
 /* The last coding decides: chunked frames the body, others do not. */
 static void
-coding_token(struct head *h, const char *t, size_t n)
+coding_token(struct answer_head *h, const char *t, size_t n)
 {
 	h->te = 1;
 	h->chunked = token_is(t, n, "chunked");
 }
 
+/* One value, or a list of equal ones, as RFC 9110 allows. */
 static int
-content_length(struct head *h, const char *v, size_t len)
+content_length(struct answer_head *h, const char *v, size_t len)
 {
-	uint64_t	 n = 0;
-	size_t		 i;
+	const char	*end = v + len;
+	uint64_t	 n;
+	int		 digits;
 
-	if (len == 0)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (!isdigit((unsigned char)v[i]) || n > (UINT64_MAX - 9) / 10)
+	while (v < end) {
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		if (v < end && *v == '+')
+			v++;
+		for (n = 0, digits = 0; v < end && isdigit((unsigned char)*v);
+		    v++, digits++) {
+			if (n > (INT64_MAX - 9) / 10)
+				return -1;
+			n = n * 10 + (uint64_t)(*v - '0');
+		}
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		if (digits == 0 || (v < end && *v++ != ',') ||
+		    (h->has_length && h->length != n))
 			return -1;
-		n = n * 10 + (uint64_t)(v[i] - '0');
+		h->has_length = 1;
+		h->length = n;
 	}
-	/* Repeated, it must say the same. */
-	if (h->has_length && h->length != n)
-		return -1;
-	h->has_length = 1;
-	h->length = n;
-	return 0;
+	return h->has_length ? 0 : -1;
 }
 
 static int
-field(struct answer *a, struct head *h, const char *l, size_t len)
+field(struct answer *a, const char *l, size_t len)
 {
-	const char	*colon, *v;
-	size_t		 nlen, vlen;
+	struct answer_head	*h = &a->head;
+	const char		*colon, *v;
+	size_t			 nlen, vlen;
 
 	/* Folded continuations and lines without a name say nothing here. */
 	if (len == 0 || l[0] == ' ' || l[0] == '\t' ||
@@ -192,56 +170,34 @@ field(struct answer *a, struct head *h, const char *l, size_t len)
 	else if (token_is(l, nlen, "connection"))
 		each_token(v, vlen, h, connection_token);
 	else if (token_is(l, nlen, "retry-after"))
-		h->retry_after = http_retry_after(v, vlen, a->now);
+		a->retry_after = http_retry_after(v, vlen, a->now);
 	return 0;
 }
 
-/* "HTTP/1.x NNN[ reason]" */
+/* "HTTP/1.0 NNN[ reason]" or 1.1, the name in any case. */
 static int
-status_line(struct answer *a, struct head *h, const char *l, size_t len)
+status_line(struct answer *a, const char *l, size_t len)
 {
-	if (len < 12 || memcmp(l, "HTTP/1.", 7) != 0 ||
-	    !isdigit((unsigned char)l[7]) || l[8] != ' ' ||
+	if (len < 12 || strncasecmp(l, "HTTP/1.", 7) != 0 ||
+	    (l[7] != '0' && l[7] != '1') || l[8] != ' ' ||
 	    !isdigit((unsigned char)l[9]) || !isdigit((unsigned char)l[10]) ||
 	    !isdigit((unsigned char)l[11]) || (len > 12 && l[12] != ' ') ||
 	    l[9] == '0')
 		return -1;
-	h->minor = l[7] - '0';
+	memset(&a->head, 0, sizeof(a->head));
+	a->head.minor = l[7] - '0';
+	a->retry_after = 0;
 	a->status = (uint32_t)((l[9] - '0') * 100 + (l[10] - '0') * 10 +
 	    (l[11] - '0'));
 	return 0;
 }
 
-static enum answer_rc
-parse_head(struct answer *a, struct head *h, const char *p, size_t len)
-{
-	const char	*end = p + len, *nl;
-	size_t		 n;
-	int		 first = 1;
-
-	memset(h, 0, sizeof(*h));
-	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		n = (size_t)(nl - p);
-		if (n > 0 && p[n - 1] == '\r')
-			n--;
-		if (first) {
-			if (status_line(a, h, p, n) == -1)
-				return fail(a, CURLE_WEIRD_SERVER_REPLY,
-				    "not an HTTP/1.x status line");
-			first = 0;
-		} else if (field(a, h, p, n) == -1)
-			return fail(a, CURLE_WEIRD_SERVER_REPLY,
-			    "invalid Content-Length");
-		p = nl + 1;
-	}
-	return ANSWER_MORE;
-}
-
 /* The final answer's head is in: how its body is framed. */
 static void
-body_start(struct answer *a, const struct head *h)
+body_start(struct answer *a)
 {
-	a->retry_after = h->retry_after;
+	const struct answer_head	*h = &a->head;
+
 	a->close = h->minor == 0 ? !h->keep_alive : h->conn_close;
 	if (a->status == 204 || a->status == 304)
 		a->state = A_DONE;
@@ -259,35 +215,72 @@ body_start(struct answer *a, const struct head *h)
 	}
 }
 
+/* The empty line that ends a head. */
 static enum answer_rc
-feed_head(struct answer *a, const char *p, size_t len, size_t *used)
+head_done(struct answer *a)
 {
-	struct head	 h;
-	size_t		 end;
-
-	if ((end = head_end(a, p, len)) == 0) {
-		if (len > ANSWER_HEAD_MAX)
-			return fail(a, CURLE_WEIRD_SERVER_REPLY,
-			    "answer head too large");
-		return ANSWER_MORE;
-	}
-	if (end > ANSWER_HEAD_MAX)
-		return fail(a, CURLE_WEIRD_SERVER_REPLY,
-		    "answer head too large");
-	if (parse_head(a, &h, p, end) == ANSWER_ERROR)
-		return ANSWER_ERROR;
-	*used = end;
-	a->got += end;
-	a->seen = 0;
 	if (a->status == 101)
 		return fail(a, CURLE_WEIRD_SERVER_REPLY,
 		    "unexpected 101 Switching Protocols");
 	if (a->status < 200) {
 		/* Interim: the real answer follows. */
 		a->status = 0;
+		a->state = A_STATUS;
 		return ANSWER_MORE;
 	}
-	body_start(a, &h);
+	body_start(a);
+	return ANSWER_MORE;
+}
+
+/*
+ * One line of a head, taken as soon as it is complete, so that the
+ * status and Retry-After are known even when the rest never comes.
+ */
+static enum answer_rc
+head_line(struct answer *a, const char *l, size_t n)
+{
+	if (n > 0 && l[n - 1] == '\r')
+		n--;
+	if (a->state == A_STATUS) {
+		if (status_line(a, l, n) == -1)
+			return fail(a, CURLE_WEIRD_SERVER_REPLY,
+			    "not an HTTP/1.x status line");
+		a->state = A_FIELDS;
+		return ANSWER_MORE;
+	}
+	if (n == 0)
+		return head_done(a);
+	if (field(a, l, n) == -1)
+		return fail(a, CURLE_WEIRD_SERVER_REPLY,
+		    "invalid Content-Length");
+	return ANSWER_MORE;
+}
+
+static enum answer_rc
+feed_head(struct answer *a, const char *p, size_t len, size_t *used)
+{
+	const char	*nl;
+	size_t		 n;
+	enum answer_rc	 rc;
+
+	while (a->state == A_STATUS || a->state == A_FIELDS) {
+		if ((nl = memchr(p, '\n', len)) == NULL) {
+			if (a->headbytes + len > ANSWER_HEAD_MAX)
+				return fail(a, CURLE_WEIRD_SERVER_REPLY,
+				    "answer head too large");
+			return ANSWER_MORE;
+		}
+		n = (size_t)(nl - p) + 1;
+		if ((a->headbytes += n) > ANSWER_HEAD_MAX)
+			return fail(a, CURLE_WEIRD_SERVER_REPLY,
+			    "answer head too large");
+		*used += n;
+		a->got += n;
+		if ((rc = head_line(a, p, n - 1)) != ANSWER_MORE)
+			return rc;
+		p += n;
+		len -= n;
+	}
 	return ANSWER_MORE;
 }
 
@@ -300,7 +293,7 @@ chunk_byte(struct answer *a, char c)
 	switch (a->state) {
 	case A_CHUNK_SIZE:
 		if ((v = hex_value((unsigned char)c)) >= 0) {
-			if (a->left > (UINT64_MAX >> 4))
+			if (a->left > (INT64_MAX >> 4))
 				return -1;
 			a->left = a->left * 16 + (uint64_t)v;
 			a->chunk_digits++;
@@ -379,29 +372,26 @@ enum answer_rc
 answer_feed(struct answer *a, const char *p, size_t len, size_t *used)
 {
 	enum answer_rc	 rc;
-	size_t		 n;
 
 	*used = 0;
-	while (a->state == A_HEAD) {
-		n = 0;
-		if ((rc = feed_head(a, p, len, &n)) != ANSWER_MORE)
-			return rc;
-		if (n == 0)
-			return ANSWER_MORE;
-		p += n;
-		len -= n;
-		*used += n;
-	}
+	if ((rc = feed_head(a, p, len, used)) != ANSWER_MORE)
+		return rc;
+	if (a->state == A_STATUS || a->state == A_FIELDS)
+		return ANSWER_MORE;
 	if (a->state == A_DONE)
 		return ANSWER_DONE;
-	return feed_body(a, p, len, used);
+	return feed_body(a, p + *used, len - *used, used);
 }
 
 enum answer_rc
 answer_eof(struct answer *a, size_t pending)
 {
-	if (a->state == A_UNTIL_EOF)
+	/* As libcurl: a head the server ends by hanging up is complete. */
+	if (a->state == A_UNTIL_EOF ||
+	    (a->state == A_FIELDS && a->status >= 200 && pending == 0)) {
 		a->state = A_DONE;
+		a->close = 1;
+	}
 	if (a->state == A_DONE)
 		return ANSWER_DONE;
 	if (a->got == 0 && pending == 0)

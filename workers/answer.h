@@ -12,8 +12,8 @@
 
 #include "proto.h"
 
-/* A head longer than this is refused, as libcurl refuses one. */
-#define ANSWER_HEAD_MAX		(100 * 1024)
+/* Heads longer than this in all are refused, as libcurl refuses them. */
+#define ANSWER_HEAD_MAX		(300 * 1024)
 
 enum answer_rc {
 	ANSWER_MORE,		/* give it more bytes */
@@ -21,14 +21,26 @@ enum answer_rc {
 	ANSWER_ERROR		/* not HTTP/1.x as it must be: see code, err */
 };
 
+/* What the head of an answer says about its body and connection. */
+struct answer_head {
+	int		 minor;
+	int		 has_length;
+	uint64_t	 length;
+	int		 te;		/* a Transfer-Encoding was given */
+	int		 chunked;	/* ...and chunked is its last coding */
+	int		 conn_close;
+	int		 keep_alive;
+};
+
 struct answer {
 	int		 state;
+	struct answer_head head;	/* of the answer being read */
 	uint32_t	 status;	/* of the final answer, once its head is in */
 	uint32_t	 retry_after;	/* seconds, 0 when none */
 	int		 close;		/* the server ends the connection */
 	int		 chunk_digits;	/* hex digits of the chunk size line */
 	uint64_t	 left;		/* body or chunk bytes still to come */
-	size_t		 seen;		/* bytes of the head searched so far */
+	size_t		 headbytes;	/* head lines taken, all answers */
 	uint64_t	 got;		/* bytes taken, all answers */
 	time_t		 now;		/* for HTTP-date Retry-After values */
 	int		 code;		/* a CURLcode, with ANSWER_ERROR */
@@ -40,9 +52,10 @@ struct answer {
 void		answer_init(struct answer *, time_t now);
 
 /*
- * Takes bytes from p. While a head is incomplete nothing is taken (*used
- * is 0): the caller keeps the bytes and offers them again with more
- * behind. Bytes past a complete answer are not taken either.
+ * Takes bytes from p: the head a complete line at a time, the body as it
+ * comes. The bytes not taken (*used says how many were) are the start of
+ * a line: the caller keeps them and offers them again with more behind.
+ * Bytes past a complete answer are not taken either.
  */
 enum answer_rc	answer_feed(struct answer *, const char *p, size_t len,
 		    size_t *used);

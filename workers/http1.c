@@ -51,6 +51,8 @@
 #endif
 
 #define IN_FIRST	16384
+/* An address that does not answer leaves this long to the next ones. */
+#define CONNECT_TRY_MS	2000
 
 struct h1 {
 	int		 fd;		/* -1: no connection */
@@ -68,7 +70,8 @@ struct h1 {
 enum {
 	X_DONE,
 	X_FAILED,
-	X_STALE			/* a reused connection was closed: again */
+	X_STALE,		/* a reused connection was closed: again */
+	X_EARLY			/* the server spoke before taking it all */
 };
 
 struct h1 *
@@ -337,7 +340,7 @@ left_ms(uint64_t deadline, int *expired)
 	return deadline - now > INT32_MAX ? INT32_MAX : (int)(deadline - now);
 }
 
-/* 1 when fd is ready for events, 0 at the deadline, -1 on error. */
+/* The events fd is ready for, 0 at the deadline, -1 on error. */
 static int
 wait_fd(int fd, short events, uint64_t deadline)
 {
@@ -351,7 +354,7 @@ wait_fd(int fd, short events, uint64_t deadline)
 		if (expired)
 			return 0;
 		if ((n = poll(&pfd, 1, ms)) > 0)
-			return 1;
+			return pfd.revents;
 		if (n == -1 && errno != EINTR)
 			return -1;
 	}
@@ -384,7 +387,7 @@ connect_ai(const struct addrinfo *ai, uint64_t deadline)
 		return fd;
 	if (errno != EINPROGRESS)
 		goto fail;
-	if ((w = wait_fd(fd, POLLOUT, deadline)) != 1) {
+	if ((w = wait_fd(fd, POLLOUT, deadline)) <= 0) {
 		errno = w == 0 ? ETIMEDOUT : errno;
 		goto fail;
 	}
@@ -405,7 +408,8 @@ static int
 h1_connect(struct h1 *c, uint64_t deadline, struct proto_result *r)
 {
 	struct addrinfo		 hints, *res, *ai;
-	uint64_t		 t0 = mono_ms();
+	uint64_t		 t0 = mono_ms(), now, share, until;
+	size_t			 left = 0;
 	int			 rc, fd = -1, e = ECONNREFUSED;
 
 	memset(&hints, 0, sizeof(hints));
@@ -418,10 +422,24 @@ h1_connect(struct h1 *c, uint64_t deadline, struct proto_result *r)
 		    gai_strerror(rc));
 		return -1;
 	}
-	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next)
-		if ((fd = connect_ai(ai, deadline)) == -1 &&
-		    (e = errno) == ETIMEDOUT)
-			break;
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		left++;
+	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next, left--) {
+		/* The last address has all the time left; others a share. */
+		until = deadline;
+		if (left > 1) {
+			now = mono_ms();
+			share = deadline == 0 ? CONNECT_TRY_MS :
+			    deadline > now ? (deadline - now) / left : 0;
+			until = now + (share < CONNECT_TRY_MS ? share :
+			    CONNECT_TRY_MS);
+		}
+		if ((fd = connect_ai(ai, until)) == -1) {
+			e = errno;
+			if (deadline != 0 && mono_ms() >= deadline)
+				break;
+		}
+	}
 	freeaddrinfo(res);
 	if (fd == -1) {
 		failed(r, e == ETIMEDOUT ? CURLE_OPERATION_TIMEDOUT :
@@ -468,7 +486,7 @@ send_all(struct h1 *c, struct iovec *iov, int n, uint64_t deadline,
 {
 	struct msghdr	 m;
 	ssize_t		 w;
-	int		 rc, first = 1;
+	int		 ev, first = 1;
 
 	while (n > 0) {
 		memset(&m, 0, sizeof(m));
@@ -477,18 +495,28 @@ send_all(struct h1 *c, struct iovec *iov, int n, uint64_t deadline,
 		if ((w = sendmsg(c->fd, &m, MSG_NOSIGNAL)) == -1) {
 			if (errno == EINTR)
 				continue;
+			/*
+			 * A server may answer before it has read all of a
+			 * big request (413, say), and may hang up then: its
+			 * answer is read, as libcurl reads it.
+			 */
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				if ((rc = wait_fd(c->fd, POLLOUT, deadline)) ==
-				    0) {
+				if ((ev = wait_fd(c->fd, POLLIN | POLLOUT,
+				    deadline)) == 0) {
 					timed_out(r, t0, 0);
 					return X_FAILED;
 				}
-				if (rc == 1)
+				if (ev > 0 && (ev & (POLLIN | POLLHUP |
+				    POLLERR)))
+					return X_EARLY;
+				if (ev > 0)
 					continue;
 			}
 			if (reused && first && (errno == EPIPE ||
 			    errno == ECONNRESET))
 				return X_STALE;
+			if (!first && (errno == EPIPE || errno == ECONNRESET))
+				return X_EARLY;
 			failed(r, CURLE_SEND_ERROR, "Send failure: %s",
 			    strerror(errno));
 			return X_FAILED;
@@ -548,7 +576,7 @@ recv_answer(struct h1 *c, struct answer *a, uint64_t deadline, uint64_t t0,
 			timed_out(r, t0, got);
 			return X_FAILED;
 		}
-		n = w == 1 ? read(c->fd, c->in + c->inlen,
+		n = w > 0 ? read(c->fd, c->in + c->inlen,
 		    c->incap - c->inlen) : -1;
 		if (n == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
@@ -594,7 +622,7 @@ h1_post(struct h1 *c, const char *body, size_t len,
 	char		 cl[48];
 	uint64_t	 t0 = mono_ms(), deadline;
 	size_t		 i;
-	int		 n = 0, reused, tries, x = X_FAILED;
+	int		 n = 0, reused, tries, early, x = X_FAILED;
 
 	r->status = r->error = r->retry_after = 0;
 	r->new_conn = 0;
@@ -603,7 +631,8 @@ h1_post(struct h1 *c, const char *body, size_t len,
 		failed(r, CURLE_BAD_FUNCTION_ARGUMENT, "too many headers");
 		return;
 	}
-	deadline = c->timeout_ms > 0 ? t0 + c->timeout_ms : 0;
+	deadline = c->timeout_ms == 0 ? 0 : c->timeout_ms > UINT64_MAX - t0 ?
+	    UINT64_MAX : t0 + c->timeout_ms;
 	iov[n++] = (struct iovec){ c->head, c->headlen };
 	for (i = 0; i < nextra; i++) {
 		iov[n++] = (struct iovec){ (void *)extra[i], strlen(extra[i]) };
@@ -612,6 +641,7 @@ h1_post(struct h1 *c, const char *body, size_t len,
 	iov[n++] = (struct iovec){ cl, (size_t)snprintf(cl, sizeof(cl),
 	    "Content-Length: %zu\r\n\r\n", len) };
 	iov[n++] = (struct iovec){ (void *)body, len };
+	answer_init(&a, 0);
 	if (flags & PROTO_F_FRESH)
 		h1_close(c);
 	for (tries = 0; tries < 2; tries++) {
@@ -622,10 +652,17 @@ h1_post(struct h1 *c, const char *body, size_t len,
 		}
 		if (c->fd == -1 && h1_connect(c, deadline, r) == -1)
 			return;
-		answer_init(&a, time(NULL));
 		memcpy(v, iov, sizeof(iov));
-		if ((x = send_all(c, v, n, deadline, t0, reused, r)) == X_DONE)
+		x = send_all(c, v, n, deadline, t0, reused, r);
+		if (x == X_DONE || x == X_EARLY) {
+			early = x == X_EARLY;
+			/* Retry-After dates count from the answer. */
+			answer_init(&a, time(NULL));
 			x = recv_answer(c, &a, deadline, t0, reused, r);
+			/* The rest of the request was never sent. */
+			if (early)
+				a.close = 1;
+		}
 		if (x != X_STALE)
 			break;
 		h1_close(c);

@@ -45,6 +45,8 @@ struct scene {
 	int		 drop;		/* request number read and not answered */
 	int		 hang;		/* never answer: the client times out */
 	int		 fail;		/* the request is expected to fail */
+	int		 early;		/* answer after the head: 1 then wait,
+					   2 then hang up */
 };
 
 struct srv {
@@ -115,10 +117,60 @@ until_closed(struct srv *s, int c)
 			return;
 }
 
+/* Reads a request's head only, and keeps it. */
+static void
+head_read(struct srv *s, int c, char *buf)
+{
+	struct pollfd	 pfd = { c, POLLIN, 0 };
+	size_t		 got = 0;
+	ssize_t		 n;
+	int		 i;
+
+	for (i = 0; i < 100 && !s->stop && got < 65535; i++) {
+		if (memmem(buf, got, "\r\n\r\n", 4) != NULL)
+			break;
+		if (poll(&pfd, 1, 100) == 0)
+			continue;
+		if ((n = read(c, buf + got, 1)) <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (s->nreq < MAXREQ) {
+		s->req[s->nreq] = malloc(got + 1);
+		memcpy(s->req[s->nreq], buf, got);
+		s->req[s->nreq][got] = '\0';
+		s->reqlen[s->nreq] = got;
+	}
+	s->nreq++;
+}
+
+/* Answers before the body is read: the client must read it all the same. */
+static void
+serve_early(struct srv *s, int c, char *buf)
+{
+	struct pollfd	 pfd = { c, POLLRDHUP, 0 };
+	int		 i;
+
+	head_read(s, c, buf);
+	wr(c, s->sc->answer, strlen(s->sc->answer), 0);
+	/*
+	 * Stay a while, reading nothing: the client's close is queued
+	 * behind the body it could not send, so it is not seen here.
+	 */
+	for (i = 0; s->sc->early == 1 && i < 5 && !s->stop; i++)
+		if (poll(&pfd, 1, 100) == 1)
+			break;
+}
+
 static void
 serve_conn(struct srv *s, int c, char *buf)
 {
 	size_t	 len;
+
+	if (s->sc->early) {
+		serve_early(s, c, buf);
+		return;
+	}
 
 	while ((len = req_read(s, c, buf, REQ_MAX)) > 0) {
 		if (s->nreq < MAXREQ) {
@@ -257,15 +309,9 @@ run_free(struct run *r)
 		free(r->req[i]);
 }
 
-static int
-cmp_lines(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /*
  * A request as comparable text: its request line, then its header lines
- * sorted (the port, which differs between servers, masked), then the
+ * in order (the port, which differs between servers, masked), then the
  * body. Returns a malloc'd string.
  */
 static char *
@@ -284,8 +330,6 @@ canon(const char *req, size_t len)
 	for (line = strtok_r(copy, "\r\n", &save); line != NULL &&
 	    n < NELEM(lines); line = strtok_r(NULL, "\r\n", &save))
 		lines[n++] = line;
-	if (n > 1)
-		qsort(lines + 1, n - 1, sizeof(lines[0]), cmp_lines);
 	for (i = 0; i < n; i++) {
 		if (strncasecmp(lines[i], "Host: 127.0.0.1:", 16) == 0)
 			lines[i][16] = '\0';
@@ -346,40 +390,44 @@ static char	 long_body[1200];
 
 static const struct scene scenes[] = {
 	{ "200 with a length", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"
-	    "ok", 0, 0, 0, 0, 0 },
-	{ "204", "HTTP/1.1 204 No Content\r\n\r\n", 0, 0, 0, 0, 0 },
+	    "ok", 0, 0, 0, 0, 0, 0 },
+	{ "204", "HTTP/1.1 204 No Content\r\n\r\n", 0, 0, 0, 0, 0, 0 },
 	{ "chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 	    "5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n",
-	    0, 0, 0, 0, 0 },
+	    0, 0, 0, 0, 0, 0 },
 	{ "chunked, a byte a write", "HTTP/1.1 200 OK\r\nTransfer-Encoding:"
-	    " chunked\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n", 1, 0, 0, 0, 0 },
+	    " chunked\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n", 1, 0, 0, 0, 0, 0 },
 	{ "503 Retry-After seconds", "HTTP/1.1 503 Busy\r\nRetry-After: 120"
-	    "\r\nContent-Length: 4\r\n\r\nbusy", 0, 0, 0, 0, 0 },
-	{ "429 Retry-After date", retry_date, 0, 0, 0, 0, 0 },
+	    "\r\nContent-Length: 4\r\n\r\nbusy", 0, 0, 0, 0, 0, 0 },
+	{ "429 Retry-After date", retry_date, 0, 0, 0, 0, 0, 0 },
 	{ "100 Continue first", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 "
-	    "OK\r\nContent-Length: 3\r\n\r\nyes", 0, 0, 0, 0, 0 },
+	    "OK\r\nContent-Length: 3\r\n\r\nyes", 0, 0, 0, 0, 0, 0 },
 	{ "HTTP/1.0 to the end", "HTTP/1.0 200 OK\r\n\r\nall of it",
-	    0, 1, 0, 0, 0 },
+	    0, 1, 0, 0, 0, 0 },
 	{ "Connection: close", "HTTP/1.1 200 OK\r\nConnection: close\r\n"
-	    "Content-Length: 0\r\n\r\n", 0, 1, 0, 0, 0 },
+	    "Content-Length: 0\r\n\r\n", 0, 1, 0, 0, 0, 0 },
 	{ "bare LF", "HTTP/1.1 201 Created\nContent-Length: 3\n\nabc",
-	    0, 0, 0, 0, 0 },
+	    0, 0, 0, 0, 0, 0 },
 	{ "names in any case", "HTTP/1.1 200 OK\r\ncontent-LENGTH: 2\r\n"
 	    "CONNECTION: Keep-Alive\r\nretry-after: 5\r\n\r\nok",
-	    0, 0, 0, 0, 0 },
-	{ "a long answer", long_body, 0, 0, 0, 0, 0 },
+	    0, 0, 0, 0, 0, 0 },
+	{ "a long answer", long_body, 0, 0, 0, 0, 0, 0 },
 	{ "500 with a body", "HTTP/1.1 500 Oops\r\nContent-Length: 5\r\n"
-	    "\r\nerror", 0, 0, 0, 0, 0 },
+	    "\r\nerror", 0, 0, 0, 0, 0, 0 },
 	{ "closed after each answer", "HTTP/1.1 200 OK\r\nContent-Length: 2"
-	    "\r\n\r\nok", 0, 1, 0, 0, 0 },
+	    "\r\n\r\nok", 0, 1, 0, 0, 0, 0 },
 	{ "dropped on the kept connection", "HTTP/1.1 200 OK\r\n"
-	    "Content-Length: 2\r\n\r\nok", 0, 0, 2, 0, 0 },
+	    "Content-Length: 2\r\n\r\nok", 0, 0, 2, 0, 0, 0 },
 	{ "chunked and a length", "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n"
 	    "Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
-	    0, 1, 0, 0, 0 },
-	{ "not HTTP", "HELLO THERE\r\n\r\n", 0, 1, 0, 0, 1 },
-	{ "no answer", "", 0, 1, 1, 0, 1 },
-	{ "no answer ever", "", 0, 0, 0, 1, 1 },
+	    0, 1, 0, 0, 0, 0 },
+	{ "not HTTP", "HELLO THERE\r\n\r\n", 0, 1, 0, 0, 1, 0 },
+	{ "head cut after the status line", "HTTP/1.1 200 OK\r\n",
+	    0, 1, 0, 0, 0, 0 },
+	{ "head cut after Retry-After", "HTTP/1.1 503 Busy\r\nRetry-After:"
+	    " 60\r\n", 0, 1, 0, 0, 0, 0 },
+	{ "no answer", "", 0, 1, 1, 0, 1, 0 },
+	{ "no answer ever", "", 0, 0, 0, 1, 1, 0 },
 };
 
 static void
@@ -442,6 +490,43 @@ test_big_body(void)
 		run_free(&lib);
 	} else
 		ok(0, "1 MiB body: server and clients");
+	free(body);
+}
+
+/* A server that refuses a big request before reading it all. */
+static void
+test_early(void)
+{
+	static const struct scene early[] = {
+		{ "413 before the body, then waiting", "HTTP/1.1 413 Too Big"
+		    "\r\nContent-Length: 3\r\n\r\nbig", 0, 0, 0, 0, 0, 1 },
+		{ "413 before the body, then hanging up", "HTTP/1.1 413 Too "
+		    "Big\r\nConnection: close\r\nContent-Length: 3\r\n\r\n"
+		    "big", 0, 0, 0, 0, 0, 2 },
+	};
+	struct run	 own, lib;
+	char		*body;
+	size_t		 len = 32 << 20, i;
+
+	if ((body = malloc(len)) == NULL)
+		return;
+	memset(body, 'x', len);
+	for (i = 0; i < NELEM(early); i++) {
+		if (run_scene(&early[i], 0, body, len, &own) == -1 ||
+		    run_scene(&early[i], 1, body, len, &lib) == -1) {
+			ok(0, "%s: server and clients", early[i].name);
+			continue;
+		}
+		is_int(own.r[0].status, 413, "%s: own client reads the 413",
+		    early[i].name);
+		is_int(lib.r[0].status, 413, "%s: libcurl reads the 413",
+		    early[i].name);
+		is_int(own.r[1].status, lib.r[1].status, "%s: again, the same",
+		    early[i].name);
+		is_int(own.conns, lib.conns, "%s: connections", early[i].name);
+		run_free(&own);
+		run_free(&lib);
+	}
 	free(body);
 }
 
@@ -533,6 +618,20 @@ static const struct parse_case parse_cases[] = {
 	{ "HTTP/1.1 099 Low\r\n\r\n", ANSWER_ERROR, 0, NULL, 0 },
 	{ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", ANSWER_ERROR, 0,
 	    NULL, 0 },
+	{ "http/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx", ANSWER_DONE, 200,
+	    "x", 0 },
+	{ "HTTP/1.2 200 OK\r\n\r\n", ANSWER_ERROR, 0, NULL, 0 },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok", ANSWER_DONE,
+	    200, "ok", 0 },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok", ANSWER_DONE,
+	    200, "ok", 0 },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\nok",
+	    ANSWER_ERROR, 0, NULL, 0 },
+	{ "HTTP/1.1 503 Busy\r\nRetry-After: 9\r\n", ANSWER_DONE, 503, "",
+	    1 },
+	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "00000000000000000001\r\nx\r\n0\r\n\r\n", ANSWER_DONE, 200, "x",
+	    0 },
 	{ "", ANSWER_ERROR, 0, NULL, 0 },
 	{ "HTTP/1.1 2", ANSWER_ERROR, 0, NULL, 0 },
 };
@@ -587,6 +686,7 @@ main(void)
 	test_parser();
 	test_scenes();
 	test_big_body();
+	test_early();
 	test_refused();
 	curl_global_cleanup();
 	return done_testing();
