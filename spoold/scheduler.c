@@ -249,12 +249,20 @@ static void
 pending_done(struct commit_req *r)
 {
 	struct pending	*p = r->arg;
+	int		 first;
 
 	pthread_mutex_lock(&s_lock);
+	first = s_done == NULL;
 	p->next = s_done;
 	s_done = p;
 	pthread_mutex_unlock(&s_lock);
-	wake();
+	/*
+	 * The thread takes the whole list after each wake-up it reads, so
+	 * a list that was not empty has its wake-up coming: one write per
+	 * commit, not one per batch.
+	 */
+	if (first)
+		wake();
 }
 
 static struct pending *

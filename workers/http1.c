@@ -51,6 +51,8 @@
 #endif
 
 #define IN_FIRST	16384
+/* A connection idle this long is looked at before it is used again. */
+#define IDLE_LOOK_MS	1000
 /* An address that does not answer leaves this long to the next ones. */
 #define CONNECT_TRY_MS	2000
 
@@ -61,6 +63,7 @@ struct h1 {
 	char		*head;		/* request line and fixed header lines */
 	size_t		 headlen;
 	uint64_t	 timeout_ms;
+	uint64_t	 idle_since;	/* monotonic ms of the last answer */
 	char		*in;		/* answer bytes not parsed yet */
 	size_t		 inlen;
 	size_t		 incap;
@@ -459,6 +462,10 @@ h1_connect(struct h1 *c, uint64_t deadline, struct proto_result *r)
 /*
  * A kept connection the server has closed, or on which it said something
  * unasked, is not to be used: its answer would not be to this request.
+ * Servers do that to connections left idle; one used within the last
+ * IDLE_LOOK_MS is taken as it is, which saves a system call per request
+ * on a busy hook (and a close that comes all the same is met by sending
+ * the request again on a new connection).
  */
 static int
 alive(const struct h1 *c)
@@ -468,6 +475,8 @@ alive(const struct h1 *c)
 
 	if (c->inlen > 0)
 		return 0;
+	if (mono_ms() - c->idle_since < IDLE_LOOK_MS)
+		return 1;
 	n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	return n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
@@ -672,4 +681,5 @@ h1_post(struct h1 *c, const char *body, size_t len,
 		failed(r, CURLE_GOT_NOTHING, "Empty reply from server");
 	if (x != X_DONE || a.close || (flags & PROTO_F_LAST))
 		h1_close(c);
+	c->idle_since = mono_ms();
 }
