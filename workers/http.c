@@ -2,10 +2,10 @@
  * The worker's HTTP client. Plain http:// hooks go through the worker's
  * own HTTP/1.1 client (http1.c), the rest through libcurl, where one
  * easy handle keeps one connection alive from request to request (a
- * connection cache of one). spoold decides
- * when a connection starts and ends, since it paces new connections and
- * counts max_deliveries_per_connection: a batch flagged fresh opens a
- * new one, a batch flagged last closes it afterwards.
+ * connection cache of one). spoold decides when a connection starts and
+ * ends, since it paces new connections and counts
+ * max_deliveries_per_connection: a batch flagged fresh opens a new one,
+ * a batch flagged last closes it afterwards.
  *
  * Each transfer reports what spoold needs to classify the outcome: the
  * status, the CURLcode, Retry-After, whether a connection was opened, how

@@ -1,5 +1,5 @@
 /*
- * A delivery worker: one process, one libcurl handle, one keep-alive
+ * A delivery worker: one process, one HTTP client, one keep-alive
  * connection to one hook's url. It reads batches from spoold on fd 3,
  * POSTs them, and answers each with what the hook said.
  */
