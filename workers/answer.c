@@ -264,12 +264,17 @@ feed_head(struct answer *a, const char *p, size_t len, size_t *used)
 	enum answer_rc	 rc;
 
 	while (a->state == A_STATUS || a->state == A_FIELDS) {
-		if ((nl = memchr(p, '\n', len)) == NULL) {
+		/* The part of a line offered before has no line end. */
+		if (len == 0 || a->linescan > len ||
+		    (nl = memchr(p + a->linescan, '\n', len - a->linescan)) ==
+		    NULL) {
 			if (a->headbytes + len > ANSWER_HEAD_MAX)
 				return fail(a, CURLE_WEIRD_SERVER_REPLY,
 				    "answer head too large");
+			a->linescan = len;
 			return ANSWER_MORE;
 		}
+		a->linescan = 0;
 		n = (size_t)(nl - p) + 1;
 		if ((a->headbytes += n) > ANSWER_HEAD_MAX)
 			return fail(a, CURLE_WEIRD_SERVER_REPLY,
@@ -386,9 +391,13 @@ answer_feed(struct answer *a, const char *p, size_t len, size_t *used)
 enum answer_rc
 answer_eof(struct answer *a, size_t pending)
 {
-	/* As libcurl: a head the server ends by hanging up is complete. */
+	/*
+	 * As libcurl: a head the server ends by hanging up is complete,
+	 * unless it promised a body.
+	 */
 	if (a->state == A_UNTIL_EOF ||
-	    (a->state == A_FIELDS && a->status >= 200 && pending == 0)) {
+	    (a->state == A_FIELDS && a->status >= 200 && pending == 0 &&
+	    !(a->head.has_length && a->head.length > 0) && !a->head.te)) {
 		a->state = A_DONE;
 		a->close = 1;
 	}

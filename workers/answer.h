@@ -41,6 +41,7 @@ struct answer {
 	int		 chunk_digits;	/* hex digits of the chunk size line */
 	uint64_t	 left;		/* body or chunk bytes still to come */
 	size_t		 headbytes;	/* head lines taken, all answers */
+	size_t		 linescan;	/* bytes of a line seen without its end */
 	uint64_t	 got;		/* bytes taken, all answers */
 	time_t		 now;		/* for HTTP-date Retry-After values */
 	int		 code;		/* a CURLcode, with ANSWER_ERROR */

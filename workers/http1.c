@@ -64,6 +64,7 @@ struct h1 {
 	size_t		 headlen;
 	uint64_t	 timeout_ms;
 	uint64_t	 idle_since;	/* monotonic ms of the last answer */
+	uint64_t	 got;		/* bytes of answer to this request */
 	char		*in;		/* answer bytes not parsed yet */
 	size_t		 inlen;
 	size_t		 incap;
@@ -464,8 +465,9 @@ h1_connect(struct h1 *c, uint64_t deadline, struct proto_result *r)
  * unasked, is not to be used: its answer would not be to this request.
  * Servers do that to connections left idle; one used within the last
  * IDLE_LOOK_MS is taken as it is, which saves a system call per request
- * on a busy hook (and a close that comes all the same is met by sending
- * the request again on a new connection).
+ * on a busy hook. A close that comes all the same is met by sending the
+ * request again on a new connection; bytes a server sends unasked within
+ * that second are taken for the answer, as libcurl takes them.
  */
 static int
 alive(const struct h1 *c)
@@ -489,9 +491,63 @@ timed_out(struct proto_result *r, uint64_t t0, uint64_t got)
 	    (unsigned long long)(mono_ms() - t0), (unsigned long long)got);
 }
 
+/* The parser took used bytes of the buffer: the rest moves to its front. */
+static void
+consume(struct h1 *c, size_t used)
+{
+	if (used == 0)
+		return;
+	memmove(c->in, c->in + used, c->inlen - used);
+	c->inlen -= used;
+}
+
+/*
+ * Takes bytes of the answer into a and the parser. 0 when they were
+ * taken, or none were there; 1 at the end of the connection, on an
+ * error, or when the answer is already complete (what follows was not
+ * asked for).
+ */
 static int
-send_all(struct h1 *c, struct iovec *iov, int n, uint64_t deadline,
-    uint64_t t0, int reused, struct proto_result *r)
+take_answer(struct h1 *c, struct answer *a, enum answer_rc *arc)
+{
+	size_t	 used;
+	ssize_t	 n;
+
+	*arc = ANSWER_MORE;
+	if (c->inlen == c->incap && grow_buf((unsigned char **)&c->in,
+	    &c->incap, c->inlen + 1, IN_FIRST) == -1)
+		return 1;
+	n = read(c->fd, c->in + c->inlen, c->incap - c->inlen);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0)
+		return 1;
+	c->got += (uint64_t)n;
+	c->inlen += (size_t)n;
+	*arc = answer_feed(a, c->in, c->inlen, &used);
+	consume(c, used);
+	return *arc == ANSWER_DONE && c->inlen > 0;
+}
+
+/*
+ * A server may answer before it has read all of a big request. As
+ * libcurl does, sending stops when it refuses the request (a final
+ * status of 300 or more), hangs up or fails, and goes on otherwise (100
+ * Continue, or a 2xx that still wants the body).
+ */
+static int
+answer_while_sending(struct h1 *c, struct answer *a)
+{
+	enum answer_rc	 arc;
+
+	if (take_answer(c, a, &arc) == 1 || arc == ANSWER_ERROR)
+		return 1;
+	return a->status >= 300;
+}
+
+static int
+send_all(struct h1 *c, struct answer *a, struct iovec *iov, int n,
+    uint64_t deadline, uint64_t t0, int reused, struct proto_result *r)
 {
 	struct msghdr	 m;
 	ssize_t		 w;
@@ -504,19 +560,14 @@ send_all(struct h1 *c, struct iovec *iov, int n, uint64_t deadline,
 		if ((w = sendmsg(c->fd, &m, MSG_NOSIGNAL)) == -1) {
 			if (errno == EINTR)
 				continue;
-			/*
-			 * A server may answer before it has read all of a
-			 * big request (413, say), and may hang up then: its
-			 * answer is read, as libcurl reads it.
-			 */
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				if ((ev = wait_fd(c->fd, POLLIN | POLLOUT,
 				    deadline)) == 0) {
-					timed_out(r, t0, 0);
+					timed_out(r, t0, c->got);
 					return X_FAILED;
 				}
 				if (ev > 0 && (ev & (POLLIN | POLLHUP |
-				    POLLERR)))
+				    POLLERR)) && answer_while_sending(c, a))
 					return X_EARLY;
 				if (ev > 0)
 					continue;
@@ -524,6 +575,7 @@ send_all(struct h1 *c, struct iovec *iov, int n, uint64_t deadline,
 			if (reused && first && (errno == EPIPE ||
 			    errno == ECONNRESET))
 				return X_STALE;
+			/* Its answer, if it sent one, is still to be read. */
 			if (!first && (errno == EPIPE || errno == ECONNRESET))
 				return X_EARLY;
 			failed(r, CURLE_SEND_ERROR, "Send failure: %s",
@@ -562,18 +614,26 @@ answer_failed(const struct answer *a, struct proto_result *r)
 	return X_FAILED;
 }
 
-/* Reads the answer into a; whether the connection can be kept is a's. */
+/*
+ * Reads the rest of the answer into a (some of it may have come while
+ * the request was sent); whether the connection can be kept is a's.
+ */
 static int
 recv_answer(struct h1 *c, struct answer *a, uint64_t deadline, uint64_t t0,
     int reused, struct proto_result *r)
 {
 	enum answer_rc	 rc;
-	uint64_t	 got = 0;
 	size_t		 used;
 	ssize_t		 n;
 	int		 w;
 
 	for (;;) {
+		rc = answer_feed(a, c->in, c->inlen, &used);
+		consume(c, used);
+		if (rc == ANSWER_ERROR)
+			return answer_failed(a, r);
+		if (rc == ANSWER_DONE)
+			break;
 		if (c->inlen == c->incap && grow_buf((unsigned char **)&c->in,
 		    &c->incap, c->inlen + 1, IN_FIRST) == -1) {
 			failed(r, CURLE_OUT_OF_MEMORY, "out of memory");
@@ -582,14 +642,14 @@ recv_answer(struct h1 *c, struct answer *a, uint64_t deadline, uint64_t t0,
 		/* The answer is never there at once: wait, then read. */
 		if ((w = wait_fd(c->fd, POLLIN, deadline)) == 0) {
 			answered(a, r);
-			timed_out(r, t0, got);
+			timed_out(r, t0, c->got);
 			return X_FAILED;
 		}
 		n = w > 0 ? read(c->fd, c->in + c->inlen,
 		    c->incap - c->inlen) : -1;
 		if (n == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		if (n <= 0 && got == 0 && reused &&
+		if (n <= 0 && c->got == 0 && reused &&
 		    (n == 0 || errno == ECONNRESET))
 			return X_STALE;
 		if (n == -1) {
@@ -604,15 +664,8 @@ recv_answer(struct h1 *c, struct answer *a, uint64_t deadline, uint64_t t0,
 			a->close = 1;
 			break;
 		}
-		got += (uint64_t)n;
+		c->got += (uint64_t)n;
 		c->inlen += (size_t)n;
-		rc = answer_feed(a, c->in, c->inlen, &used);
-		memmove(c->in, c->in + used, c->inlen - used);
-		c->inlen -= used;
-		if (rc == ANSWER_ERROR)
-			return answer_failed(a, r);
-		if (rc == ANSWER_DONE)
-			break;
 	}
 	answered(a, r);
 	/* Bytes after the answer were not asked for. */
@@ -662,11 +715,13 @@ h1_post(struct h1 *c, const char *body, size_t len,
 		if (c->fd == -1 && h1_connect(c, deadline, r) == -1)
 			return;
 		memcpy(v, iov, sizeof(iov));
-		x = send_all(c, v, n, deadline, t0, reused, r);
+		answer_init(&a, time(NULL));
+		c->got = 0;
+		x = send_all(c, &a, v, n, deadline, t0, reused, r);
 		if (x == X_DONE || x == X_EARLY) {
 			early = x == X_EARLY;
 			/* Retry-After dates count from the answer. */
-			answer_init(&a, time(NULL));
+			a.now = time(NULL);
 			x = recv_answer(c, &a, deadline, t0, reused, r);
 			/* The rest of the request was never sent. */
 			if (early)
