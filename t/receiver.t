@@ -9,6 +9,7 @@ use Encode qw(encode_utf8);
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use IO::Select;
+use IO::Socket::INET;
 use JSON::PP;
 use POSIX qw(WNOHANG);
 use lib 't/lib';
@@ -441,6 +442,64 @@ EOT
 	is($curl->($r, '--cert', "$t/rogue.pem", '--key', "$t/rogue.key"),
 	    '403', '-T: a certificate from another CA gets 403');
 	is(stop_receiver($r), 0, 'exits 0');
+}
+
+# -F, the benchmark's receiver: the same counting and /_stats over its own
+# HTTP/1.1, keep-alive and pipelined, and -L.
+{
+	my $ids = "$dir/fast-ids";
+	my $r = start_receiver('-F', '-L', $ids);
+	my $h = client();
+	my $res = post($h, $r, '{"type":"Delivery","id":"f1"}');
+	is($res->{status}, 200, '-F: a POST gets 200');
+	is($res->{content}, 'ok', '-F: with body "ok"');
+	is(post($h, $r, '[{"id":"f2"},{"id":"f3"}]')->{status}, 200,
+	    '-F: an array');
+	is(post($h, $r, qq({"id":"f4"}\n{"id":"f5"}\n),
+	    'content-type' => 'application/x-ndjson')->{status}, 200,
+	    '-F: NDJSON');
+	is(post($h, $r, '{"id":')->{status}, 200, '-F: a bad body is answered');
+	is($h->get("$r->{url}/elsewhere")->{status}, 404, '-F: unknown GET: 404');
+	is($h->request('PUT', "$r->{url}/hook", { content => 'x' })->{status},
+	    405, '-F: PUT: 405');
+	my $s = stats($h, $r);
+	is($s->{records}, 5, '-F: records counted as ingest reads them');
+	is($s->{bad_bodies}, 1, '-F: the bad body counted apart');
+	is($s->{requests}, 4, '-F: POSTs counted');
+	is($s->{connections}, 1, '-F: all on one kept connection');
+	is_deeply($s->{statuses}, { 200 => 4 }, '-F: statuses');
+	ok($s->{last_record_ms} > 0, '-F: last_record_ms set');
+
+	# Two requests in one write, and the answers in order.
+	my $sock = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$r->{port}",
+	    Timeout => 10) or die "connect: $!";
+	my $one = qq({"id":"p1"});
+	my $req = "POST /h HTTP/1.1\r\nHost: x\r\nContent-Type: "
+	    . "application/json\r\nContent-Length: " . length($one)
+	    . "\r\n\r\n$one";
+	print $sock $req . $req . "GET /_stats HTTP/1.1\r\nHost: x\r\n"
+	    . "Connection: close\r\n\r\n";
+	my $all = '';
+	my $sel = IO::Select->new($sock);
+	my $deadline = time + 10;
+	while (time < $deadline && $sel->can_read($deadline - time)) {
+		last unless sysread($sock, $all, 65536, length $all);
+	}
+	close $sock;
+	my @codes = $all =~ m{HTTP/1\.1 (\d+)}g;
+	is_deeply(\@codes, [200, 200, 200], '-F: pipelined, three answers');
+	like($all, qr/"records":7/, '-F: the stats after both POSTs');
+
+	# /_reset, then the id log.
+	is($h->get("$r->{url}/_reset")->{status}, 200, '-F: /_reset');
+	is(stats($h, $r)->{records}, 0, '-F: counts reset');
+	is(stop_receiver($r), 0, '-F: exits 0 on SIGTERM');
+	my @lines = split /\n/, SpooldTest::slurp($ids);
+	is_deeply([map { (split / /)[0] } @lines],
+	    [qw(f1 f2 f3 f4 f5 p1 p1)], '-F -L: each record\'s id, in order');
+
+	my $bad = system("$bin -F -s 500 2>/dev/null");
+	is($bad >> 8, 2, '-F with a test answer (-s) is a usage error');
 }
 
 done_testing();

@@ -4,6 +4,12 @@
  *	receiver [-q] [-p port] [-o logfile] [-L idlog] [-s STATUS[:SHARE]]...
  *	    [-m SUBSTRING:STATUS]... [-a RETRY_AFTER] [-d DELAY_MS] [-r SEED]
  *	    [-C cert.pem -K key.pem [-T ca.pem]]
+ *	receiver -F [-q] [-p port] [-L idlog]
+ *
+ * -F is the benchmark's: plain HTTP/1.1 served by one thread with epoll
+ * instead of libmicrohttpd, POSTs answered 200 "ok" and counted, /_stats
+ * and /_reset as below; none of the tests' answers or logs (-s, -m, -a,
+ * -d, -o, TLS), which it refuses.
  *
  * It listens on 127.0.0.1 only (-p 0, the default, takes a free port) and
  * prints "port N" on standard output once it listens, which is how a test
@@ -84,10 +90,12 @@
  * SIGTERM or SIGINT stops it; it exits 0.
  */
 #include <sys/types.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <dlfcn.h>
 #include <err.h>
@@ -194,7 +202,8 @@ usage(void)
 	    "[-L idlog]\n\t"
 	    "[-s status[:share]] [-m substring:status]\n"
 	    "\t[-a retry_after] [-d delay_ms] [-r seed] "
-	    "[-C cert.pem -K key.pem [-T ca.pem]]\n");
+	    "[-C cert.pem -K key.pem [-T ca.pem]]\n"
+	    "       receiver -F [-q] [-p port] [-L idlog]\n");
 	exit(2);
 }
 
@@ -686,14 +695,12 @@ tally_rec(void *arg, size_t index, const struct jscan_rec *rec)
 
 /* Counts the records of a POST body as ingest reads it; -1: not valid. */
 static int
-tally_body(struct MHD_Connection *mc, const struct req *r, struct tally *t)
+tally_body(const char *ct, const struct req *r, struct tally *t)
 {
 	struct jscan_err	 e;
-	const char		*ct, *p = r->len > 0 ? r->buf : "";
+	const char		*p = r->len > 0 ? r->buf : "";
 	int			 rc;
 
-	ct = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (ct != NULL && strncasecmp(ct, "application/x-ndjson", 20) == 0)
 		rc = jscan_ndjson_body(p, r->len, tally_rec, t, &e);
 	else
@@ -735,30 +742,45 @@ answer_status(struct MHD_Connection *mc, int status)
 	return answer(mc, status, "text/plain", body, MHD_RESPMEM_MUST_COPY);
 }
 
-static enum MHD_Result
-answer_post(struct MHD_Connection *mc, struct conn *c, struct req *r)
+/*
+ * A whole POST body of type ct: counted, its answer decided and its ids
+ * logged (-L). Returns the status; ms, id and nreq are for the log.
+ */
+static int
+take_post(struct conn *c, const struct req *r, const char *ct, int refused,
+    uint64_t *ms, uint64_t *id, uint64_t *nreq)
 {
 	struct tally	t = { 0, NULL, "", 0 };
 	struct buf	ids = { NULL, 0, 0 };
 	double		when;
-	uint64_t	ms, id, nreq;
 	int		status, valid;
 
 	when = now_ms_frac();
-	ms = (uint64_t)when;
+	*ms = (uint64_t)when;
 	if (opt.idfd != -1) {
 		t.ids = &ids;
 		t.whenlen = (size_t)snprintf(t.when, sizeof(t.when),
 		    " %.3f\n", when);
 	}
-	valid = tally_body(mc, r, &t) == 0;
-	status = post_done(c, r, !cert_ok(mc, c), valid, t.records, ms, &id,
-	    &nreq);
-	if (opt.logfd != -1)
-		log_post(mc, r, id, nreq, ms, status);
+	valid = tally_body(ct, r, &t) == 0;
+	status = post_done(c, r, refused, valid, t.records, *ms, id, nreq);
 	if (valid && status >= 200 && status <= 299 && ids.len > 0)
 		write_line(opt.idfd, &ids);
 	free(ids.p);
+	return status;
+}
+
+static enum MHD_Result
+answer_post(struct MHD_Connection *mc, struct conn *c, struct req *r)
+{
+	uint64_t	ms, id, nreq;
+	int		status;
+
+	status = take_post(c, r, MHD_lookup_connection_value(mc,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE), !cert_ok(mc, c),
+	    &ms, &id, &nreq);
+	if (opt.logfd != -1)
+		log_post(mc, r, id, nreq, ms, status);
 	if (opt.delay_ms > 0)
 		sleep_ms(opt.delay_ms);
 	return answer_status(mc, status);
@@ -802,8 +824,9 @@ stats_json(void)
 	return o;
 }
 
-static enum MHD_Result
-answer_stats(struct MHD_Connection *mc)
+/* The /_stats text, malloc'd, or NULL. */
+static char *
+stats_text(void)
 {
 	json_t	*o;
 	char	*s;
@@ -812,16 +835,24 @@ answer_stats(struct MHD_Connection *mc)
 	o = stats_json();
 	pthread_mutex_unlock(&st.mtx);
 	if (o == NULL)
-		return MHD_NO;
+		return NULL;
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	if (s == NULL)
+	return s;
+}
+
+static enum MHD_Result
+answer_stats(struct MHD_Connection *mc)
+{
+	char	*s;
+
+	if ((s = stats_text()) == NULL)
 		return MHD_NO;
 	return answer(mc, 200, "application/json", s, MHD_RESPMEM_MUST_FREE);
 }
 
-static enum MHD_Result
-answer_reset(struct MHD_Connection *mc)
+static void
+stats_reset(void)
 {
 	pthread_mutex_lock(&st.mtx);
 	/* Open connections belong to the old generation from now on. */
@@ -832,6 +863,12 @@ answer_reset(struct MHD_Connection *mc)
 	st.ntimes = 0;
 	memset(st.statuses, 0, sizeof(st.statuses));
 	pthread_mutex_unlock(&st.mtx);
+}
+
+static enum MHD_Result
+answer_reset(struct MHD_Connection *mc)
+{
+	stats_reset();
 	return answer(mc, 200, "text/plain", "ok", MHD_RESPMEM_PERSISTENT);
 }
 
@@ -908,6 +945,327 @@ handle(void *cls, struct MHD_Connection *mc, const char *url,
 	return answer_get(mc, c, url, method);
 }
 
+/*
+ * -F, the benchmark's receiver: one thread and epoll, plain HTTP/1.1,
+ * and only what the benchmark asks of it: POSTs counted (and -L) and
+ * answered 200 "ok", GET /_stats and /_reset, pipelined requests in
+ * order. libmicrohttpd's thread per connection took 35-45 us of CPU a
+ * request, a large share of a 2-core machine in the one-record runs and
+ * the same for every server measured; here a request costs a read, a
+ * write and a share of one epoll_wait.
+ */
+#define F_HEAD_MAX	(64 * 1024)
+#define F_BODY_MAX	PREALLOC_MAX
+#define F_READ		65536
+
+struct fconn {
+	struct fconn	*next, *prev;	/* the open ones, freed at exit */
+	int		 fd;
+	int		 closing;	/* after what is queued is written */
+	int		 started;	/* the POST at the front was counted */
+	struct conn	 c;
+	struct buf	 in;
+	struct buf	 out;
+	size_t		 outoff;
+};
+
+/* The trimmed value of the header name in head, NUL-ended in v. */
+static int
+f_header(const char *head, size_t len, const char *name, char *v,
+    size_t vsize)
+{
+	const char	*l, *end = head + len, *nl, *val;
+	size_t		 nlen = strlen(name), n;
+
+	for (l = head; l < end && (nl = memchr(l, '\n', (size_t)(end - l)));
+	    l = nl + 1) {
+		if ((size_t)(nl - l) <= nlen || l[nlen] != ':' ||
+		    strncasecmp(l, name, nlen) != 0)
+			continue;
+		for (val = l + nlen + 1; val < nl && (*val == ' ' ||
+		    *val == '\t'); val++)
+			;
+		for (n = (size_t)(nl - val); n > 0 && (val[n - 1] == '\r' ||
+		    val[n - 1] == ' ' || val[n - 1] == '\t'); n--)
+			;
+		if (n >= vsize)
+			n = vsize - 1;
+		memcpy(v, val, n);
+		v[n] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+static const char *
+f_reason(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 413:
+		return "Content Too Large";
+	case 501:
+		return "Not Implemented";
+	}
+	return "Other";
+}
+
+static int
+f_reply(struct fconn *f, int status, const char *type, const char *body)
+{
+	char	 head[256], text[32];
+	int	 n;
+
+	if (body == NULL) {
+		snprintf(text, sizeof(text), "error %d", status);
+		body = status >= 200 && status <= 299 ? "ok" : text;
+	}
+	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: "
+	    "%s\r\nContent-Length: %zu\r\n%s%s\r\n", status, f_reason(status),
+	    type, strlen(body), status == 405 ? "Allow: GET, POST\r\n" : "",
+	    f->closing ? "Connection: close\r\n" : "");
+	if (buf_add(head, (size_t)n, &f->out) == -1 ||
+	    buf_add(body, strlen(body), &f->out) == -1)
+		err(1, NULL);
+	return 1;
+}
+
+/* A request whose framing is not understood ends the connection. */
+static int
+f_refuse(struct fconn *f, int status)
+{
+	f->closing = 1;
+	f->in.len = 0;
+	return f_reply(f, status, "text/plain", NULL);
+}
+
+static int
+f_answer(struct fconn *f, const char *method, const char *target,
+    const struct req *r, const char *head, size_t hl)
+{
+	char		 ct[128], *s;
+	uint64_t	 ms, id, nreq;
+
+	if (strcmp(method, "POST") == 0) {
+		if (!f_header(head, hl, "Content-Type", ct, sizeof(ct)))
+			ct[0] = '\0';
+		return f_reply(f, take_post(&f->c, r, ct, 0, &ms, &id, &nreq),
+		    "text/plain", NULL);
+	}
+	if (strcmp(method, "GET") != 0)
+		return f_reply(f, 405, "text/plain", NULL);
+	if (strcmp(target, "/_stats") == 0) {
+		if ((s = stats_text()) == NULL)
+			err(1, NULL);
+		f_reply(f, 200, "application/json", s);
+		free(s);
+		return 1;
+	}
+	if (strcmp(target, "/_reset") == 0) {
+		stats_reset();
+		return f_reply(f, 200, "text/plain", "ok");
+	}
+	return f_reply(f, 404, "text/plain", NULL);
+}
+
+/*
+ * The request at the front of f->in: 1 when it was answered (and taken
+ * away), 0 while it is not all there.
+ */
+static int
+f_request(struct fconn *f)
+{
+	char		 method[16], target[256], v[32], *p = f->in.p, *e;
+	const char	*errstr;
+	struct req	 r;
+	size_t		 hl, blen = 0;
+	int		 n, minor;
+
+	if ((e = memmem(p, f->in.len, "\r\n\r\n", 4)) == NULL)
+		return f->in.len > F_HEAD_MAX ? f_refuse(f, 400) : 0;
+	hl = (size_t)(e + 4 - p);
+	if (sscanf(p, "%15s %255s HTTP/1.%d%n", method, target, &minor,
+	    &n) != 3 || p[n] != '\r')
+		return f_refuse(f, 400);
+	if (f_header(p, hl, "Transfer-Encoding", v, sizeof(v)))
+		return f_refuse(f, 501);
+	if (f_header(p, hl, "Content-Length", v, sizeof(v))) {
+		blen = (size_t)strtonum(v, 0, F_BODY_MAX, &errstr);
+		if (errstr != NULL)
+			return f_refuse(f, errno == ERANGE ? 413 : 400);
+	}
+	if (strcmp(method, "POST") == 0 && !f->started) {
+		post_started(&f->c);
+		f->started = 1;
+	}
+	if (f->in.len < hl + blen)
+		return 0;
+	if (f_header(p, hl, "Connection", v, sizeof(v)) ?
+	    strcasecmp(v, "close") == 0 : minor == 0)
+		f->closing = 1;
+	r = (struct req){ p + hl, blen, blen, strcmp(method, "POST") == 0 };
+	f_answer(f, method, target, &r, p, hl);
+	f->started = 0;
+	memmove(p, p + hl + blen, f->in.len - hl - blen);
+	f->in.len -= hl + blen;
+	return 1;
+}
+
+/* -1 when the connection is gone, 0 when all is written, 1 when not. */
+static int
+f_flush(struct fconn *f)
+{
+	ssize_t	 n;
+
+	while (f->outoff < f->out.len) {
+		n = write(f->fd, f->out.p + f->outoff, f->out.len - f->outoff);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return errno == EAGAIN ? 1 : -1;
+		f->outoff += (size_t)n;
+	}
+	f->outoff = f->out.len = 0;
+	return 0;
+}
+
+static struct fconn	*f_open;
+
+static void
+f_close(int ep, struct fconn *f)
+{
+	if (f->prev != NULL)
+		f->prev->next = f->next;
+	else
+		f_open = f->next;
+	if (f->next != NULL)
+		f->next->prev = f->prev;
+	epoll_ctl(ep, EPOLL_CTL_DEL, f->fd, NULL);
+	close(f->fd);
+	conn_closed(&f->c);
+	free(f->in.p);
+	free(f->out.p);
+	free(f);
+}
+
+/* What came on f: read once, answered, written. 0, or -1 to close. */
+static int
+f_input(int ep, struct fconn *f)
+{
+	struct epoll_event	 ev;
+	ssize_t			 n;
+	int			 w;
+
+	if (grow(&f->in.p, &f->in.cap, f->in.len + F_READ) == -1)
+		err(1, NULL);
+	n = read(f->fd, f->in.p + f->in.len, f->in.cap - f->in.len);
+	if (n == -1)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	if (n == 0)
+		return -1;
+	f->in.len += (size_t)n;
+	while (!f->closing && f_request(f) == 1)
+		;
+	if ((w = f_flush(f)) == -1 || (w == 0 && f->closing))
+		return -1;
+	ev.events = EPOLLIN | (w == 1 ? EPOLLOUT : 0);
+	ev.data.ptr = f;
+	epoll_ctl(ep, EPOLL_CTL_MOD, f->fd, &ev);
+	return 0;
+}
+
+static void
+f_accept(int ep, int ls)
+{
+	struct epoll_event	 ev;
+	struct fconn		*f;
+	int			 fd, on = 1;
+
+	while ((fd = accept4(ls, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) != -1) {
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+		if ((f = calloc(1, sizeof(*f))) == NULL)
+			err(1, NULL);
+		f->fd = fd;
+		f->c.accepted_ms = now_ms();
+		if ((f->next = f_open) != NULL)
+			f_open->prev = f;
+		f_open = f;
+		ev.events = EPOLLIN;
+		ev.data.ptr = f;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == -1)
+			err(1, "epoll_ctl");
+	}
+}
+
+static int
+f_listen(unsigned int port)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof(sin);
+	int			 ls, on = 1;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1 ||
+	    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    bind(ls, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(ls, 1024) == -1 ||
+	    getsockname(ls, (struct sockaddr *)&sin, &sl) == -1)
+		errx(1, "cannot listen on 127.0.0.1:%u", port);
+	printf("port %u\n", (unsigned int)ntohs(sin.sin_port));
+	fflush(stdout);
+	return ls;
+}
+
+/* The -F loop, until SIGTERM or SIGINT (let in by epoll_pwait only). */
+static void
+fast_serve(unsigned int port, const sigset_t *old)
+{
+	struct epoll_event	 ev, evs[64];
+	struct fconn		*f;
+	int			 ep, ls, n, i;
+
+	ls = f_listen(port);
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		err(1, "epoll");
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev) == -1)
+		err(1, "epoll_ctl");
+	while (!quit) {
+		if ((n = epoll_pwait(ep, evs, 64, -1, old)) == -1) {
+			if (errno == EINTR)
+				continue;
+			err(1, "epoll_wait");
+		}
+		for (i = 0; i < n; i++) {
+			if ((f = evs[i].data.ptr) == NULL) {
+				f_accept(ep, ls);
+				continue;
+			}
+			if (((evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
+			    f_input(ep, f) == -1) ||
+			    ((evs[i].events & EPOLLOUT) && f_flush(f) == -1))
+				f_close(ep, f);
+		}
+	}
+	while (f_open != NULL)
+		f_close(ep, f_open);
+	close(ep);
+	close(ls);
+}
+
 static void
 on_signal(int sig)
 {
@@ -968,11 +1326,14 @@ main(int argc, char *argv[])
 	const char			*idlog = NULL;
 	unsigned int			 port = 0;
 	size_t				 n = 0;
-	int				 ch;
+	int				 ch, fast = 0;
 
 	st.rng = 1;
-	while ((ch = getopt(argc, argv, "a:C:d:K:L:m:o:p:qr:s:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:C:d:FK:L:m:o:p:qr:s:T:")) != -1) {
 		switch (ch) {
+		case 'F':
+			fast = 1;
+			break;
 		case 'a':
 			if (*optarg == '\0' || strpbrk(optarg, "\r\n"))
 				errx(2, "-a: bad Retry-After value");
@@ -1027,6 +1388,10 @@ main(int argc, char *argv[])
 	if (optind != argc || (cert == NULL) != (key == NULL) ||
 	    (ca != NULL && cert == NULL))
 		usage();
+	/* -F serves the benchmark only: none of the tests' answers. */
+	if (fast && (cert != NULL || logfile != NULL || opt.nrules > 0 ||
+	    opt.nmatches > 0 || opt.retry_after != NULL || opt.delay_ms > 0))
+		usage();
 
 	if (logfile != NULL && (opt.logfd = open(logfile,
 	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) == -1)
@@ -1065,6 +1430,10 @@ main(int argc, char *argv[])
 	sigaddset(&block, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 
+	if (fast) {
+		fast_serve(port, &old);
+		goto done;
+	}
 	if ((d = start(port, tls)) == NULL)
 		errx(1, "cannot listen on 127.0.0.1:%u", port);
 	if ((di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)) == NULL)
@@ -1075,6 +1444,7 @@ main(int argc, char *argv[])
 	while (!quit)
 		sigsuspend(&old);
 	MHD_stop_daemon(d);
+done:
 	while (n > 0)
 		free(tls[--n].ptr_value);
 	free(opt.rules);
