@@ -496,15 +496,7 @@ proto_write(int fd, int type, const void *payload, size_t len)
 			return -1;
 		}
 		/* A short write: skip what went and go on with the rest. */
-		while (cnt > 0 && (size_t)n >= v->iov_len) {
-			n -= (ssize_t)v->iov_len;
-			v++;
-			cnt--;
-		}
-		if (cnt > 0) {
-			v->iov_base = (char *)v->iov_base + n;
-			v->iov_len -= (size_t)n;
-		}
+		iov_skip(&v, &cnt, (size_t)n);
 	}
 	return 0;
 }

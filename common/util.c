@@ -44,3 +44,17 @@ grow_buf(unsigned char **p, size_t *cap, size_t need, size_t first)
 	*cap = n;
 	return 0;
 }
+
+void
+iov_skip(struct iovec **v, int *cnt, size_t n)
+{
+	while (*cnt > 0 && n >= (*v)->iov_len) {
+		n -= (*v)->iov_len;
+		(*v)++;
+		(*cnt)--;
+	}
+	if (*cnt > 0) {
+		(*v)->iov_base = (char *)(*v)->iov_base + n;
+		(*v)->iov_len -= n;
+	}
+}

@@ -5,6 +5,8 @@
 #ifndef SPOOLD_UTIL_H
 #define SPOOLD_UTIL_H
 
+#include <sys/uio.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -19,6 +21,11 @@ uint64_t	mono_ms(void);
  */
 int		grow_buf(unsigned char **p, size_t *cap, size_t need,
 		    size_t first);
+/*
+ * After a short writev or sendmsg of n bytes: *v and *cnt skip what went,
+ * and the first vector left starts where the write stopped.
+ */
+void		iov_skip(struct iovec **v, int *cnt, size_t n);
 
 /* The value of a hexadecimal digit, or -1. */
 static inline int

@@ -583,15 +583,7 @@ send_all(struct h1 *c, struct answer *a, struct iovec *iov, int n,
 			return X_FAILED;
 		}
 		first = 0;
-		while (n > 0 && (size_t)w >= iov->iov_len) {
-			w -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
-		}
+		iov_skip(&iov, &n, (size_t)w);
 	}
 	return X_DONE;
 }
