@@ -328,7 +328,10 @@ failed(struct proto_result *r, int code, const char *fmt, ...)
 	    sizeof(r->text) - 1);
 }
 
-/* Milliseconds left before deadline (0: none), or 0 when it passed. */
+/*
+ * Milliseconds left before deadline, for poll: -1 when there is none
+ * (deadline 0), 0 with *expired set when it passed.
+ */
 static int
 left_ms(uint64_t deadline, int *expired)
 {
@@ -502,6 +505,27 @@ consume(struct h1 *c, size_t used)
 }
 
 /*
+ * Reads what the socket holds behind the bytes kept: read(2)'s result,
+ * or -1 with ENOMEM when the buffer cannot grow.
+ */
+static ssize_t
+read_more(struct h1 *c)
+{
+	ssize_t	 n;
+
+	if (c->inlen == c->incap && grow_buf((unsigned char **)&c->in,
+	    &c->incap, c->inlen + 1, IN_FIRST) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if ((n = read(c->fd, c->in + c->inlen, c->incap - c->inlen)) > 0) {
+		c->got += (uint64_t)n;
+		c->inlen += (size_t)n;
+	}
+	return n;
+}
+
+/*
  * Takes bytes of the answer into a and the parser. 0 when they were
  * taken, or none were there; 1 at the end of the connection, on an
  * error, or when the answer is already complete (what follows was not
@@ -514,16 +538,11 @@ take_answer(struct h1 *c, struct answer *a, enum answer_rc *arc)
 	ssize_t	 n;
 
 	*arc = ANSWER_MORE;
-	if (c->inlen == c->incap && grow_buf((unsigned char **)&c->in,
-	    &c->incap, c->inlen + 1, IN_FIRST) == -1)
-		return 1;
-	n = read(c->fd, c->in + c->inlen, c->incap - c->inlen);
+	n = read_more(c);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n <= 0)
 		return 1;
-	c->got += (uint64_t)n;
-	c->inlen += (size_t)n;
 	*arc = answer_feed(a, c->in, c->inlen, &used);
 	consume(c, used);
 	return *arc == ANSWER_DONE && c->inlen > 0;
@@ -626,21 +645,19 @@ recv_answer(struct h1 *c, struct answer *a, uint64_t deadline, uint64_t t0,
 			return answer_failed(a, r);
 		if (rc == ANSWER_DONE)
 			break;
-		if (c->inlen == c->incap && grow_buf((unsigned char **)&c->in,
-		    &c->incap, c->inlen + 1, IN_FIRST) == -1) {
-			failed(r, CURLE_OUT_OF_MEMORY, "out of memory");
-			return X_FAILED;
-		}
 		/* The answer is never there at once: wait, then read. */
 		if ((w = wait_fd(c->fd, POLLIN, deadline)) == 0) {
 			answered(a, r);
 			timed_out(r, t0, c->got);
 			return X_FAILED;
 		}
-		n = w > 0 ? read(c->fd, c->in + c->inlen,
-		    c->incap - c->inlen) : -1;
+		n = w > 0 ? read_more(c) : -1;
 		if (n == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
+		if (n == -1 && errno == ENOMEM) {
+			failed(r, CURLE_OUT_OF_MEMORY, "out of memory");
+			return X_FAILED;
+		}
 		if (n <= 0 && c->got == 0 && reused &&
 		    (n == 0 || errno == ECONNRESET))
 			return X_STALE;
@@ -656,8 +673,6 @@ recv_answer(struct h1 *c, struct answer *a, uint64_t deadline, uint64_t t0,
 			a->close = 1;
 			break;
 		}
-		c->got += (uint64_t)n;
-		c->inlen += (size_t)n;
 	}
 	answered(a, r);
 	/* Bytes after the answer were not asked for. */
@@ -678,9 +693,6 @@ h1_post(struct h1 *c, const char *body, size_t len,
 	size_t		 i;
 	int		 n = 0, reused, tries, early, x = X_FAILED;
 
-	r->status = r->error = r->retry_after = 0;
-	r->new_conn = 0;
-	r->textlen = 0;
 	if (nextra > H1_EXTRA_MAX) {
 		failed(r, CURLE_BAD_FUNCTION_ARGUMENT, "too many headers");
 		return;

@@ -32,8 +32,8 @@ void		 h1_close(struct h1 *);
 
 /*
  * POSTs body with the configured headers, the extra header lines and a
- * Content-Length, and fills r as http_post(3) does, but for seq and
- * elapsed_ms.
+ * Content-Length, and fills r as http_post does, but for seq and
+ * elapsed_ms. r comes from http_post with its answer fields zeroed.
  */
 void		 h1_post(struct h1 *, const char *body, size_t len,
 		    const char *const *extra, size_t nextra, unsigned flags,
