@@ -38,7 +38,8 @@ struct answer {
 	uint32_t	 status;	/* of the final answer, once its head is in */
 	uint32_t	 retry_after;	/* seconds, 0 when none */
 	int		 close;		/* the server ends the connection */
-	int		 chunk_digits;	/* hex digits of the chunk size line */
+	int		 chunk_digits;	/* hex digits of a chunk size line, or
+					   bytes of a trailer line */
 	uint64_t	 left;		/* body or chunk bytes still to come */
 	size_t		 headbytes;	/* head lines taken, all answers */
 	size_t		 linescan;	/* bytes of a line seen without its end */

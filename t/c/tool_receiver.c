@@ -730,16 +730,24 @@ answer(struct MHD_Connection *mc, int status, const char *type,
 	return ret;
 }
 
+/* The body of a plain answer: "ok" for 2xx, else "error STATUS". */
+static const char *
+status_body(int status, char *buf, size_t size)
+{
+	if (status >= 200 && status <= 299)
+		return "ok";
+	snprintf(buf, size, "error %d", status);
+	return buf;
+}
+
 static enum MHD_Result
 answer_status(struct MHD_Connection *mc, int status)
 {
 	char	body[32];
 
-	if (status >= 200 && status <= 299)
-		return answer(mc, status, "text/plain", "ok",
-		    MHD_RESPMEM_PERSISTENT);
-	snprintf(body, sizeof(body), "error %d", status);
-	return answer(mc, status, "text/plain", body, MHD_RESPMEM_MUST_COPY);
+	return answer(mc, status, "text/plain",
+	    (char *)status_body(status, body, sizeof(body)),
+	    MHD_RESPMEM_MUST_COPY);
 }
 
 /*
@@ -1023,10 +1031,8 @@ f_reply(struct fconn *f, int status, const char *type, const char *body)
 	char	 head[256], text[32];
 	int	 n;
 
-	if (body == NULL) {
-		snprintf(text, sizeof(text), "error %d", status);
-		body = status >= 200 && status <= 299 ? "ok" : text;
-	}
+	if (body == NULL)
+		body = status_body(status, text, sizeof(text));
 	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: "
 	    "%s\r\nContent-Length: %zu\r\n%s%s\r\n", status, f_reason(status),
 	    type, strlen(body), status == 405 ? "Allow: GET, POST\r\n" : "",
