@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "segment.h"
 #include "store.h"
 #include "util.h"
 
@@ -41,7 +42,7 @@
 struct store {
 	char			*dir;
 	MDB_env			*env;
-	MDB_dbi			 rec, state, due, hooks, meta;
+	MDB_dbi			 rec, state, due, hooks, meta, seg, segref;
 	uint64_t		 mapsize;
 	uint64_t		 maxsize;	/* max_spool_size: ingest stops */
 	uint64_t		 mapcap;	/* maxsize and the reserve */
@@ -110,7 +111,9 @@ store_dbis(struct store *s)
 	    (rc = mdb_dbi_open(txn, "state", MDB_CREATE, &s->state)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "due", MDB_CREATE, &s->due)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "hooks", MDB_CREATE, &s->hooks)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) != 0) {
+	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "seg", MDB_CREATE, &s->seg)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "segref", MDB_CREATE, &s->segref)) != 0) {
 		mdb_txn_abort(txn);
 		return rc;
 	}
@@ -403,9 +406,10 @@ store_hook_id(struct store *s, const char *name, uint32_t *id)
 	return 0;
 }
 
+/* A record's own copy, for the hooks that retry it; kept if there is one. */
 static int
-put_record(MDB_txn *txn, struct store *s, uint64_t id, uint64_t now,
-    const struct store_in *in)
+put_record(MDB_txn *txn, struct store *s, uint64_t id, uint64_t received_ms,
+    const struct seg_rec *r)
 {
 	unsigned char	 key[8];
 	unsigned char	*p;
@@ -415,15 +419,15 @@ put_record(MDB_txn *txn, struct store *s, uint64_t id, uint64_t now,
 	put_be64(key, id);
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
-	d.mv_size = REC_HDR + in->len;
-	/* Reserve and fill in place: one copy of the bytes, into the page. */
-	if ((rc = mdb_put(txn, s->rec, &k, &d, MDB_APPEND | MDB_RESERVE)) != 0)
-		return rc;
+	d.mv_size = REC_HDR + r->len;
+	if ((rc = mdb_put(txn, s->rec, &k, &d, MDB_NOOVERWRITE |
+	    MDB_RESERVE)) != 0)
+		return rc == MDB_KEYEXIST ? 0 : rc;
 	p = d.mv_data;
-	put_be64(p, now);
-	p[8] = in->rectype;
-	p[9] = in->nhooks > 255 ? 255 : (uint8_t)in->nhooks;
-	memcpy(p + REC_HDR, in->ptr, in->len);
+	put_be64(p, received_ms);
+	p[8] = r->rectype;
+	p[9] = r->nhooks;
+	memcpy(p + REC_HDR, r->ptr, r->len);
 	return 0;
 }
 
@@ -434,6 +438,14 @@ state_key(unsigned char *key, uint64_t id, uint32_t hook)
 	put_be32(key + 8, hook);
 }
 
+static void
+due_key(unsigned char *key, uint32_t hook, uint64_t due, uint64_t id)
+{
+	put_be32(key, hook);
+	put_be64(key + 4, due);
+	put_be64(key + 12, id);
+}
+
 static int
 due_op(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t due,
     uint64_t id, int del)
@@ -442,9 +454,7 @@ due_op(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t due,
 	MDB_val		 k, d;
 	int		 rc;
 
-	put_be32(key, hook);
-	put_be64(key + 4, due);
-	put_be64(key + 12, id);
+	due_key(key, hook, due, id);
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
 	d.mv_data = key;
@@ -458,32 +468,30 @@ due_op(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t due,
 /* The state value of a queued record: see the layout in store.h. */
 static int
 put_state(MDB_txn *txn, struct store *s, uint64_t id, uint32_t hook,
-    const struct store_outcome *o, int state, unsigned int flags)
+    const struct store_outcome *o, int state)
 {
 	unsigned char	 key[12];
 	unsigned char	*val;
 	MDB_val		 k, d;
-	size_t		 tl = o ? o->textlen : 0;
+	size_t		 tl = o->textlen;
 	int		 rc;
 
 	state_key(key, id, hook);
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
 	d.mv_size = STATE_HDR + tl;
-	if ((rc = mdb_put(txn, s->state, &k, &d, flags | MDB_RESERVE)) != 0)
+	if ((rc = mdb_put(txn, s->state, &k, &d, MDB_RESERVE)) != 0)
 		return rc;
 	val = d.mv_data;
 	memset(val, 0, STATE_HDR);
 	val[12] = (unsigned char)state;
-	if (o != NULL) {
-		put_be64(val, state == ST_DEAD ? STORE_DUE_DEAD : o->due_ms);
-		put_be32(val + 8, o->attempts);
-		val[14] = o->status >> 8;
-		val[15] = o->status & 0xff;
-		put_be64(val + 16, o->last_ms);
-		if (tl > 0)
-			memcpy(val + STATE_HDR, o->text, tl);
-	}
+	put_be64(val, state == ST_DEAD ? STORE_DUE_DEAD : o->due_ms);
+	put_be32(val + 8, o->attempts);
+	val[14] = o->status >> 8;
+	val[15] = o->status & 0xff;
+	put_be64(val + 16, o->last_ms);
+	if (tl > 0)
+		memcpy(val + STATE_HDR, o->text, tl);
 	return 0;
 }
 
@@ -492,22 +500,22 @@ ingest_records(MDB_txn *txn, struct store *s, struct store_job *job,
     uint64_t *id, uint64_t now, struct delta *delta)
 {
 	const struct store_in	*in;
-	struct store_outcome	 o;
 	size_t			 r;
 	uint32_t		 h;
 	int			 rc;
 
-	memset(&o, 0, sizeof(o));
-	o.due_ms = now;
 	job->first_id = *id;
+	if (job->nrecs == 0)
+		return 0;
+	/* A ready pair has no state: its due key and segment say it all. */
+	if ((rc = seg_put(txn, s->seg, s->segref, *id, now, job->recs,
+	    job->nrecs)) != 0)
+		return rc;
 	for (r = 0; r < job->nrecs; r++, (*id)++) {
 		in = &job->recs[r];
-		if ((rc = put_record(txn, s, *id, now, in)) != 0)
-			return rc;
 		for (h = 0; h < in->nhooks; h++) {
-			if ((rc = put_state(txn, s, *id, in->hooks[h], &o,
-			    ST_READY, MDB_APPEND)) != 0 ||
-			    (rc = due_op(txn, s, in->hooks[h], now, *id, 0)) != 0)
+			if ((rc = due_op(txn, s, in->hooks[h], now, *id,
+			    0)) != 0)
 				return rc;
 			delta[in->hooks[h]].n[D_READY]++;
 		}
@@ -548,9 +556,11 @@ drop_if_orphan(MDB_txn *txn, struct store *s, uint64_t id)
  * page it is on, where a fresh lookup would walk the tree from the root.
  */
 struct wcur {
+	MDB_txn		*txn;
 	MDB_cursor	*state;
 	MDB_cursor	*due;
 	MDB_cursor	*rec;
+	struct seg_cur	 sc;
 };
 
 static int
@@ -562,7 +572,7 @@ cur_del(MDB_cursor *c, void *key, size_t len)
 	k.mv_data = key;
 	k.mv_size = len;
 	if ((rc = mdb_cursor_get(c, &k, &d, MDB_SET)) != 0)
-		return rc == MDB_NOTFOUND ? 0 : rc;
+		return rc;
 	return mdb_cursor_del(c, 0);
 }
 
@@ -571,57 +581,92 @@ cur_del_due(MDB_cursor *c, uint32_t hook, uint64_t due, uint64_t id)
 {
 	unsigned char	 key[20];
 
-	put_be32(key, hook);
-	put_be64(key + 4, due);
-	put_be64(key + 12, id);
+	due_key(key, hook, due, id);
 	return cur_del(c, key, sizeof(key));
 }
 
 static int
-apply_outcome(MDB_txn *txn, struct store *s, struct wcur *wc,
-    const struct store_outcome *o, struct delta *delta)
+found(int rc)
+{
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * Takes the ready pair (id, hook) out of its segment: its due key goes,
+ * and a pair that stays queued (keep) gets a copy of the record in rec
+ * for the state it is about to have. MDB_NOTFOUND: it is not queued.
+ */
+static int
+seg_unlink(struct wcur *wc, struct store *s, uint32_t hook, uint64_t id,
+    int keep)
+{
+	struct seg_rec	 r;
+	int		 rc;
+
+	if ((rc = seg_at(&wc->sc, id)) != 0 ||
+	    (rc = cur_del_due(wc->due, hook, wc->sc.g.received_ms, id)) != 0)
+		return rc;
+	if (keep && ((rc = seg_get(&wc->sc, id, &r)) != 0 ||
+	    (rc = put_record(wc->txn, s, id, wc->sc.g.received_ms, &r)) != 0))
+		return rc;
+	seg_release(&wc->sc);
+	return 0;
+}
+
+static int
+apply_outcome(struct wcur *wc, struct store *s, const struct store_outcome *o,
+    struct delta *delta)
 {
 	unsigned char	 key[12];
 	MDB_val		 k, d;
-	const unsigned char *v;
-	int		 rc, old;
+	const unsigned char *v = NULL;
+	int		 rc, old = ST_READY;
 
 	state_key(key, o->id, o->hook);
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
-	/* Deleted by spoolctl while it was out for delivery: nothing to do. */
-	if ((rc = mdb_cursor_get(wc->state, &k, &d, MDB_SET)) == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
+	rc = mdb_cursor_get(wc->state, &k, &d, MDB_SET);
+	if (rc == MDB_NOTFOUND) {
+		/* Deleted by spoolctl while it was out for delivery: done. */
+		if ((rc = seg_unlink(wc, s, o->hook, o->id,
+		    o->kind != OUT_DELIVERED)) != 0)
+			return found(rc);
+	} else if (rc != 0)
 		return rc;
-	if (d.mv_size < STATE_HDR)
-		return MDB_CORRUPTED;
-	v = d.mv_data;
-	old = v[12];
-	if ((rc = cur_del_due(wc->due, o->hook, get_be64(v), o->id)) != 0)
-		return rc;
+	else {
+		if (d.mv_size < STATE_HDR)
+			return MDB_CORRUPTED;
+		v = d.mv_data;
+		old = v[12];
+		if ((rc = found(cur_del_due(wc->due, o->hook, get_be64(v),
+		    o->id))) != 0)
+			return rc;
+	}
 	delta[o->hook].n[old == ST_DEAD ? D_DEAD : old == ST_DEFERRED ?
 	    D_DEFERRED : D_READY]--;
 	switch (o->kind) {
 	case OUT_DELIVERED:
 		delta[o->hook].n[D_DELIVERED]++;
+		if (v == NULL)
+			return 0;
 		if ((rc = mdb_cursor_del(wc->state, 0)) != 0)
 			return rc;
 		if (!o->sole)
-			return drop_if_orphan(txn, s, o->id);
-		return cur_del(wc->rec, key, 8);
+			return drop_if_orphan(wc->txn, s, o->id);
+		return found(cur_del(wc->rec, key, 8));
 	case OUT_RETRY:
 		delta[o->hook].n[D_DEFERRED]++;
-		if ((rc = put_state(txn, s, o->id, o->hook, o, ST_DEFERRED,
-		    0)) != 0)
+		if ((rc = put_state(wc->txn, s, o->id, o->hook, o,
+		    ST_DEFERRED)) != 0)
 			return rc;
-		return due_op(txn, s, o->hook, o->due_ms, o->id, 0);
+		return due_op(wc->txn, s, o->hook, o->due_ms, o->id, 0);
 	default:
 		delta[o->hook].n[D_DEAD]++;
 		delta[o->hook].n[D_FAILED]++;
-		if ((rc = put_state(txn, s, o->id, o->hook, o, ST_DEAD, 0)) != 0)
+		if ((rc = put_state(wc->txn, s, o->id, o->hook, o,
+		    ST_DEAD)) != 0)
 			return rc;
-		return due_op(txn, s, o->hook, STORE_DUE_DEAD, o->id, 0);
+		return due_op(wc->txn, s, o->hook, STORE_DUE_DEAD, o->id, 0);
 	}
 }
 
@@ -631,9 +676,11 @@ wcur_open(MDB_txn *txn, struct store *s, struct wcur *wc)
 	int	 rc;
 
 	memset(wc, 0, sizeof(*wc));
+	wc->txn = txn;
 	if ((rc = mdb_cursor_open(txn, s->state, &wc->state)) != 0 ||
 	    (rc = mdb_cursor_open(txn, s->due, &wc->due)) != 0 ||
-	    (rc = mdb_cursor_open(txn, s->rec, &wc->rec)) != 0)
+	    (rc = mdb_cursor_open(txn, s->rec, &wc->rec)) != 0 ||
+	    (rc = seg_open(&wc->sc, txn, s->seg, s->segref)) != 0)
 		return rc;
 	return 0;
 }
@@ -647,6 +694,7 @@ wcur_close(struct wcur *wc)
 		mdb_cursor_close(wc->due);
 	if (wc->rec != NULL)
 		mdb_cursor_close(wc->rec);
+	seg_close(&wc->sc);
 }
 
 static int
@@ -698,9 +746,10 @@ apply_jobs(MDB_txn *txn, struct store *s, struct store_job **jobs, size_t n,
 		    delta)) != 0)
 			break;
 		for (o = 0; o < jobs[j]->nouts && rc == 0; o++)
-			rc = apply_outcome(txn, s, &wc, &jobs[j]->outs[o],
-			    delta);
+			rc = apply_outcome(&wc, s, &jobs[j]->outs[o], delta);
 	}
+	if (rc == 0)
+		rc = seg_flush(&wc.sc);
 	if (rc == 0)
 		rc = flush_deltas(txn, s, delta, s->nhooks);
 	if (rc == 0)
@@ -953,29 +1002,144 @@ rd_end(struct store *s, MDB_txn *txn, MDB_cursor *cur, int rc)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* Is the pair (id, hook) due at due? 0 if so, MDB_NOTFOUND, or an error. */
+static int
+due_has(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t due,
+    uint64_t id)
+{
+	unsigned char	 key[20];
+	MDB_val		 k, d;
+
+	due_key(key, hook, due, id);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	return mdb_get(txn, s->due, &k, &d);
+}
+
+/* Is record id of the current segment still queued for some hook? */
+static int
+seg_queued(MDB_txn *txn, struct store *s, struct seg_cur *sc, uint64_t id)
+{
+	uint32_t	 h;
+	int		 rc;
+
+	for (h = 0; h < s->nhooks; h++)
+		if ((rc = due_has(txn, s, h, sc->g.received_ms, id)) !=
+		    MDB_NOTFOUND)
+			return rc;
+	return MDB_NOTFOUND;
+}
+
+/* A walk of rec beside the segments, for store_scan. */
+struct scan {
+	MDB_cursor	*cur;
+	MDB_val		 k, d;
+	int		 rc;		/* of the last move */
+	store_scan_cb	 cb;
+	void		*arg;
+};
+
+static int
+scan_next(struct scan *sn, MDB_cursor_op op)
+{
+	sn->rc = mdb_cursor_get(sn->cur, &sn->k, &sn->d, op);
+	if (sn->rc == 0 && (sn->k.mv_size != 8 || sn->d.mv_size < REC_HDR))
+		sn->rc = MDB_CORRUPTED;
+	return sn->rc;
+}
+
+/* Hands out rec's records below id; returns what cb returned, or 0. */
+static int
+scan_rec(struct scan *sn, uint64_t below)
+{
+	const unsigned char	*p;
+	int			 stop;
+
+	while (sn->rc == 0 && get_be64(sn->k.mv_data) < below) {
+		p = sn->d.mv_data;
+		if ((stop = sn->cb(sn->arg, get_be64(sn->k.mv_data),
+		    get_be64(p), (const char *)p + REC_HDR,
+		    sn->d.mv_size - REC_HDR)) != 0)
+			return stop;
+		scan_next(sn, MDB_NEXT);
+	}
+	return 0;
+}
+
+/*
+ * The queued records of the segment sc is on, and rec's before them;
+ * a record in both is handed out once, from rec.
+ */
+static int
+scan_seg(MDB_txn *txn, struct store *s, struct seg_cur *sc, struct scan *sn,
+    int *rc)
+{
+	struct seg_rec	 r;
+	uint64_t	 id;
+	int		 stop;
+
+	for (id = sc->g.first; id - sc->g.first < sc->g.n; id++) {
+		if ((stop = scan_rec(sn, id)) != 0)
+			return stop;
+		if (sn->rc == 0 && get_be64(sn->k.mv_data) == id)
+			continue;
+		if ((*rc = seg_queued(txn, s, sc, id)) == MDB_NOTFOUND)
+			continue;
+		if (*rc != 0 || (*rc = seg_get(sc, id, &r)) != 0)
+			return 0;
+		if ((stop = sn->cb(sn->arg, id, sc->g.received_ms, r.ptr,
+		    r.len)) != 0)
+			return stop;
+	}
+	*rc = 0;
+	return 0;
+}
+
 int
 store_scan(struct store *s, store_scan_cb cb, void *arg)
 {
+	struct scan	 sn;
+	struct seg_cur	 sc;
 	MDB_txn		*txn;
-	MDB_cursor	*cur;
+	MDB_cursor	*gc = NULL;
 	MDB_val		 k, d;
-	const unsigned char *p;
-	int		 rc, op = MDB_FIRST, stop = 0;
+	int		 rc, stop = 0;
 
-	if (rd_begin(s, s->rec, &txn, &cur) != 0)
+	memset(&sn, 0, sizeof(sn));
+	memset(&sc, 0, sizeof(sc));
+	sn.cb = cb;
+	sn.arg = arg;
+	if (rd_begin(s, s->rec, &txn, &sn.cur) != 0)
 		return -1;
-	while ((rc = mdb_cursor_get(cur, &k, &d, op)) == 0) {
-		op = MDB_NEXT;
-		p = d.mv_data;
-		if (k.mv_size != 8 || d.mv_size < REC_HDR) {
+	if ((rc = seg_open(&sc, txn, s->seg, s->segref)) != 0 ||
+	    (rc = mdb_cursor_open(txn, s->segref, &gc)) != 0)
+		goto done;
+	if (scan_next(&sn, MDB_FIRST) != 0 && sn.rc != MDB_NOTFOUND) {
+		rc = sn.rc;
+		goto done;
+	}
+	for (rc = mdb_cursor_get(gc, &k, &d, MDB_FIRST); rc == 0 && stop == 0;
+	    rc = mdb_cursor_get(gc, &k, &d, MDB_NEXT)) {
+		if (k.mv_size != 8) {
 			rc = MDB_CORRUPTED;
 			break;
 		}
-		if ((stop = cb(arg, get_be64(k.mv_data), get_be64(p),
-		    (const char *)p + REC_HDR, d.mv_size - REC_HDR)) != 0)
+		/* Every segment that segref names has a record. */
+		if ((rc = seg_at(&sc, get_be64(k.mv_data))) == MDB_NOTFOUND)
+			rc = MDB_CORRUPTED;
+		if (rc != 0 || ((stop = scan_seg(txn, s, &sc, &sn, &rc)) == 0 &&
+		    rc != 0))
 			break;
 	}
-	rc = rd_end(s, txn, cur, rc);
+	if (stop == 0 && rc == MDB_NOTFOUND)
+		stop = scan_rec(&sn, UINT64_MAX);
+	if (rc == MDB_NOTFOUND && sn.rc != MDB_NOTFOUND)
+		rc = sn.rc;
+ done:
+	if (gc != NULL)
+		mdb_cursor_close(gc);
+	seg_close(&sc);
+	rc = rd_end(s, txn, sn.cur, rc);
 	if (stop != 0)
 		return stop;
 	return rc == 0 ? 0 : -1;
@@ -1023,52 +1187,6 @@ store_due(struct store *s, uint32_t hook, uint64_t now, struct store_due *pos,
 	return rd_end(s, txn, cur, rc) == 0 ? (ssize_t)n : -1;
 }
 
-int
-store_fetch(struct store *s, uint32_t hook, const uint64_t *ids, size_t n,
-    void (*cb)(void *, const struct store_item *), void *arg)
-{
-	struct store_item	 it;
-	unsigned char		 key[12];
-	const unsigned char	*v;
-	MDB_txn			*txn;
-	MDB_cursor		*cs, *cr;
-	MDB_val			 k, d;
-	size_t			 i;
-	int			 rc;
-
-	/* Batches are in id order: cursors stay on the page they need. */
-	if (rd_begin(s, s->state, &txn, &cs) != 0)
-		return -1;
-	if ((rc = mdb_cursor_open(txn, s->rec, &cr)) != 0)
-		goto done;
-	for (i = 0; i < n; i++) {
-		memset(&it, 0, sizeof(it));
-		it.id = ids[i];
-		state_key(key, ids[i], hook);
-		k.mv_data = key;
-		k.mv_size = sizeof(key);
-		if (mdb_cursor_get(cs, &k, &d, MDB_SET) == 0 &&
-		    d.mv_size >= STATE_HDR &&
-		    ((const unsigned char *)d.mv_data)[12] != ST_DEAD) {
-			it.attempts = get_be32((const unsigned char *)
-			    d.mv_data + 8);
-			k.mv_data = key;
-			k.mv_size = 8;
-			if (mdb_cursor_get(cr, &k, &d, MDB_SET) == 0 &&
-			    d.mv_size >= REC_HDR) {
-				v = d.mv_data;
-				it.received_ms = get_be64(v);
-				it.nhooks = v[9];
-				it.ptr = (const char *)v + REC_HDR;
-				it.len = d.mv_size - REC_HDR;
-			}
-		}
-		cb(arg, &it);
-	}
-	mdb_cursor_close(cr);
- done:
-	return rd_end(s, txn, cs, rc) == 0 ? 0 : -1;
-}
 
 int
 store_hook_find(struct store *s, const char *name, uint32_t *id)
@@ -1092,7 +1210,7 @@ store_hook_find(struct store *s, const char *name, uint32_t *id)
 	return rc == 0 ? 0 : -1;
 }
 
-/* Fill e from a state value and its record. */
+/* Fill e from a state value and the record's own copy. */
 static int
 entry_read(MDB_txn *txn, struct store *s, uint64_t id, uint32_t hook,
     const MDB_val *sv, struct store_entry *e)
@@ -1119,6 +1237,7 @@ entry_read(MDB_txn *txn, struct store *s, uint64_t id, uint32_t hook,
 	if (mdb_get(txn, s->rec, &k, &d) == 0 && d.mv_size >= REC_HDR) {
 		r = d.mv_data;
 		e->received_ms = get_be64(r);
+		e->nhooks = r[9];
 		e->rec = (const char *)r + REC_HDR;
 		e->reclen = d.mv_size - REC_HDR;
 	}
@@ -1138,15 +1257,48 @@ state_get(MDB_txn *txn, struct store *s, uint64_t id, uint32_t hook,
 	return mdb_get(txn, s->state, &k, d);
 }
 
+/*
+ * The pair (id, hook): from its state, or, with none, ready in its
+ * segment. 0, MDB_NOTFOUND when the record is not queued for the hook,
+ * or an error.
+ */
+static int
+entry_get(MDB_txn *txn, struct store *s, struct seg_cur *sc, uint64_t id,
+    uint32_t hook, struct store_entry *e)
+{
+	struct seg_rec	 r;
+	MDB_val		 sv;
+	int		 rc;
+
+	if ((rc = state_get(txn, s, id, hook, &sv)) == 0)
+		return entry_read(txn, s, id, hook, &sv, e);
+	if (rc != MDB_NOTFOUND ||
+	    (rc = seg_at(sc, id)) != 0 ||
+	    (rc = due_has(txn, s, hook, sc->g.received_ms, id)) != 0 ||
+	    (rc = seg_get(sc, id, &r)) != 0)
+		return rc;
+	memset(e, 0, sizeof(*e));
+	e->id = id;
+	e->hook = hook;
+	e->state = ST_READY;
+	e->due_ms = e->received_ms = sc->g.received_ms;
+	e->answer = "";
+	e->nhooks = r.nhooks;
+	e->rec = r.ptr;
+	e->reclen = r.len;
+	return 0;
+}
+
 ssize_t
 store_list(struct store *s, uint32_t hook, int state, size_t limit,
     store_entry_cb cb, void *arg)
 {
 	struct store_entry	 e;
+	struct seg_cur		 sc;
 	unsigned char		 key[20];
 	MDB_txn			*txn;
 	MDB_cursor		*cur;
-	MDB_val			 k, d, sv;
+	MDB_val			 k, d;
 	size_t			 n = 0;
 	int			 rc;
 
@@ -1159,6 +1311,8 @@ store_list(struct store *s, uint32_t hook, int state, size_t limit,
 	k.mv_size = sizeof(key);
 	if (rd_begin(s, s->due, &txn, &cur) != 0)
 		return -1;
+	if ((rc = seg_open(&sc, txn, s->seg, s->segref)) != 0)
+		goto done;
 	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
 	    rc == 0 && (limit == 0 || n < limit);
 	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
@@ -1168,16 +1322,16 @@ store_list(struct store *s, uint32_t hook, int state, size_t limit,
 		if (state >= 0 && state != ST_DEAD && get_be64((unsigned char *)
 		    k.mv_data + 4) == STORE_DUE_DEAD)
 			break;
-		if ((rc = state_get(txn, s, get_be64((unsigned char *)
-		    k.mv_data + 12), hook, &sv)) != 0 ||
-		    (rc = entry_read(txn, s, get_be64((unsigned char *)
-		    k.mv_data + 12), hook, &sv, &e)) != 0)
+		if ((rc = entry_get(txn, s, &sc, get_be64((unsigned char *)
+		    k.mv_data + 12), hook, &e)) != 0)
 			break;
 		if (state >= 0 && e.state != state)
 			continue;
 		cb(arg, &e);
 		n++;
 	}
+ done:
+	seg_close(&sc);
 	return rd_end(s, txn, cur, rc) == 0 ? (ssize_t)n : -1;
 }
 
@@ -1185,28 +1339,62 @@ int
 store_show(struct store *s, uint64_t id, store_entry_cb cb, void *arg)
 {
 	struct store_entry	 e;
-	unsigned char		 key[12];
+	struct seg_cur		 sc;
 	MDB_txn			*txn;
 	MDB_cursor		*cur;
-	MDB_val			 k, d;
+	uint32_t		 h;
 	int			 rc, found = 0;
 
-	state_key(key, id, 0);
-	k.mv_data = key;
-	k.mv_size = sizeof(key);
 	if (rd_begin(s, s->state, &txn, &cur) != 0)
 		return -1;
-	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		if (k.mv_size != 12 || get_be64(k.mv_data) != id)
-			break;
-		if ((rc = entry_read(txn, s, id, get_be32((unsigned char *)
-		    k.mv_data + 8), &d, &e)) != 0)
+	if ((rc = seg_open(&sc, txn, s->seg, s->segref)) != 0)
+		goto done;
+	for (h = 0; h < s->nhooks; h++) {
+		if ((rc = entry_get(txn, s, &sc, id, h, &e)) == MDB_NOTFOUND)
+			continue;
+		if (rc != 0)
 			break;
 		cb(arg, &e);
 		found = 1;
 	}
+ done:
+	seg_close(&sc);
 	return rd_end(s, txn, cur, rc) == 0 ? found : -1;
+}
+
+int
+store_fetch(struct store *s, uint32_t hook, const uint64_t *ids, size_t n,
+    void (*cb)(void *, const struct store_item *), void *arg)
+{
+	struct store_item	 it;
+	struct store_entry	 e;
+	struct seg_cur		 sc;
+	MDB_txn			*txn;
+	MDB_cursor		*cur;
+	size_t			 i;
+	int			 rc;
+
+	/* Batches are in id order: the segment is mostly the last one. */
+	if (rd_begin(s, s->state, &txn, &cur) != 0)
+		return -1;
+	if ((rc = seg_open(&sc, txn, s->seg, s->segref)) != 0)
+		goto done;
+	for (i = 0; i < n; i++) {
+		memset(&it, 0, sizeof(it));
+		it.id = ids[i];
+		if (entry_get(txn, s, &sc, ids[i], hook, &e) == 0 &&
+		    e.state != ST_DEAD && e.rec != NULL) {
+			it.attempts = e.attempts;
+			it.received_ms = e.received_ms;
+			it.nhooks = e.nhooks;
+			it.ptr = e.rec;
+			it.len = e.reclen;
+		}
+		cb(arg, &it);
+	}
+ done:
+	seg_close(&sc);
+	return rd_end(s, txn, cur, rc) == 0 ? 0 : -1;
 }
 
 /*
@@ -1214,7 +1402,7 @@ store_show(struct store *s, uint64_t id, store_entry_cb cb, void *arg)
  * queues them behind the committer's. f is called with each of the
  * hook's due keys in [from, to] and may change the state of its record.
  */
-typedef int (*admin_fn)(MDB_txn *, struct store *, uint32_t, uint64_t,
+typedef int (*admin_fn)(struct wcur *, struct store *, uint32_t, uint64_t,
     uint64_t, void *, struct delta *);
 
 static ssize_t
@@ -1222,6 +1410,7 @@ admin_range(struct store *s, uint32_t hook, uint64_t from, uint64_t to,
     admin_fn f, void *arg)
 {
 	struct delta	*delta;
+	struct wcur	 wc;
 	MDB_txn		*txn;
 	MDB_cursor	*cur;
 	MDB_val		 k, d;
@@ -1268,12 +1457,17 @@ admin_range(struct store *s, uint32_t hook, uint64_t from, uint64_t to,
 	mdb_cursor_close(cur);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		goto abort;
-	for (i = 0, rc = 0; i < n && rc == 0; i++)
-		if ((changed = f(txn, s, hook, ids[i], dues[i], arg,
+	rc = wcur_open(txn, s, &wc);
+	for (i = 0; i < n && rc == 0; i++) {
+		if ((changed = f(&wc, s, hook, ids[i], dues[i], arg,
 		    delta)) < 0)
 			rc = -changed;
 		else
 			count += changed;
+	}
+	if (rc == 0)
+		rc = seg_flush(&wc.sc);
+	wcur_close(&wc);
 	if (rc == 0)
 		rc = flush_deltas(txn, s, delta, s->nhooks > hook ?
 		    s->nhooks : hook + 1);
@@ -1297,18 +1491,23 @@ admin_range(struct store *s, uint32_t hook, uint64_t from, uint64_t to,
 
 /* A ready or deferred record due now, attempts kept or reset. */
 static int
-make_due(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t id,
+make_due(struct wcur *wc, struct store *s, uint32_t hook, uint64_t id,
     uint64_t due, uint64_t now, int reset, struct delta *delta)
 {
 	struct store_outcome	 o;
 	struct store_entry	 e;
 	MDB_val			 sv;
 	char			 text[ANSWER_MAX];
-	int			 rc;
+	int			 rc, seg = 0;
 
-	if ((rc = state_get(txn, s, id, hook, &sv)) != 0 ||
-	    (rc = entry_read(txn, s, id, hook, &sv, &e)) != 0)
-		return rc == MDB_NOTFOUND ? 0 : -rc;
+	memset(&e, 0, sizeof(e));
+	e.state = ST_READY;
+	if ((rc = state_get(wc->txn, s, id, hook, &sv)) == 0)
+		rc = entry_read(wc->txn, s, id, hook, &sv, &e);
+	else if (rc == MDB_NOTFOUND)
+		rc = 0, seg = 1;
+	if (rc != 0)
+		return -rc;
 	memset(&o, 0, sizeof(o));
 	o.due_ms = now;
 	o.attempts = reset ? 0 : e.attempts;
@@ -1316,12 +1515,18 @@ make_due(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t id,
 	o.last_ms = e.last_ms;
 	o.textlen = (uint16_t)(e.answerlen < sizeof(text) ? e.answerlen :
 	    sizeof(text));
-	memcpy(text, e.answer, o.textlen);
+	if (o.textlen > 0)
+		memcpy(text, e.answer, o.textlen);
 	o.text = text;
-	if ((rc = due_op(txn, s, hook, due, id, 1)) != 0 ||
-	    (rc = put_state(txn, s, id, hook, &o, reset ? ST_READY :
-	    e.state, 0)) != 0 ||
-	    (rc = due_op(txn, s, hook, now, id, 0)) != 0)
+	/* A ready pair in its segment gets a state of its own. */
+	rc = seg ? seg_unlink(wc, s, hook, id, 1) :
+	    due_op(wc->txn, s, hook, due, id, 1);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0 ||
+	    (rc = put_state(wc->txn, s, id, hook, &o, reset ? ST_READY :
+	    e.state)) != 0 ||
+	    (rc = due_op(wc->txn, s, hook, now, id, 0)) != 0)
 		return -rc;
 	delta[hook].n[e.state == ST_DEAD ? D_DEAD : e.state == ST_DEFERRED ?
 	    D_DEFERRED : D_READY]--;
@@ -1350,14 +1555,14 @@ wanted(const struct admin_arg *a, uint64_t id)
 }
 
 static int
-flush_one(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t id,
+flush_one(struct wcur *wc, struct store *s, uint32_t hook, uint64_t id,
     uint64_t due, void *arg, struct delta *delta)
 {
 	struct admin_arg	*a = arg;
 
 	if (due <= a->now)
 		return 0;
-	return make_due(txn, s, hook, id, due, a->now, 0, delta);
+	return make_due(wc, s, hook, id, due, a->now, 0, delta);
 }
 
 ssize_t
@@ -1369,14 +1574,14 @@ store_flush(struct store *s, uint32_t hook, uint64_t now)
 }
 
 static int
-requeue_one(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t id,
+requeue_one(struct wcur *wc, struct store *s, uint32_t hook, uint64_t id,
     uint64_t due, void *arg, struct delta *delta)
 {
 	struct admin_arg	*a = arg;
 
 	if (!wanted(a, id))
 		return 0;
-	return make_due(txn, s, hook, id, due, a->now, 1, delta);
+	return make_due(wc, s, hook, id, due, a->now, 1, delta);
 }
 
 ssize_t
@@ -1391,15 +1596,22 @@ store_requeue(struct store *s, uint32_t hook, const uint64_t *ids, size_t n,
 
 /* Remove one hook's state of a record, and the record if it was the last. */
 static int
-remove_state(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t id,
+remove_state(struct wcur *wc, struct store *s, uint32_t hook, uint64_t id,
     struct delta *delta)
 {
+	MDB_txn		*txn = wc->txn;
 	unsigned char	 key[12];
 	MDB_val		 k, sv;
 	int		 rc, st;
 
-	if ((rc = state_get(txn, s, id, hook, &sv)) != 0)
-		return rc == MDB_NOTFOUND ? 0 : -rc;
+	if ((rc = state_get(txn, s, id, hook, &sv)) == MDB_NOTFOUND) {
+		if ((rc = seg_unlink(wc, s, hook, id, 0)) != 0)
+			return rc == MDB_NOTFOUND ? 0 : -rc;
+		delta[hook].n[D_READY]--;
+		return 1;
+	}
+	if (rc != 0)
+		return -rc;
 	if (sv.mv_size < STATE_HDR)
 		return -MDB_CORRUPTED;
 	st = ((const unsigned char *)sv.mv_data)[12];
@@ -1417,12 +1629,12 @@ remove_state(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t id,
 }
 
 static int
-delete_dead_one(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t id,
+delete_dead_one(struct wcur *wc, struct store *s, uint32_t hook, uint64_t id,
     uint64_t due, void *arg, struct delta *delta)
 {
 	(void)due;
 	(void)arg;
-	return remove_state(txn, s, hook, id, delta);
+	return remove_state(wc, s, hook, id, delta);
 }
 
 ssize_t
@@ -1463,14 +1675,14 @@ store_set_held(struct store *s, uint32_t hook, int held)
 
 /* Every hook state of the record id, then the record. */
 static int
-delete_record(MDB_txn *txn, struct store *s, uint64_t id,
+delete_record(struct wcur *wc, struct store *s, uint64_t id,
     struct delta *delta, uint32_t nhooks)
 {
 	uint32_t	 h;
 	int		 rc, n = 0;
 
 	for (h = 0; h < nhooks; h++) {
-		if ((rc = remove_state(txn, s, h, id, delta)) < 0)
+		if ((rc = remove_state(wc, s, h, id, delta)) < 0)
 			return rc;
 		n += rc;
 	}
@@ -1481,6 +1693,7 @@ ssize_t
 store_delete(struct store *s, const uint64_t *ids, size_t n)
 {
 	struct delta	*delta;
+	struct wcur	 wc;
 	MDB_txn		*txn;
 	ssize_t		 count = 0;
 	size_t		 i;
@@ -1490,13 +1703,17 @@ store_delete(struct store *s, const uint64_t *ids, size_t n)
 	if ((delta = calloc(s->nhooks + 1, sizeof(*delta))) == NULL)
 		rc = ENOMEM;
 	else if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) == 0) {
+		rc = wcur_open(txn, s, &wc);
 		for (i = 0; i < n && rc == 0; i++) {
-			if ((r = delete_record(txn, s, ids[i], delta,
+			if ((r = delete_record(&wc, s, ids[i], delta,
 			    s->nhooks)) < 0)
 				rc = -r;
 			else
 				count += r;
 		}
+		if (rc == 0)
+			rc = seg_flush(&wc.sc);
+		wcur_close(&wc);
 		if (rc == 0)
 			rc = flush_deltas(txn, s, delta, s->nhooks);
 		if (rc == 0)

@@ -6,6 +6,8 @@
  * Named databases and their keys; integers are big-endian so that
  * LMDB's byte order is numeric order:
  *
+ *   seg    first(8)                  -> one request's records (segment.h)
+ *   segref first(8)                  -> n(4) live(4) received_ms(8)
  *   rec    id(8)                     -> received_ms(8) rectype(1) hooks(1)
  *                                       bytes
  *   state  id(8) hook(4)             -> due_ms(8) attempts(4) state(1)
@@ -17,13 +19,20 @@
  *          "ctr" hook(4)             -> struct store_counts, 5 x be64
  *          "held" hook(4)            -> (empty)
  *
- * Ids only grow, so every new rec and state key is an append (MDB_APPEND:
- * no page splits in the middle of the tree). The due index orders each
- * hook's records by the time they are due; a dead letter keeps its key
- * there with due_ms = UINT64_MAX, so it is never due and a hook's dead
- * letters are the tail of its range. A record goes with the last state
- * that refers to it; with state keyed id-first, "does another hook still
- * hold it" is one cursor step.
+ * A record is queued for a hook while the hook's due key for it exists.
+ * The due index orders each hook's records by the time they are due; a
+ * dead letter keeps its key there with due_ms = UINT64_MAX, so it is
+ * never due and a hook's dead letters are the tail of its range.
+ *
+ * A request's records arrive as one segment, and a pair (record, hook)
+ * that was never tried has no state: it is ready, its due time is the
+ * segment's received_ms, and its bytes are the segment's. The first
+ * retry or failure gives the pair a state and the record a copy in rec,
+ * which goes with the last state that refers to it; with state keyed
+ * id-first, "does another hook still hold it" is one cursor step. Spools
+ * written before segments have every record in rec with a state for
+ * each hook, which is the same second form. Ids only grow, so a new
+ * segment is an append (MDB_APPEND) to seg and segref.
  */
 #ifndef SPOOLD_STORE_H
 #define SPOOLD_STORE_H
@@ -146,6 +155,7 @@ struct store_entry {
 	const char	*answer;
 	size_t		 answerlen;
 	uint64_t	 received_ms;
+	uint8_t		 nhooks;	/* hooks it was queued for at ingest */
 	const char	*rec;
 	size_t		 reclen;
 };

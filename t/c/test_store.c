@@ -1,8 +1,12 @@
 /*
  * The spool: records and counts survive a reopen, ids only grow, the map
  * grows up to max_spool_size and refuses past it without losing what was
- * committed, and a second writer is kept out.
+ * committed, and a second writer is kept out. A request's records share
+ * a segment: a record stays readable for every hook that still holds it,
+ * retried and dead ones outlive their segment, delivered segments give
+ * their room back, and a spool written one record a key still works.
  */
+#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +15,7 @@
 #include "log.h"
 #include "store.h"
 #include "tap.h"
+#include "util.h"
 
 static char	 dir[] = "/tmp/spoold-store-XXXXXX";
 
@@ -118,9 +123,9 @@ test_persistence(void)
 	store_close(st);
 }
 
-/* Outcomes for the first n records: delivered. */
+/* Outcomes of kind for records first.., delivered ones by default. */
 static int
-deliver(struct store *st, uint32_t hook, uint64_t first, size_t n)
+settle(struct store *st, uint32_t hook, uint64_t first, size_t n, int kind)
 {
 	struct store_outcome	*o;
 	struct store_job	 job, *jp = &job;
@@ -130,7 +135,12 @@ deliver(struct store *st, uint32_t hook, uint64_t first, size_t n)
 	for (i = 0; i < n; i++) {
 		o[i].id = first + i;
 		o[i].hook = hook;
-		o[i].kind = OUT_DELIVERED;
+		o[i].kind = (uint8_t)kind;
+		o[i].attempts = 1;
+		o[i].due_ms = now_ms() + 3600000;
+		o[i].status = 500;
+		o[i].text = "down";
+		o[i].textlen = 4;
 	}
 	memset(&job, 0, sizeof(job));
 	job.outs = o;
@@ -138,6 +148,12 @@ deliver(struct store *st, uint32_t hook, uint64_t first, size_t n)
 	store_ingest(st, &jp, 1);
 	free(o);
 	return job.result;
+}
+
+static int
+deliver(struct store *st, uint32_t hook, uint64_t first, size_t n)
+{
+	return settle(st, hook, first, n, OUT_DELIVERED);
 }
 
 static void
@@ -204,6 +220,244 @@ test_grow(void)
 	store_close(st);
 }
 
+struct got {
+	int		 n;
+	uint64_t	 id;
+	uint32_t	 attempts;
+	int		 state;
+	size_t		 len;
+	int		 has;		/* the record's bytes came along */
+};
+
+static void
+got_item(void *arg, const struct store_item *it)
+{
+	struct got	*g = arg;
+
+	g->n++;
+	g->id = it->id;
+	g->attempts = it->attempts;
+	g->len = it->len;
+	g->has = it->ptr != NULL && it->len > 0 && it->ptr[0] == '{';
+}
+
+static void
+got_entry(void *arg, const struct store_entry *e)
+{
+	struct got	*g = arg;
+
+	g->n++;
+	g->id = e->id;
+	g->attempts = e->attempts;
+	g->state = e->state;
+	g->len = e->reclen;
+	g->has = e->rec != NULL && e->reclen > 0 && e->rec[0] == '{';
+}
+
+static struct got
+fetch(struct store *st, uint32_t hook, uint64_t id)
+{
+	struct got	 g = { 0, 0, 0, -1, 0, 0 };
+
+	if (store_fetch(st, hook, &id, 1, got_item, &g) != 0)
+		g.n = -1;
+	return g;
+}
+
+static struct got
+show(struct store *st, uint64_t id)
+{
+	struct got	 g = { 0, 0, 0, -1, 0, 0 };
+
+	if (store_show(st, id, got_entry, &g) < 0)
+		g.n = -1;
+	return g;
+}
+
+static void
+test_segments(void)
+{
+	struct store		*st;
+	struct store_counts	 c;
+	struct got		 g;
+	uint32_t		 hooks[2];
+	uint64_t		 f, ids[1];
+	char			 err[512];
+
+	st = store_open(dir, 1ULL << 30, err, sizeof(err));
+	store_hook_id(st, "a", &hooks[0]);
+	store_hook_id(st, "b", &hooks[1]);
+	is_int(ingest(st, hooks, 2, 10, 300, &f), STORE_OK,
+	    "one request of ten records for two hooks");
+	is_int(deliver(st, hooks[0], f, 10), STORE_OK, "a takes all ten");
+	is_int((int64_t)scan(st).n, 10, "b still holds all ten");
+	g = fetch(st, hooks[1], f + 3);
+	ok(g.n == 1 && g.has && g.len == 300 && g.attempts == 0,
+	    "b's ready record reads from its segment");
+	g = fetch(st, hooks[0], f + 3);
+	ok(g.n == 1 && !g.has, "a no longer gets it");
+	g = show(st, f + 3);
+	ok(g.n == 1 && g.state == ST_READY && g.has,
+	    "show has b's state and the record");
+
+	is_int(settle(st, hooks[1], f + 5, 1, OUT_RETRY), STORE_OK,
+	    "b retries one record");
+	is_int(settle(st, hooks[1], f + 6, 1, OUT_DEAD), STORE_OK,
+	    "and gives up on another");
+	is_int(deliver(st, hooks[1], f, 5), STORE_OK, "b takes the first five");
+	is_int(deliver(st, hooks[1], f + 7, 3), STORE_OK, "and the last three");
+	is_int((int64_t)scan(st).n, 2, "the retried and the dead one remain");
+	g = show(st, f + 5);
+	ok(g.n == 1 && g.state == ST_DEFERRED && g.attempts == 1 && g.has &&
+	    g.len == 300, "the deferred record outlives its segment");
+	g = show(st, f + 6);
+	ok(g.n == 1 && g.state == ST_DEAD && g.has, "and so does the dead one");
+	is_int(store_requeue(st, hooks[1], NULL, 0, now_ms()), 1,
+	    "the dead letter goes back to the queue");
+	g = fetch(st, hooks[1], f + 6);
+	ok(g.n == 1 && g.has && g.attempts == 0, "and can be fetched again");
+	store_counts(st, hooks[1], &c);
+	ok(c.ready == 1 && c.deferred == 1 && c.dead == 0 && c.delivered == 8 &&
+	    c.failed == 1, "b's counts: 1 ready, 1 deferred, 8 delivered, "
+	    "1 failed");
+
+	is_int(ingest(st, hooks, 2, 3, 200, &f), STORE_OK,
+	    "three more for both hooks");
+	ids[0] = f + 1;
+	is_int(store_delete(st, ids, 1), 1, "spoolctl deletes one of them");
+	g = show(st, f + 1);
+	is_int(g.n, 0, "no hook holds it now");
+	g = fetch(st, hooks[0], f + 1);
+	ok(g.n == 1 && !g.has, "it is not handed out");
+	is_int(deliver(st, hooks[0], f + 1, 1), STORE_OK,
+	    "an outcome for it after the delete is no error");
+	store_counts(st, hooks[0], &c);
+	is_int((int64_t)c.ready, 2, "a counts the other two ready");
+	is_int((int64_t)scan(st).n, 4, "two old and two new records remain");
+	store_close(st);
+}
+
+static void
+test_reuse(void)
+{
+	struct store	*st;
+	uint32_t	 hook;
+	uint64_t	 f, used, map, max;
+	char		 err[512];
+	int		 i, rc = STORE_OK;
+
+	/* 40 MB through a 4 MiB spool, a request at a time. */
+	st = store_open(dir, 4U << 20, err, sizeof(err));
+	store_hook_id(st, "a", &hook);
+	for (i = 0; i < 400 && rc == STORE_OK; i++)
+		if ((rc = ingest(st, &hook, 1, 100, 1000, &f)) == STORE_OK)
+			rc = deliver(st, hook, f, 100);
+	is_int(rc, STORE_OK, "delivered segments give their room back");
+	store_usage(st, &used, &map, &max);
+	ok(used <= (4U << 20), "the spool stayed within 4 MiB (%llu)",
+	    (unsigned long long)used);
+	is_int((int64_t)scan(st).n, 0, "and holds nothing now");
+	store_close(st);
+}
+
+/* Puts key -> val into the named database of the spool in dir. */
+static int
+raw_put(MDB_env *env, const char *db, const void *key, size_t klen,
+    const void *val, size_t vlen)
+{
+	MDB_txn	*txn;
+	MDB_dbi	 dbi;
+	MDB_val	 k = { klen, (void *)key }, d = { vlen, (void *)val };
+	int	 rc;
+
+	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_dbi_open(txn, db, 0, &dbi)) != 0 ||
+	    (rc = mdb_put(txn, dbi, &k, &d, 0)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return mdb_txn_commit(txn);
+}
+
+/*
+ * A record as spools before segments kept it: its own rec entry, a
+ * state entry and a due key, the hook's counter and next_id.
+ */
+static int
+old_record(uint32_t hook, uint64_t id, const char *json)
+{
+	MDB_env		*env;
+	unsigned char	 rec[256], state[24], due[20], skey[12], ctr[40];
+	unsigned char	 cskey[7], next[8];
+	uint64_t	 now = now_ms();
+	size_t		 len = strlen(json);
+	int		 rc;
+
+	memset(rec, 0, sizeof(rec));
+	put_be64(rec, now);
+	rec[9] = 1;
+	memcpy(rec + 10, json, len);
+	memset(state, 0, sizeof(state));
+	put_be64(state, now);
+	put_be64(skey, id);
+	put_be32(skey + 8, hook);
+	put_be32(due, hook);
+	put_be64(due + 4, now);
+	put_be64(due + 12, id);
+	memset(ctr, 0, sizeof(ctr));
+	put_be64(ctr, 1);
+	memcpy(cskey, "ctr", 3);
+	put_be32(cskey + 3, hook);
+	put_be64(next, id + 1);
+	if ((rc = mdb_env_create(&env)) != 0)
+		return rc;
+	if ((rc = mdb_env_set_maxdbs(env, 8)) != 0 ||
+	    (rc = mdb_env_open(env, dir, 0, 0600)) != 0 ||
+	    (rc = raw_put(env, "rec", skey, 8, rec, 10 + len)) != 0 ||
+	    (rc = raw_put(env, "state", skey, 12, state, 24)) != 0 ||
+	    (rc = raw_put(env, "due", due, 20, "", 0)) != 0 ||
+	    (rc = raw_put(env, "meta", cskey, 7, ctr, 40)) != 0)
+		goto done;
+	rc = raw_put(env, "meta", "next_id", 7, next, 8);
+ done:
+	mdb_env_close(env);
+	return rc;
+}
+
+static void
+test_old_layout(void)
+{
+	struct store		*st;
+	struct store_counts	 c;
+	struct got		 g;
+	uint32_t		 hook;
+	char			 err[512];
+
+	st = store_open(dir, 1ULL << 30, err, sizeof(err));
+	store_hook_id(st, "a", &hook);
+	store_close(st);
+	is_int(old_record(hook, 1000, "{\"type\":\"Delivery\"}"), 0,
+	    "a record written one record a key");
+	st = store_open(dir, 1ULL << 30, err, sizeof(err));
+	ok(st != NULL, "the spool opens");
+	is_int((int64_t)scan(st).n, 1, "the record is there");
+	g = fetch(st, hook, 1000);
+	ok(g.has && g.len == 19, "and is handed out");
+	is_int(ingest(st, &hook, 1, 2, 50, NULL), STORE_OK,
+	    "new records go in beside it");
+	is_int(settle(st, hook, 1000, 1, OUT_RETRY), STORE_OK,
+	    "the old record is retried");
+	g = show(st, 1000);
+	ok(g.n == 1 && g.state == ST_DEFERRED && g.has, "and stays readable");
+	is_int(deliver(st, hook, 1000, 1), STORE_OK, "then delivered");
+	store_counts(st, hook, &c);
+	ok(c.ready == 2 && c.deferred == 0 && c.delivered == 1,
+	    "counts: the two new ones ready, the old one delivered");
+	is_int((int64_t)scan(st).n, 2, "only the new records remain");
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -220,6 +474,15 @@ main(void)
 	if (system(cmd) != 0)
 		diag("cleanup failed");
 	test_grow();
+	if (system(cmd) != 0)
+		diag("cleanup failed");
+	test_segments();
+	if (system(cmd) != 0)
+		diag("cleanup failed");
+	test_reuse();
+	if (system(cmd) != 0)
+		diag("cleanup failed");
+	test_old_layout();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		diag("cleanup failed");
