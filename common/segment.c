@@ -28,6 +28,9 @@ seg_put(MDB_txn *txn, MDB_dbi seg, MDB_dbi ref, uint64_t first,
 	}
 	if (size > UINT32_MAX)
 		return EFBIG;
+	/* Records no hook takes need no room. */
+	if (live == 0)
+		return 0;
 	put_be64(key, first);
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
@@ -89,9 +92,10 @@ seg_flush(struct seg_cur *sc)
 	if (sc->g.live == 0) {
 		sc->have = 0;
 		sc->val = NULL;
-		if ((rc = mdb_del(sc->txn, sc->ref, &k, NULL)) != 0)
-			return rc;
-		return mdb_del(sc->txn, sc->seg, &k, NULL);
+		if ((rc = mdb_del(sc->txn, sc->ref, &k, NULL)) == 0)
+			rc = mdb_del(sc->txn, sc->seg, &k, NULL);
+		/* It was there when seg_at found it. */
+		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
 	}
 	put_be32(rv, sc->g.n);
 	put_be32(rv + 4, sc->g.live);
@@ -175,11 +179,13 @@ seg_get(struct seg_cur *sc, uint64_t id, struct seg_rec *r)
 	return 0;
 }
 
-void
+int
 seg_release(struct seg_cur *sc)
 {
-	if (sc->have && sc->g.live > 0) {
-		sc->g.live--;
-		sc->dirty = 1;
-	}
+	/* More pairs leaving than the segment counted: do not hide it. */
+	if (!sc->have || sc->g.live == 0)
+		return MDB_CORRUPTED;
+	sc->g.live--;
+	sc->dirty = 1;
+	return 0;
 }

@@ -53,7 +53,13 @@ struct seg_cur {
 	struct seg		 g;
 	int			 have;
 	int			 dirty;
-	const unsigned char	*val;	/* the segment's value, once read */
+	/*
+	 * The segment's value, once read. It stays valid through the
+	 * writes of a write transaction: the segments it reads were
+	 * committed before it began, LMDB does not reuse pages freed in
+	 * the transaction that frees them, and appends move no value.
+	 */
+	const unsigned char	*val;
 	size_t			 vlen;
 };
 
@@ -68,8 +74,8 @@ void	seg_close(struct seg_cur *);
 int	seg_at(struct seg_cur *, uint64_t id);
 /* Record id of the current segment. */
 int	seg_get(struct seg_cur *, uint64_t id, struct seg_rec *);
-/* One pair less needs the current segment. */
-void	seg_release(struct seg_cur *);
+/* One pair less needs the current segment: 0, or MDB_CORRUPTED. */
+int	seg_release(struct seg_cur *);
 /* Writes the current segment's live count, or removes it at 0. */
 int	seg_flush(struct seg_cur *);
 

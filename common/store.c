@@ -35,6 +35,7 @@
 #define RESERVE_MIN	(4ULL << 20)
 #define RESERVE_SHARE	16
 #define STATE_HDR	24
+#define STATE_INSEG	13	/* 1: the record is read from its segment */
 #define REC_HDR		10
 #define CTR_KEY		7	/* "ctr" + be32 */
 #define ANSWER_MAX	512	/* answer text kept in a state */
@@ -468,7 +469,7 @@ due_op(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t due,
 /* The state value of a queued record: see the layout in store.h. */
 static int
 put_state(MDB_txn *txn, struct store *s, uint64_t id, uint32_t hook,
-    const struct store_outcome *o, int state)
+    const struct store_outcome *o, int state, int inseg)
 {
 	unsigned char	 key[12];
 	unsigned char	*val;
@@ -485,6 +486,7 @@ put_state(MDB_txn *txn, struct store *s, uint64_t id, uint32_t hook,
 	val = d.mv_data;
 	memset(val, 0, STATE_HDR);
 	val[12] = (unsigned char)state;
+	val[STATE_INSEG] = inseg != 0;
 	put_be64(val, state == ST_DEAD ? STORE_DUE_DEAD : o->due_ms);
 	put_be32(val + 8, o->attempts);
 	val[14] = o->status >> 8;
@@ -523,14 +525,14 @@ ingest_records(MDB_txn *txn, struct store *s, struct store_job *job,
 	return 0;
 }
 
-/* Delete the record if no hook holds it any more. */
+/* Has any hook a state of record id? 0 if so, MDB_NOTFOUND, or an error. */
 static int
-drop_if_orphan(MDB_txn *txn, struct store *s, uint64_t id)
+has_state(MDB_txn *txn, struct store *s, uint64_t id)
 {
 	MDB_cursor	*cur;
 	MDB_val		 k, d;
 	unsigned char	 key[12];
-	int		 rc, other;
+	int		 rc;
 
 	state_key(key, id, 0);
 	k.mv_data = key;
@@ -538,14 +540,25 @@ drop_if_orphan(MDB_txn *txn, struct store *s, uint64_t id)
 	if ((rc = mdb_cursor_open(txn, s->state, &cur)) != 0)
 		return rc;
 	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-	other = rc == 0 && k.mv_size == 12 && get_be64(k.mv_data) == id;
+	if (rc == 0 && (k.mv_size != 12 || get_be64(k.mv_data) != id))
+		rc = MDB_NOTFOUND;
 	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	return rc;
+}
+
+/* Delete the record's copy if no hook's state refers to it any more. */
+static int
+drop_if_orphan(MDB_txn *txn, struct store *s, uint64_t id)
+{
+	unsigned char	 key[8];
+	MDB_val		 k;
+	int		 rc;
+
+	if ((rc = has_state(txn, s, id)) != MDB_NOTFOUND)
 		return rc;
-	if (other)
-		return 0;
+	put_be64(key, id);
 	k.mv_data = key;
-	k.mv_size = 8;
+	k.mv_size = sizeof(key);
 	rc = mdb_del(txn, s->rec, &k, NULL);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
@@ -561,6 +574,7 @@ struct wcur {
 	MDB_cursor	*due;
 	MDB_cursor	*rec;
 	struct seg_cur	 sc;
+	int		 copy;	/* there is room to copy records out */
 };
 
 static int
@@ -591,26 +605,55 @@ found(int rc)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+#define SEG_DROP	0	/* the pair leaves the queue */
+#define SEG_STATE	1	/* it is about to have a state */
+
 /*
- * Takes the ready pair (id, hook) out of its segment: its due key goes,
- * and a pair that stays queued (keep) gets a copy of the record in rec
- * for the state it is about to have. MDB_NOTFOUND: it is not queued.
+ * Takes the ready pair (id, hook) out of its segment's due time. A pair
+ * that leaves, or that gets a state and a copy of the record in rec,
+ * no longer needs the segment. Without room for the copy (a full spool)
+ * the state reads the segment instead and *inseg says so. MDB_NOTFOUND:
+ * the pair is not queued.
  */
 static int
 seg_unlink(struct wcur *wc, struct store *s, uint32_t hook, uint64_t id,
-    int keep)
+    int mode, int *inseg)
 {
 	struct seg_rec	 r;
 	int		 rc;
 
+	*inseg = 0;
 	if ((rc = seg_at(&wc->sc, id)) != 0 ||
 	    (rc = cur_del_due(wc->due, hook, wc->sc.g.received_ms, id)) != 0)
 		return rc;
-	if (keep && ((rc = seg_get(&wc->sc, id, &r)) != 0 ||
+	if (mode == SEG_STATE && !wc->copy) {
+		*inseg = 1;
+		return 0;
+	}
+	if (mode == SEG_STATE && ((rc = seg_get(&wc->sc, id, &r)) != 0 ||
 	    (rc = put_record(wc->txn, s, id, wc->sc.g.received_ms, &r)) != 0))
 		return rc;
-	seg_release(&wc->sc);
-	return 0;
+	return seg_release(&wc->sc);
+}
+
+/*
+ * A state leaves: the segment it read from, or the record's copy in rec
+ * when no other state refers to it (sole: no other hook could).
+ */
+static int
+state_gone(struct wcur *wc, struct store *s, uint64_t id, int inseg,
+    int sole)
+{
+	unsigned char	 key[8];
+	int		 rc;
+
+	if (inseg && ((rc = seg_at(&wc->sc, id)) != 0 ||
+	    (rc = seg_release(&wc->sc)) != 0))
+		return rc;
+	if (!sole)
+		return drop_if_orphan(wc->txn, s, id);
+	put_be64(key, id);
+	return found(cur_del(wc->rec, key, sizeof(key)));
 }
 
 static int
@@ -620,7 +663,7 @@ apply_outcome(struct wcur *wc, struct store *s, const struct store_outcome *o,
 	unsigned char	 key[12];
 	MDB_val		 k, d;
 	const unsigned char *v = NULL;
-	int		 rc, old = ST_READY;
+	int		 rc, old = ST_READY, inseg;
 
 	state_key(key, o->id, o->hook);
 	k.mv_data = key;
@@ -628,9 +671,9 @@ apply_outcome(struct wcur *wc, struct store *s, const struct store_outcome *o,
 	rc = mdb_cursor_get(wc->state, &k, &d, MDB_SET);
 	if (rc == MDB_NOTFOUND) {
 		/* Deleted by spoolctl while it was out for delivery: done. */
-		if ((rc = seg_unlink(wc, s, o->hook, o->id,
-		    o->kind != OUT_DELIVERED)) != 0)
-			return found(rc);
+		if ((rc = seg_unlink(wc, s, o->hook, o->id, o->kind ==
+		    OUT_DELIVERED ? SEG_DROP : SEG_STATE, &inseg)) != 0)
+			return rc == MDB_NOTFOUND ? 0 : rc;
 	} else if (rc != 0)
 		return rc;
 	else {
@@ -638,6 +681,7 @@ apply_outcome(struct wcur *wc, struct store *s, const struct store_outcome *o,
 			return MDB_CORRUPTED;
 		v = d.mv_data;
 		old = v[12];
+		inseg = v[STATE_INSEG];
 		if ((rc = found(cur_del_due(wc->due, o->hook, get_be64(v),
 		    o->id))) != 0)
 			return rc;
@@ -651,20 +695,18 @@ apply_outcome(struct wcur *wc, struct store *s, const struct store_outcome *o,
 			return 0;
 		if ((rc = mdb_cursor_del(wc->state, 0)) != 0)
 			return rc;
-		if (!o->sole)
-			return drop_if_orphan(wc->txn, s, o->id);
-		return found(cur_del(wc->rec, key, 8));
+		return state_gone(wc, s, o->id, inseg, o->sole);
 	case OUT_RETRY:
 		delta[o->hook].n[D_DEFERRED]++;
 		if ((rc = put_state(wc->txn, s, o->id, o->hook, o,
-		    ST_DEFERRED)) != 0)
+		    ST_DEFERRED, inseg)) != 0)
 			return rc;
 		return due_op(wc->txn, s, o->hook, o->due_ms, o->id, 0);
 	default:
 		delta[o->hook].n[D_DEAD]++;
 		delta[o->hook].n[D_FAILED]++;
 		if ((rc = put_state(wc->txn, s, o->id, o->hook, o,
-		    ST_DEAD)) != 0)
+		    ST_DEAD, inseg)) != 0)
 			return rc;
 		return due_op(wc->txn, s, o->hook, STORE_DUE_DEAD, o->id, 0);
 	}
@@ -677,6 +719,7 @@ wcur_open(MDB_txn *txn, struct store *s, struct wcur *wc)
 
 	memset(wc, 0, sizeof(*wc));
 	wc->txn = txn;
+	wc->copy = 1;
 	if ((rc = mdb_cursor_open(txn, s->state, &wc->state)) != 0 ||
 	    (rc = mdb_cursor_open(txn, s->due, &wc->due)) != 0 ||
 	    (rc = mdb_cursor_open(txn, s->rec, &wc->rec)) != 0 ||
@@ -728,7 +771,7 @@ flush_deltas(MDB_txn *txn, struct store *s, const struct delta *delta,
 
 static int
 apply_jobs(MDB_txn *txn, struct store *s, struct store_job **jobs, size_t n,
-    struct delta *delta)
+    int copy, struct delta *delta)
 {
 	struct wcur		 wc;
 	uint64_t		 id, now = now_ms();
@@ -741,6 +784,7 @@ apply_jobs(MDB_txn *txn, struct store *s, struct store_job **jobs, size_t n,
 		id = 1;
 	if ((rc = wcur_open(txn, s, &wc)) != 0)
 		goto done;
+	wc.copy = copy;
 	for (j = 0; j < n && rc == 0; j++) {
 		if ((rc = ingest_records(txn, s, jobs[j], &id, now,
 		    delta)) != 0)
@@ -761,7 +805,7 @@ apply_jobs(MDB_txn *txn, struct store *s, struct store_job **jobs, size_t n,
 
 /* One transaction for all of jobs; returns an LMDB or errno code. */
 static int
-ingest_txn(struct store *s, struct store_job **jobs, size_t n)
+ingest_txn(struct store *s, struct store_job **jobs, size_t n, int copy)
 {
 	struct delta	*delta;
 	MDB_txn		*txn;
@@ -773,7 +817,7 @@ ingest_txn(struct store *s, struct store_job **jobs, size_t n)
 	else if (s->env == NULL)
 		rc = MDB_PANIC;
 	else if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) == 0) {
-		if ((rc = apply_jobs(txn, s, jobs, n, delta)) != 0)
+		if ((rc = apply_jobs(txn, s, jobs, n, copy, delta)) != 0)
 			mdb_txn_abort(txn);
 		else
 			rc = mdb_txn_commit(txn);	/* fsyncs */
@@ -803,14 +847,31 @@ store_result(struct store *s, int rc)
 
 /* Commit jobs together, growing the map while it is too small. */
 static int
-ingest_grow(struct store *s, struct store_job **jobs, size_t n)
+ingest_grow(struct store *s, struct store_job **jobs, size_t n, int copy)
 {
 	int	 rc;
 
-	while ((rc = ingest_txn(s, jobs, n)) == MDB_MAP_FULL)
+	while ((rc = ingest_txn(s, jobs, n, copy)) == MDB_MAP_FULL)
 		if (store_grow(s) == -1)
 			break;
 	return store_result(s, rc);
+}
+
+/*
+ * Records that are retried or fail get copies of their own while there
+ * is room (copy); when the copies do not fit, their states read their
+ * segments instead: outcomes must go in, or the scheduler sends the
+ * records again at once.
+ */
+static int
+commit_jobs(struct store *s, struct store_job **jobs, size_t n, int copy)
+{
+	int	 rc;
+
+	rc = ingest_grow(s, jobs, n, copy);
+	if (rc == STORE_EFULL && copy)
+		rc = ingest_grow(s, jobs, n, 0);
+	return rc;
 }
 
 /* Pages on LMDB's free list: space below the high-water mark to reuse. */
@@ -884,7 +945,7 @@ store_ingest(struct store *s, struct store_job **jobs, size_t n)
 {
 	struct store_job	**outs;
 	size_t			  j, k;
-	int			  rc;
+	int			  rc, copy;
 
 	if (incoming_bytes(jobs, n) > 0 &&
 	    over_limit(s, incoming_bytes(jobs, n))) {
@@ -899,18 +960,20 @@ store_ingest(struct store *s, struct store_job **jobs, size_t n)
 				jobs[j]->result = STORE_EIO;
 		}
 		if (k > 0) {
-			rc = ingest_grow(s, outs, k);
+			/* The reserve is for outcomes, not for copies. */
+			rc = ingest_grow(s, outs, k, 0);
 			for (j = 0; j < k; j++)
 				outs[j]->result = rc;
 		}
 		free(outs);
 		return;
 	}
-	rc = ingest_grow(s, jobs, n);
+	copy = incoming_bytes(jobs, n) > 0 || !over_limit(s, 0);
+	rc = commit_jobs(s, jobs, n, copy);
 	if (rc == STORE_EFULL && n > 1) {
 		/* The group does not fit: let in whichever requests do. */
 		for (j = 0; j < n; j++)
-			jobs[j]->result = ingest_grow(s, &jobs[j], 1);
+			jobs[j]->result = commit_jobs(s, &jobs[j], 1, copy);
 		return;
 	}
 	for (j = 0; j < n; j++)
@@ -1016,7 +1079,10 @@ due_has(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t due,
 	return mdb_get(txn, s->due, &k, &d);
 }
 
-/* Is record id of the current segment still queued for some hook? */
+/*
+ * Is record id of the current segment still queued for some hook: as a
+ * ready pair, or with a state (one without a copy in rec reads it here)?
+ */
 static int
 seg_queued(MDB_txn *txn, struct store *s, struct seg_cur *sc, uint64_t id)
 {
@@ -1027,7 +1093,7 @@ seg_queued(MDB_txn *txn, struct store *s, struct seg_cur *sc, uint64_t id)
 		if ((rc = due_has(txn, s, h, sc->g.received_ms, id)) !=
 		    MDB_NOTFOUND)
 			return rc;
-	return MDB_NOTFOUND;
+	return has_state(txn, s, id);
 }
 
 /* A walk of rec beside the segments, for store_scan. */
@@ -1210,13 +1276,25 @@ store_hook_find(struct store *s, const char *name, uint32_t *id)
 	return rc == 0 ? 0 : -1;
 }
 
-/* Fill e from a state value and the record's own copy. */
+/* The record's part of e, from its segment. */
+static void
+entry_seg(struct store_entry *e, const struct seg_cur *sc,
+    const struct seg_rec *r)
+{
+	e->received_ms = sc->g.received_ms;
+	e->nhooks = r->nhooks;
+	e->rec = r->ptr;
+	e->reclen = r->len;
+}
+
+/* Fill e from a state value and the record's copy or segment. */
 static int
-entry_read(MDB_txn *txn, struct store *s, uint64_t id, uint32_t hook,
-    const MDB_val *sv, struct store_entry *e)
+entry_read(MDB_txn *txn, struct store *s, struct seg_cur *sc, uint64_t id,
+    uint32_t hook, const MDB_val *sv, struct store_entry *e)
 {
 	const unsigned char	*v = sv->mv_data, *r;
 	unsigned char		 key[8];
+	struct seg_rec		 sr;
 	MDB_val			 k, d;
 
 	if (sv->mv_size < STATE_HDR)
@@ -1231,6 +1309,11 @@ entry_read(MDB_txn *txn, struct store *s, uint64_t id, uint32_t hook,
 	e->last_ms = get_be64(v + 16);
 	e->answer = (const char *)v + STATE_HDR;
 	e->answerlen = sv->mv_size - STATE_HDR;
+	if (v[STATE_INSEG]) {
+		if (seg_at(sc, id) == 0 && seg_get(sc, id, &sr) == 0)
+			entry_seg(e, sc, &sr);
+		return 0;
+	}
 	put_be64(key, id);
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
@@ -1271,7 +1354,7 @@ entry_get(MDB_txn *txn, struct store *s, struct seg_cur *sc, uint64_t id,
 	int		 rc;
 
 	if ((rc = state_get(txn, s, id, hook, &sv)) == 0)
-		return entry_read(txn, s, id, hook, &sv, e);
+		return entry_read(txn, s, sc, id, hook, &sv, e);
 	if (rc != MDB_NOTFOUND ||
 	    (rc = seg_at(sc, id)) != 0 ||
 	    (rc = due_has(txn, s, hook, sc->g.received_ms, id)) != 0 ||
@@ -1281,11 +1364,9 @@ entry_get(MDB_txn *txn, struct store *s, struct seg_cur *sc, uint64_t id,
 	e->id = id;
 	e->hook = hook;
 	e->state = ST_READY;
-	e->due_ms = e->received_ms = sc->g.received_ms;
+	e->due_ms = sc->g.received_ms;
 	e->answer = "";
-	e->nhooks = r.nhooks;
-	e->rec = r.ptr;
-	e->reclen = r.len;
+	entry_seg(e, sc, &r);
 	return 0;
 }
 
@@ -1498,12 +1579,13 @@ make_due(struct wcur *wc, struct store *s, uint32_t hook, uint64_t id,
 	struct store_entry	 e;
 	MDB_val			 sv;
 	char			 text[ANSWER_MAX];
-	int			 rc, seg = 0;
+	int			 rc, seg = 0, inseg = 0;
 
 	memset(&e, 0, sizeof(e));
 	e.state = ST_READY;
-	if ((rc = state_get(wc->txn, s, id, hook, &sv)) == 0)
-		rc = entry_read(wc->txn, s, id, hook, &sv, &e);
+	if ((rc = state_get(wc->txn, s, id, hook, &sv)) == 0 &&
+	    (rc = entry_read(wc->txn, s, &wc->sc, id, hook, &sv, &e)) == 0)
+		inseg = ((const unsigned char *)sv.mv_data)[STATE_INSEG];
 	else if (rc == MDB_NOTFOUND)
 		rc = 0, seg = 1;
 	if (rc != 0)
@@ -1519,13 +1601,13 @@ make_due(struct wcur *wc, struct store *s, uint32_t hook, uint64_t id,
 		memcpy(text, e.answer, o.textlen);
 	o.text = text;
 	/* A ready pair in its segment gets a state of its own. */
-	rc = seg ? seg_unlink(wc, s, hook, id, 1) :
+	rc = seg ? seg_unlink(wc, s, hook, id, SEG_STATE, &inseg) :
 	    due_op(wc->txn, s, hook, due, id, 1);
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0 ||
 	    (rc = put_state(wc->txn, s, id, hook, &o, reset ? ST_READY :
-	    e.state)) != 0 ||
+	    e.state, inseg)) != 0 ||
 	    (rc = due_op(wc->txn, s, hook, now, id, 0)) != 0)
 		return -rc;
 	delta[hook].n[e.state == ST_DEAD ? D_DEAD : e.state == ST_DEFERRED ?
@@ -1602,10 +1684,10 @@ remove_state(struct wcur *wc, struct store *s, uint32_t hook, uint64_t id,
 	MDB_txn		*txn = wc->txn;
 	unsigned char	 key[12];
 	MDB_val		 k, sv;
-	int		 rc, st;
+	int		 rc, st, inseg;
 
 	if ((rc = state_get(txn, s, id, hook, &sv)) == MDB_NOTFOUND) {
-		if ((rc = seg_unlink(wc, s, hook, id, 0)) != 0)
+		if ((rc = seg_unlink(wc, s, hook, id, SEG_DROP, &inseg)) != 0)
 			return rc == MDB_NOTFOUND ? 0 : -rc;
 		delta[hook].n[D_READY]--;
 		return 1;
@@ -1615,13 +1697,14 @@ remove_state(struct wcur *wc, struct store *s, uint32_t hook, uint64_t id,
 	if (sv.mv_size < STATE_HDR)
 		return -MDB_CORRUPTED;
 	st = ((const unsigned char *)sv.mv_data)[12];
+	inseg = ((const unsigned char *)sv.mv_data)[STATE_INSEG];
 	if ((rc = due_op(txn, s, hook, get_be64(sv.mv_data), id, 1)) != 0)
 		return -rc;
 	state_key(key, id, hook);
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
 	if ((rc = mdb_del(txn, s->state, &k, NULL)) != 0 ||
-	    (rc = drop_if_orphan(txn, s, id)) != 0)
+	    (rc = state_gone(wc, s, id, inseg, 0)) != 0)
 		return -rc;
 	delta[hook].n[st == ST_DEAD ? D_DEAD : st == ST_DEFERRED ?
 	    D_DEFERRED : D_READY]--;

@@ -11,7 +11,7 @@
  *   rec    id(8)                     -> received_ms(8) rectype(1) hooks(1)
  *                                       bytes
  *   state  id(8) hook(4)             -> due_ms(8) attempts(4) state(1)
- *                                       pad(1) status(2) last_ms(8) answer
+ *                                       inseg(1) status(2) last_ms(8) answer
  *   due    hook(4) due_ms(8) id(8)   -> (empty)
  *   hooks  name                      -> hook(4)
  *   meta   "next_id"                 -> id(8)
@@ -29,7 +29,9 @@
  * segment's received_ms, and its bytes are the segment's. The first
  * retry or failure gives the pair a state and the record a copy in rec,
  * which goes with the last state that refers to it; with state keyed
- * id-first, "does another hook still hold it" is one cursor step. Spools
+ * id-first, "does another hook still hold it" is one cursor step. When
+ * the spool is full there may be no room for the copy: the state is
+ * then marked inseg, reads the segment, and counts in its live. Spools
  * written before segments have every record in rec with a state for
  * each hook, which is the same second form. Ids only grow, so a new
  * segment is an append (MDB_APPEND) to seg and segref.

@@ -4,7 +4,8 @@
  * committed, and a second writer is kept out. A request's records share
  * a segment: a record stays readable for every hook that still holds it,
  * retried and dead ones outlive their segment, delivered segments give
- * their room back, and a spool written one record a key still works.
+ * their room back, a full spool still takes a failing hook's outcomes,
+ * and a spool written one record a key still works.
  */
 #include <lmdb.h>
 #include <stdio.h>
@@ -458,6 +459,63 @@ test_old_layout(void)
 	store_close(st);
 }
 
+/*
+ * A spool filled to max_spool_size with records for two hooks, one of
+ * them failing: its retries and dead letters must still commit, or the
+ * scheduler sends the records again at once, without backoff, and can
+ * never dead-letter them. The other hook keeps every segment alive
+ * meanwhile, so there is no room to copy the records out.
+ */
+static void
+test_full_retry(void)
+{
+	struct store		*st;
+	struct store_counts	 c;
+	struct got		 g;
+	uint32_t		 hooks[2];
+	uint64_t		 f, first = 0, last = 0, id;
+	char			 err[512];
+	int			 refused = 0, batches = 0, rc;
+
+	st = store_open(dir, 4U << 20, err, sizeof(err));
+	store_hook_id(st, "a", &hooks[0]);
+	store_hook_id(st, "b", &hooks[1]);
+	while ((rc = ingest(st, hooks, 2, 10, 10000, &f)) == STORE_OK) {
+		if (first == 0)
+			first = f;
+		last = f + 9;
+	}
+	is_int(rc, STORE_EFULL, "the spool fills up (ids %llu..%llu)",
+	    (unsigned long long)first, (unsigned long long)last);
+	for (id = first; id + 9 <= last; id += 10, batches++)
+		if (settle(st, hooks[0], id, 10, (batches % 4) == 3 ?
+		    OUT_DEAD : OUT_RETRY) != STORE_OK)
+			refused++;
+	is_int(refused, 0, "a full spool commits the retries and dead "
+	    "letters of a failing hook (%d of %d batches refused)", refused,
+	    batches);
+	store_counts(st, hooks[0], &c);
+	ok(c.ready == 0 && c.deferred > 0 && c.dead > 0,
+	    "none of its records is left ready");
+	g = fetch(st, hooks[1], first);
+	ok(g.has && g.len == 10000, "the other hook still reads them");
+	is_int(store_requeue(st, hooks[0], NULL, 0, now_ms()),
+	    (int64_t)c.dead, "dead letters go back to the queue");
+	g = fetch(st, hooks[0], first + 39);
+	ok(g.has && g.len == 10000 && g.attempts == 0,
+	    "and read their segment");
+	is_int(deliver(st, hooks[1], first, last - first + 1), STORE_OK,
+	    "the other hook takes every record");
+	is_int((int64_t)scan(st).n, (int64_t)(last - first + 1),
+	    "the failing hook still holds them all");
+	is_int(deliver(st, hooks[0], first, last - first + 1), STORE_OK,
+	    "then it takes them too");
+	is_int((int64_t)scan(st).n, 0, "the spool is empty");
+	is_int(ingest(st, hooks, 2, 10, 10000, NULL), STORE_OK,
+	    "and takes records again");
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -483,6 +541,9 @@ main(void)
 	if (system(cmd) != 0)
 		diag("cleanup failed");
 	test_old_layout();
+	if (system(cmd) != 0)
+		diag("cleanup failed");
+	test_full_retry();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		diag("cleanup failed");
