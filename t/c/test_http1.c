@@ -118,8 +118,8 @@ until_closed(struct srv *s, int c)
 			return;
 }
 
-/* Reads a request's head only, and keeps it. */
-static void
+/* Reads a request's head only, and keeps it; 0: the client is gone. */
+static size_t
 head_read(struct srv *s, int c, char *buf)
 {
 	struct pollfd	 pfd = { c, POLLIN, 0 };
@@ -138,6 +138,8 @@ head_read(struct srv *s, int c, char *buf)
 			break;
 		got += (size_t)n;
 	}
+	if (got == 0)
+		return 0;
 	if (s->nreq < MAXREQ) {
 		s->req[s->nreq] = malloc(got + 1);
 		memcpy(s->req[s->nreq], buf, got);
@@ -145,6 +147,7 @@ head_read(struct srv *s, int c, char *buf)
 		s->reqlen[s->nreq] = got;
 	}
 	s->nreq++;
+	return got;
 }
 
 /* Reads the body a head announced; how much of it came. */
@@ -181,10 +184,18 @@ serve_early(struct srv *s, int c, char *buf)
 	size_t		 req = s->nreq;
 	int		 i;
 
-	head_read(s, c, buf);
+	if (head_read(s, c, buf) == 0)
+		return;
 	wr(c, s->sc->answer, strlen(s->sc->answer), 0);
-	if (s->sc->early == 3 && req < MAXREQ) {
-		s->body[req] = body_read(s, c, s->req[req], buf);
+	if (s->sc->early == 3) {
+		/*
+		 * The answer keeps the connection: serve the next request
+		 * on it too, for a close here would race the client's
+		 * next request.
+		 */
+		if (req < MAXREQ)
+			s->body[req] = body_read(s, c, s->req[req], buf);
+		serve_early(s, c, buf);
 		return;
 	}
 	/*
@@ -193,6 +204,19 @@ serve_early(struct srv *s, int c, char *buf)
 	 */
 	for (i = 0; s->sc->early == 1 && i < 5 && !s->stop; i++)
 		if (poll(&pfd, 1, 100) == 1)
+			break;
+	if (s->sc->early != 2)
+		return;
+	/*
+	 * Hang up as servers do: nothing more to say, and the body still
+	 * on its way is read and dropped until the client closes, for a
+	 * close with unread data would send a reset that can take the
+	 * answer with it before the client reads it.
+	 */
+	shutdown(c, SHUT_WR);
+	pfd.events = POLLIN;
+	for (i = 0; i < 50 && !s->stop; i++)
+		if (poll(&pfd, 1, 100) == 1 && read(c, buf, REQ_MAX) <= 0)
 			break;
 }
 
