@@ -609,6 +609,27 @@ found(int rc)
 #define SEG_STATE	1	/* it is about to have a state */
 
 /*
+ * A state that reads its segment (*inseg) gets a copy of the record in
+ * rec when there is room, and the segment one pair less to keep it for.
+ */
+static int
+seg_detach(struct wcur *wc, struct store *s, uint64_t id, int *inseg)
+{
+	struct seg_rec	 r;
+	int		 rc;
+
+	if (!*inseg || !wc->copy)
+		return 0;
+	if ((rc = seg_at(&wc->sc, id)) != 0 ||
+	    (rc = seg_get(&wc->sc, id, &r)) != 0 ||
+	    (rc = put_record(wc->txn, s, id, wc->sc.g.received_ms, &r)) != 0 ||
+	    (rc = seg_release(&wc->sc)) != 0)
+		return rc;
+	*inseg = 0;
+	return 0;
+}
+
+/*
  * Takes the ready pair (id, hook) out of its segment's due time. A pair
  * that leaves, or that gets a state and a copy of the record in rec,
  * no longer needs the segment. Without room for the copy (a full spool)
@@ -619,21 +640,16 @@ static int
 seg_unlink(struct wcur *wc, struct store *s, uint32_t hook, uint64_t id,
     int mode, int *inseg)
 {
-	struct seg_rec	 r;
-	int		 rc;
+	int	 rc;
 
 	*inseg = 0;
 	if ((rc = seg_at(&wc->sc, id)) != 0 ||
 	    (rc = cur_del_due(wc->due, hook, wc->sc.g.received_ms, id)) != 0)
 		return rc;
-	if (mode == SEG_STATE && !wc->copy) {
-		*inseg = 1;
-		return 0;
-	}
-	if (mode == SEG_STATE && ((rc = seg_get(&wc->sc, id, &r)) != 0 ||
-	    (rc = put_record(wc->txn, s, id, wc->sc.g.received_ms, &r)) != 0))
-		return rc;
-	return seg_release(&wc->sc);
+	if (mode == SEG_DROP)
+		return seg_release(&wc->sc);
+	*inseg = 1;
+	return seg_detach(wc, s, id, inseg);
 }
 
 /*
@@ -698,14 +714,16 @@ apply_outcome(struct wcur *wc, struct store *s, const struct store_outcome *o,
 		return state_gone(wc, s, o->id, inseg, o->sole);
 	case OUT_RETRY:
 		delta[o->hook].n[D_DEFERRED]++;
-		if ((rc = put_state(wc->txn, s, o->id, o->hook, o,
+		if ((rc = seg_detach(wc, s, o->id, &inseg)) != 0 ||
+		    (rc = put_state(wc->txn, s, o->id, o->hook, o,
 		    ST_DEFERRED, inseg)) != 0)
 			return rc;
 		return due_op(wc->txn, s, o->hook, o->due_ms, o->id, 0);
 	default:
 		delta[o->hook].n[D_DEAD]++;
 		delta[o->hook].n[D_FAILED]++;
-		if ((rc = put_state(wc->txn, s, o->id, o->hook, o,
+		if ((rc = seg_detach(wc, s, o->id, &inseg)) != 0 ||
+		    (rc = put_state(wc->txn, s, o->id, o->hook, o,
 		    ST_DEAD, inseg)) != 0)
 			return rc;
 		return due_op(wc->txn, s, o->hook, STORE_DUE_DEAD, o->id, 0);
@@ -1605,7 +1623,7 @@ make_due(struct wcur *wc, struct store *s, uint32_t hook, uint64_t id,
 	    due_op(wc->txn, s, hook, due, id, 1);
 	if (rc == MDB_NOTFOUND)
 		return 0;
-	if (rc != 0 ||
+	if (rc != 0 || (rc = seg_detach(wc, s, id, &inseg)) != 0 ||
 	    (rc = put_state(wc->txn, s, id, hook, &o, reset ? ST_READY :
 	    e.state, inseg)) != 0 ||
 	    (rc = due_op(wc->txn, s, hook, now, id, 0)) != 0)

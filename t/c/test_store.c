@@ -459,6 +459,23 @@ test_old_layout(void)
 	store_close(st);
 }
 
+/* Requests of ten 10,000-byte records for both hooks until one is refused. */
+static int
+fill(struct store *st, const uint32_t *hooks, uint64_t *first,
+    uint64_t *last)
+{
+	uint64_t	 f;
+	int		 rc;
+
+	*first = *last = 0;
+	while ((rc = ingest(st, hooks, 2, 10, 10000, &f)) == STORE_OK) {
+		if (*first == 0)
+			*first = f;
+		*last = f + 9;
+	}
+	return rc;
+}
+
 /*
  * A spool filled to max_spool_size with records for two hooks, one of
  * them failing: its retries and dead letters must still commit, or the
@@ -473,18 +490,14 @@ test_full_retry(void)
 	struct store_counts	 c;
 	struct got		 g;
 	uint32_t		 hooks[2];
-	uint64_t		 f, first = 0, last = 0, id;
+	uint64_t		 first, last, id;
 	char			 err[512];
 	int			 refused = 0, batches = 0, rc;
 
 	st = store_open(dir, 4U << 20, err, sizeof(err));
 	store_hook_id(st, "a", &hooks[0]);
 	store_hook_id(st, "b", &hooks[1]);
-	while ((rc = ingest(st, hooks, 2, 10, 10000, &f)) == STORE_OK) {
-		if (first == 0)
-			first = f;
-		last = f + 9;
-	}
+	rc = fill(st, hooks, &first, &last);
 	is_int(rc, STORE_EFULL, "the spool fills up (ids %llu..%llu)",
 	    (unsigned long long)first, (unsigned long long)last);
 	for (id = first; id + 9 <= last; id += 10, batches++)
@@ -516,6 +529,42 @@ test_full_retry(void)
 	store_close(st);
 }
 
+/*
+ * Dead letters made while the spool was full read their segments and
+ * keep them. Requeued, they get copies of their own, and the room of
+ * the records delivered beside them comes back.
+ */
+static void
+test_full_pin(void)
+{
+	struct store	*st;
+	uint32_t	 hooks[2];
+	uint64_t	 first, last, id;
+	char		 err[512];
+	int		 rc, i;
+
+	st = store_open(dir, 4U << 20, err, sizeof(err));
+	store_hook_id(st, "a", &hooks[0]);
+	store_hook_id(st, "b", &hooks[1]);
+	fill(st, hooks, &first, &last);
+	for (id = first; id + 9 <= last; id += 10)
+		settle(st, hooks[0], id, 10, OUT_RETRY);
+	for (id = first; id <= last; id++)
+		settle(st, hooks[0], id, 1, (id - first) % 10 == 5 ?
+		    OUT_DEAD : OUT_DELIVERED);
+	is_int(deliver(st, hooks[1], first, last - first + 1), STORE_OK,
+	    "the other hook takes every record");
+	is_int(store_requeue(st, hooks[0], NULL, 0, now_ms()),
+	    (int64_t)(last - first + 1) / 10, "one dead letter a request "
+	    "goes back to the queue");
+	for (i = 0, rc = STORE_OK; i < 3 && rc == STORE_OK; i++)
+		rc = ingest(st, hooks, 2, 10, 10000, NULL);
+	is_int(rc, STORE_OK, "and the room of the rest comes back");
+	is_int((int64_t)scan(st).n, (int64_t)(last - first + 1) / 10 + 30,
+	    "the spool holds the requeued records and the new ones");
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -544,6 +593,9 @@ main(void)
 	if (system(cmd) != 0)
 		diag("cleanup failed");
 	test_full_retry();
+	if (system(cmd) != 0)
+		diag("cleanup failed");
+	test_full_pin();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		diag("cleanup failed");
