@@ -14,7 +14,8 @@
  * (record, hook) pairs that still need the segment's copy of their
  * record; the segment goes when it falls to 0. The store gives a
  * retried or dead pair its own copy of the record, so a failing hook
- * never pins a whole request's records.
+ * does not pin a whole request's records; on a full spool it may have
+ * to (see store.h).
  */
 #ifndef SPOOLD_SEGMENT_H
 #define SPOOLD_SEGMENT_H
