@@ -230,29 +230,29 @@ struct got {
 	int		 has;		/* the record's bytes came along */
 };
 
+/* One record handed to a callback, with the state it was in. */
+static void
+got_one(struct got *g, uint64_t id, uint32_t attempts, int state,
+    const char *rec, size_t len)
+{
+	g->n++;
+	g->id = id;
+	g->attempts = attempts;
+	g->state = state;
+	g->len = len;
+	g->has = rec != NULL && len > 0 && rec[0] == '{';
+}
+
 static void
 got_item(void *arg, const struct store_item *it)
 {
-	struct got	*g = arg;
-
-	g->n++;
-	g->id = it->id;
-	g->attempts = it->attempts;
-	g->len = it->len;
-	g->has = it->ptr != NULL && it->len > 0 && it->ptr[0] == '{';
+	got_one(arg, it->id, it->attempts, -1, it->ptr, it->len);
 }
 
 static void
 got_entry(void *arg, const struct store_entry *e)
 {
-	struct got	*g = arg;
-
-	g->n++;
-	g->id = e->id;
-	g->attempts = e->attempts;
-	g->state = e->state;
-	g->len = e->reclen;
-	g->has = e->rec != NULL && e->reclen > 0 && e->rec[0] == '{';
+	got_one(arg, e->id, e->attempts, e->state, e->rec, e->reclen);
 }
 
 static struct got
