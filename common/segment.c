@@ -2,6 +2,8 @@
  * Segments of the spool; see segment.h for the layout and why.
  */
 #include <errno.h>
+#include <lz4.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "segment.h"
@@ -10,48 +12,147 @@
 #define SEG_HDR		4
 #define SEG_ENT		10
 #define SEGREF_LEN	16
+#define SEG_LZ4		0x80000000u
+#define SEG_NMAX	0x7fffffffu
+#define SEG_BLOCK	65536
+#define SEG_BLKENT	8
+/* A cached block buffer larger than this is not kept for a small one. */
+#define SEG_KEEP	(4 * SEG_BLOCK)
+
+/* The records i.. of the block that starts at i: its end. */
+static size_t
+block_end(const struct store_in *in, size_t n, size_t i, uint64_t *raw)
+{
+	*raw = 0;
+	do
+		*raw += in[i++].len;
+	while (i < n && *raw + in[i].len <= SEG_BLOCK);
+	return i;
+}
+
+/*
+ * The records as LZ4 blocks at p, the block table at t: the bytes
+ * written, or 0 when a block does not compress (LZ4 takes int sizes).
+ */
+static uint64_t
+pack_blocks(unsigned char *t, unsigned char *p, const struct store_in *in,
+    size_t n, char *scratch)
+{
+	const char	*src;
+	uint64_t	 raw, rawoff = 0, zoff = 0, o;
+	size_t		 i, j, k;
+	int		 zl;
+
+	for (i = 0; i < n; i = j, t += SEG_BLKENT) {
+		j = block_end(in, n, i, &raw);
+		if (raw > LZ4_MAX_INPUT_SIZE)
+			return 0;
+		if (j - i == 1)
+			src = in[i].ptr;
+		else {
+			for (k = i, o = 0; k < j; o += in[k++].len)
+				memcpy(scratch + o, in[k].ptr, in[k].len);
+			src = scratch;
+		}
+		zl = LZ4_compress_default(src, (char *)p + zoff, (int)raw,
+		    LZ4_compressBound((int)raw));
+		if (zl <= 0)
+			return 0;
+		rawoff += raw;
+		zoff += (uint64_t)zl;
+		put_be32(t, (uint32_t)rawoff);
+		put_be32(t + 4, (uint32_t)zoff);
+	}
+	return zoff;
+}
+
+int
+seg_pack(struct seg_val *v, const struct store_in *in, size_t n)
+{
+	unsigned char	*p, *e;
+	char		*scratch = NULL;
+	uint64_t	 raw = 0, blk, blkmax = 0, zmax = 0, hl, tl, z = 0;
+	size_t		 i, nblk = 0, size;
+
+	memset(v, 0, sizeof(*v));
+	for (i = 0; i < n; i++)
+		v->live += in[i].nhooks;
+	/* Records no hook takes need no room. */
+	if (n == 0 || v->live == 0)
+		return 0;
+	if (n > SEG_NMAX)
+		return EFBIG;
+	for (i = 0; i < n; nblk++) {
+		i = block_end(in, n, i, &blk);
+		raw += blk;
+		blkmax = blk > blkmax ? blk : blkmax;
+		zmax += blk + blk / 255 + 16;	/* LZ4_COMPRESSBOUND */
+	}
+	hl = SEG_HDR + (uint64_t)SEG_ENT * n;
+	tl = 4 + (uint64_t)SEG_BLKENT * nblk;
+	if (hl + raw > UINT32_MAX)
+		return EFBIG;
+	size = hl + (tl + zmax > raw ? tl + zmax : raw);
+	/* Blocks of several records fit SEG_BLOCK; one record is read as is. */
+	if ((v->buf = malloc(size)) == NULL || (scratch = malloc(blkmax <
+	    SEG_BLOCK ? blkmax + 1 : SEG_BLOCK)) == NULL) {
+		free(v->buf);
+		v->buf = NULL;
+		return ENOMEM;
+	}
+	p = v->buf;
+	e = p + SEG_HDR;
+	for (i = 0, blk = 0; i < n; blk += in[i++].len, e += SEG_ENT) {
+		put_be32(e, (uint32_t)blk);
+		put_be32(e + 4, in[i].len);
+		e[8] = in[i].rectype;
+		e[9] = in[i].nhooks > 255 ? 255 : (uint8_t)in[i].nhooks;
+	}
+	put_be32(p + hl, (uint32_t)nblk);
+	z = pack_blocks(p + hl + 4, p + hl + tl, in, n, scratch);
+	free(scratch);
+	/* Not worth a decompression on every read: keep the bytes. */
+	if (z == 0 || tl + z >= raw - raw / 8) {
+		put_be32(p, (uint32_t)n);
+		for (i = 0, e = p + hl; i < n; e += in[i++].len)
+			memcpy(e, in[i].ptr, in[i].len);
+		v->len = hl + raw;
+	} else {
+		put_be32(p, (uint32_t)n | SEG_LZ4);
+		v->len = hl + tl + z;
+	}
+	/* It may wait for its commit a while: give back what it did not use. */
+	if (v->len < size / 2 && (p = realloc(v->buf, v->len)) != NULL)
+		v->buf = p;
+	return 0;
+}
+
+void
+seg_val_free(struct seg_val *v)
+{
+	free(v->buf);
+	v->buf = NULL;
+}
 
 int
 seg_put(MDB_txn *txn, MDB_dbi seg, MDB_dbi ref, uint64_t first,
-    uint64_t received_ms, const struct store_in *in, size_t n)
+    uint64_t received_ms, const struct seg_val *v)
 {
-	unsigned char	 key[8], rv[SEGREF_LEN], *p, *e;
+	unsigned char	 key[8], rv[SEGREF_LEN];
 	MDB_val		 k, d;
-	uint64_t	 size = SEG_HDR + (uint64_t)SEG_ENT * n, off = 0;
-	uint32_t	 live = 0;
-	size_t		 i;
 	int		 rc;
 
-	for (i = 0; i < n; i++) {
-		size += in[i].len;
-		live += in[i].nhooks;
-	}
-	if (size > UINT32_MAX)
-		return EFBIG;
-	/* Records no hook takes need no room. */
-	if (live == 0)
+	if (v->live == 0)
 		return 0;
 	put_be64(key, first);
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
-	d.mv_size = size;
-	/* Reserve and fill in place: one copy of the bytes, into the pages. */
-	if ((rc = mdb_put(txn, seg, &k, &d, MDB_APPEND | MDB_RESERVE)) != 0)
+	d.mv_data = v->buf;
+	d.mv_size = v->len;
+	if ((rc = mdb_put(txn, seg, &k, &d, MDB_APPEND)) != 0)
 		return rc;
-	p = d.mv_data;
-	put_be32(p, (uint32_t)n);
-	e = p + SEG_HDR;
-	p += SEG_HDR + SEG_ENT * n;
-	for (i = 0; i < n; i++, e += SEG_ENT) {
-		put_be32(e, (uint32_t)off);
-		put_be32(e + 4, in[i].len);
-		e[8] = in[i].rectype;
-		e[9] = in[i].nhooks > 255 ? 255 : (uint8_t)in[i].nhooks;
-		memcpy(p + off, in[i].ptr, in[i].len);
-		off += in[i].len;
-	}
-	put_be32(rv, (uint32_t)n);
-	put_be32(rv + 4, live);
+	put_be32(rv, get_be32(v->buf) & SEG_NMAX);
+	put_be32(rv + 4, v->live);
 	put_be64(rv + 8, received_ms);
 	d.mv_data = rv;
 	d.mv_size = sizeof(rv);
@@ -59,12 +160,14 @@ seg_put(MDB_txn *txn, MDB_dbi seg, MDB_dbi ref, uint64_t first,
 }
 
 int
-seg_open(struct seg_cur *sc, MDB_txn *txn, MDB_dbi seg, MDB_dbi ref)
+seg_open(struct seg_cur *sc, MDB_txn *txn, MDB_dbi seg, MDB_dbi ref,
+    struct seg_cache *zc)
 {
 	memset(sc, 0, sizeof(*sc));
 	sc->txn = txn;
 	sc->seg = seg;
 	sc->ref = ref;
+	sc->zc = zc != NULL ? zc : &sc->own;
 	return mdb_cursor_open(txn, ref, &sc->c);
 }
 
@@ -74,6 +177,17 @@ seg_close(struct seg_cur *sc)
 	if (sc->c != NULL)
 		mdb_cursor_close(sc->c);
 	sc->c = NULL;
+	seg_cache_free(&sc->own);
+}
+
+void
+seg_cache_free(struct seg_cache *zc)
+{
+	size_t	 i;
+
+	for (i = 0; i < SEG_CACHED; i++)
+		free(zc->b[i].buf);
+	memset(zc, 0, sizeof(*zc));
 }
 
 int
@@ -143,11 +257,107 @@ seg_at(struct seg_cur *sc, uint64_t id)
 	return 0;
 }
 
+/* The cache's block blk of the current segment, or the one to fill. */
+static struct seg_blk *
+cache_slot(struct seg_cache *zc, uint64_t first, uint32_t blk, int *hit)
+{
+	struct seg_blk	*b, *old = &zc->b[0];
+	size_t		 i;
+
+	zc->tick++;
+	for (i = 0; i < SEG_CACHED; i++) {
+		b = &zc->b[i];
+		if (b->used != 0 && b->first == first && b->blk == blk) {
+			b->used = zc->tick;
+			*hit = 1;
+			return b;
+		}
+		if (b->used < old->used)
+			old = b;
+	}
+	*hit = 0;
+	return old;
+}
+
+/* Decompresses block blk into b, which keeps it. */
+static int
+block_fill(struct seg_blk *b, const unsigned char *z, size_t zlen,
+    size_t rawlen)
+{
+	b->used = 0;
+	if (b->cap < rawlen || (b->cap > SEG_KEEP && rawlen <= SEG_KEEP)) {
+		free(b->buf);
+		b->cap = 0;
+		if ((b->buf = malloc(rawlen > 0 ? rawlen : 1)) == NULL)
+			return ENOMEM;
+		b->cap = rawlen;
+	}
+	if (zlen > LZ4_MAX_INPUT_SIZE || rawlen > LZ4_MAX_INPUT_SIZE ||
+	    LZ4_decompress_safe((const char *)z, (char *)b->buf, (int)zlen,
+	    (int)rawlen) != (int)rawlen)
+		return MDB_CORRUPTED;
+	b->len = rawlen;
+	return 0;
+}
+
+/*
+ * The bytes off.. of a compressed segment: from the block that holds
+ * them, decompressed once into the cursor's cache.
+ */
+static int
+seg_unz(struct seg_cur *sc, uint64_t off, uint64_t len,
+    const unsigned char **out)
+{
+	const unsigned char	*t, *e;
+	struct seg_blk		*b;
+	uint64_t		 hl, zb, raw0, raw1, z0, z1;
+	uint32_t		 nblk, lo, hi, mid;
+	int			 hit, rc;
+
+	hl = SEG_HDR + (uint64_t)SEG_ENT * sc->g.n;
+	if (hl + 4 > sc->vlen)
+		return MDB_CORRUPTED;
+	nblk = get_be32(sc->val + hl);
+	t = sc->val + hl + 4;
+	zb = hl + 4 + (uint64_t)SEG_BLKENT * nblk;
+	if (zb > sc->vlen)
+		return MDB_CORRUPTED;
+	/* The first block that ends past off. */
+	for (lo = 0, hi = nblk; lo < hi; ) {
+		mid = lo + (hi - lo) / 2;
+		if (get_be32(t + SEG_BLKENT * mid) <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == nblk)
+		return MDB_CORRUPTED;
+	e = t + SEG_BLKENT * lo;
+	raw0 = lo > 0 ? get_be32(e - SEG_BLKENT) : 0;
+	z0 = lo > 0 ? get_be32(e - SEG_BLKENT + 4) : 0;
+	raw1 = get_be32(e);
+	z1 = get_be32(e + 4);
+	if (off < raw0 || off + len > raw1 || z1 < z0 || zb + z1 > sc->vlen)
+		return MDB_CORRUPTED;
+	b = cache_slot(sc->zc, sc->g.first, lo, &hit);
+	if (!hit) {
+		if ((rc = block_fill(b, sc->val + zb + z0, z1 - z0,
+		    raw1 - raw0)) != 0)
+			return rc;
+		b->first = sc->g.first;
+		b->blk = lo;
+		b->raw0 = (uint32_t)raw0;
+		b->used = sc->zc->tick;
+	}
+	*out = b->buf + (off - b->raw0);
+	return 0;
+}
+
 int
 seg_get(struct seg_cur *sc, uint64_t id, struct seg_rec *r)
 {
 	unsigned char		 key[8];
-	const unsigned char	*e;
+	const unsigned char	*e, *p;
 	MDB_val			 k, d;
 	uint64_t		 base, off, len;
 	int			 rc;
@@ -161,7 +371,7 @@ seg_get(struct seg_cur *sc, uint64_t id, struct seg_rec *r)
 		if ((rc = mdb_get(sc->txn, sc->seg, &k, &d)) != 0)
 			return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
 		if (d.mv_size < SEG_HDR + (uint64_t)SEG_ENT * sc->g.n ||
-		    get_be32(d.mv_data) != sc->g.n)
+		    (get_be32(d.mv_data) & SEG_NMAX) != sc->g.n)
 			return MDB_CORRUPTED;
 		sc->val = d.mv_data;
 		sc->vlen = d.mv_size;
@@ -170,9 +380,14 @@ seg_get(struct seg_cur *sc, uint64_t id, struct seg_rec *r)
 	e = sc->val + SEG_HDR + SEG_ENT * (id - sc->g.first);
 	off = get_be32(e);
 	len = get_be32(e + 4);
-	if (base + off + len > sc->vlen)
+	if (get_be32(sc->val) & SEG_LZ4) {
+		if ((rc = seg_unz(sc, off, len, &p)) != 0)
+			return rc;
+	} else if (base + off + len > sc->vlen)
 		return MDB_CORRUPTED;
-	r->ptr = (const char *)sc->val + base + off;
+	else
+		p = sc->val + base + off;
+	r->ptr = (const char *)p;
 	r->len = len;
 	r->rectype = e[8];
 	r->nhooks = e[9];

@@ -16,6 +16,17 @@
  * retried or dead pair its own copy of the record, so a failing hook
  * does not pin a whole request's records; on a full spool it may have
  * to (see store.h).
+ *
+ * The records' bytes are mostly LZ4 blocks: log records of one request
+ * share their keys and much of their values, and compress about four
+ * to one; what the disk does not write it does not sync. The top bit of
+ * n says so, and the offsets then count in the uncompressed bytes:
+ *
+ *   n | SEG_LZ4, the offsets as above, nblk(4),
+ *   nblk x (raw_end(4) z_end(4)), then the blocks
+ *
+ * A block holds whole records, about SEG_BLOCK bytes of them, so that
+ * reading one record decompresses one block, not the request.
  */
 #ifndef SPOOLD_SEGMENT_H
 #define SPOOLD_SEGMENT_H
@@ -40,6 +51,32 @@ struct seg_rec {
 	uint8_t		 nhooks;	/* hooks it was queued for at ingest */
 };
 
+/* A segment's value as it is written; made before the commit. */
+struct seg_val {
+	unsigned char	*buf;
+	size_t		 len;
+	uint32_t	 live;
+};
+
+/*
+ * Blocks decompressed lately. Segments never change and their ids are
+ * never used again, so a block stays right for as long as the process
+ * runs; one cache may serve many read transactions.
+ */
+#define SEG_CACHED	4
+struct seg_cache {
+	struct seg_blk {
+		uint64_t	 first;		/* its segment */
+		uint32_t	 blk;
+		uint32_t	 raw0;		/* buf[0]'s offset in the segment */
+		unsigned char	*buf;
+		size_t		 len;
+		size_t		 cap;
+		uint64_t	 used;
+	}		 b[SEG_CACHED];
+	uint64_t	 tick;
+};
+
 /*
  * A cursor on the segments of one transaction. It keeps the segment it
  * was last moved to, because records are mostly taken in id order; in a
@@ -62,22 +99,33 @@ struct seg_cur {
 	 */
 	const unsigned char	*val;
 	size_t			 vlen;
+	struct seg_cache	*zc;
+	struct seg_cache	 own;
 };
 
-/* Appends in's records as the segment of ids first.. */
+/* Lays out n records; 0 or ENOMEM, EFBIG. Free with seg_val_free. */
+int	seg_pack(struct seg_val *, const struct store_in *, size_t n);
+void	seg_val_free(struct seg_val *);
+/* Appends v as the segment of ids first.. */
 int	seg_put(MDB_txn *, MDB_dbi seg, MDB_dbi ref, uint64_t first,
-	    uint64_t received_ms, const struct store_in *in, size_t n);
+	    uint64_t received_ms, const struct seg_val *v);
 
-int	seg_open(struct seg_cur *, MDB_txn *, MDB_dbi seg, MDB_dbi ref);
+/* zc: blocks shared with other cursors in this thread, or NULL. */
+int	seg_open(struct seg_cur *, MDB_txn *, MDB_dbi seg, MDB_dbi ref,
+	    struct seg_cache *zc);
 /* Closes; a live count not flushed goes with the transaction. */
 void	seg_close(struct seg_cur *);
 /* Moves to the segment holding id: 0, MDB_NOTFOUND, or an error. */
 int	seg_at(struct seg_cur *, uint64_t id);
-/* Record id of the current segment. */
+/*
+ * Record id of the current segment. Its bytes stay valid until the
+ * cursor's next seg_get, or until the cache or transaction goes.
+ */
 int	seg_get(struct seg_cur *, uint64_t id, struct seg_rec *);
 /* One pair less needs the current segment: 0, or MDB_CORRUPTED. */
 int	seg_release(struct seg_cur *);
 /* Writes the current segment's live count, or removes it at 0. */
 int	seg_flush(struct seg_cur *);
+void	seg_cache_free(struct seg_cache *);
 
 #endif

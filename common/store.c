@@ -50,6 +50,8 @@ struct store {
 	int			 lockfd;
 	pthread_rwlock_t	 maplock;
 	uint32_t		 nhooks;	/* ids below this are known */
+	pthread_mutex_t		 zlock;
+	struct seg_cache	 zc;		/* blocks store_fetch read */
 };
 
 /* A transaction's changes to the counters of one hook. */
@@ -191,6 +193,7 @@ store_open(const char *dir, uint64_t max_size, char *err, size_t errlen)
 	s->mapcap = max_size + (max_size / RESERVE_SHARE > RESERVE_MIN ?
 	    max_size / RESERVE_SHARE : RESERVE_MIN);
 	pthread_rwlock_init(&s->maplock, NULL);
+	pthread_mutex_init(&s->zlock, NULL);
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		goto fail;
@@ -214,6 +217,8 @@ store_close(struct store *s)
 	if (s->lockfd != -1)
 		close(s->lockfd);
 	pthread_rwlock_destroy(&s->maplock);
+	pthread_mutex_destroy(&s->zlock);
+	seg_cache_free(&s->zc);
 	free(s->dir);
 	free(s);
 }
@@ -502,6 +507,7 @@ ingest_records(MDB_txn *txn, struct store *s, struct store_job *job,
     uint64_t *id, uint64_t now, struct delta *delta)
 {
 	const struct store_in	*in;
+	struct seg_val		 v;
 	size_t			 r;
 	uint32_t		 h;
 	int			 rc;
@@ -510,8 +516,13 @@ ingest_records(MDB_txn *txn, struct store *s, struct store_job *job,
 	if (job->nrecs == 0)
 		return 0;
 	/* A ready pair has no state: its due key and segment say it all. */
-	if ((rc = seg_put(txn, s->seg, s->segref, *id, now, job->recs,
-	    job->nrecs)) != 0)
+	if (job->packed == NULL) {
+		if ((rc = seg_pack(&v, job->recs, job->nrecs)) == 0)
+			rc = seg_put(txn, s->seg, s->segref, *id, now, &v);
+		seg_val_free(&v);
+	} else
+		rc = seg_put(txn, s->seg, s->segref, *id, now, job->packed);
+	if (rc != 0)
 		return rc;
 	for (r = 0; r < job->nrecs; r++, (*id)++) {
 		in = &job->recs[r];
@@ -575,6 +586,7 @@ struct wcur {
 	MDB_cursor	*rec;
 	struct seg_cur	 sc;
 	int		 copy;	/* there is room to copy records out */
+	size_t		 changed;	/* pairs an administrative change moved */
 };
 
 static int
@@ -741,7 +753,7 @@ wcur_open(MDB_txn *txn, struct store *s, struct wcur *wc)
 	if ((rc = mdb_cursor_open(txn, s->state, &wc->state)) != 0 ||
 	    (rc = mdb_cursor_open(txn, s->due, &wc->due)) != 0 ||
 	    (rc = mdb_cursor_open(txn, s->rec, &wc->rec)) != 0 ||
-	    (rc = seg_open(&wc->sc, txn, s->seg, s->segref)) != 0)
+	    (rc = seg_open(&wc->sc, txn, s->seg, s->segref, NULL)) != 0)
 		return rc;
 	return 0;
 }
@@ -945,16 +957,45 @@ over_limit(struct store *s, uint64_t incoming)
 	return hw - (freeb < hw ? freeb : hw) + incoming > s->maxsize;
 }
 
+int
+store_pack(struct store_job *job)
+{
+	struct seg_val	*v;
+
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return -1;
+	if (seg_pack(v, job->recs, job->nrecs) != 0) {
+		free(v);
+		return -1;
+	}
+	job->packed = v;
+	return 0;
+}
+
+void
+store_pack_free(struct store_job *job)
+{
+	if (job->packed == NULL)
+		return;
+	seg_val_free(job->packed);
+	free(job->packed);
+	job->packed = NULL;
+}
+
 static uint64_t
 incoming_bytes(struct store_job **jobs, size_t n)
 {
 	uint64_t	 b = 0;
 	size_t		 j, r;
 
-	for (j = 0; j < n; j++)
+	for (j = 0; j < n; j++) {
 		for (r = 0; r < jobs[j]->nrecs; r++)
-			b += 2 * (jobs[j]->recs[r].len + REC_HDR + 64 +
-			    jobs[j]->recs[r].nhooks * (STATE_HDR + 64));
+			b += 2 * (REC_HDR + 64 + jobs[j]->recs[r].nhooks *
+			    (STATE_HDR + 64) + (jobs[j]->packed == NULL ?
+			    jobs[j]->recs[r].len : 0));
+		if (jobs[j]->packed != NULL)
+			b += 2 * jobs[j]->packed->len;
+	}
 	return b;
 }
 
@@ -1195,7 +1236,7 @@ store_scan(struct store *s, store_scan_cb cb, void *arg)
 	sn.arg = arg;
 	if (rd_begin(s, s->rec, &txn, &sn.cur) != 0)
 		return -1;
-	if ((rc = seg_open(&sc, txn, s->seg, s->segref)) != 0 ||
+	if ((rc = seg_open(&sc, txn, s->seg, s->segref, NULL)) != 0 ||
 	    (rc = mdb_cursor_open(txn, s->segref, &gc)) != 0)
 		goto done;
 	if (scan_next(&sn, MDB_FIRST) != 0 && sn.rc != MDB_NOTFOUND) {
@@ -1314,6 +1355,7 @@ entry_read(MDB_txn *txn, struct store *s, struct seg_cur *sc, uint64_t id,
 	unsigned char		 key[8];
 	struct seg_rec		 sr;
 	MDB_val			 k, d;
+	int			 rc;
 
 	if (sv->mv_size < STATE_HDR)
 		return MDB_CORRUPTED;
@@ -1328,9 +1370,11 @@ entry_read(MDB_txn *txn, struct store *s, struct seg_cur *sc, uint64_t id,
 	e->answer = (const char *)v + STATE_HDR;
 	e->answerlen = sv->mv_size - STATE_HDR;
 	if (v[STATE_INSEG]) {
-		if (seg_at(sc, id) == 0 && seg_get(sc, id, &sr) == 0)
+		/* In a write transaction seg_at may write, and fail. */
+		if ((rc = seg_at(sc, id)) == 0 &&
+		    (rc = seg_get(sc, id, &sr)) == 0)
 			entry_seg(e, sc, &sr);
-		return 0;
+		return rc == MDB_NOTFOUND ? 0 : rc;
 	}
 	put_be64(key, id);
 	k.mv_data = key;
@@ -1410,7 +1454,7 @@ store_list(struct store *s, uint32_t hook, int state, size_t limit,
 	k.mv_size = sizeof(key);
 	if (rd_begin(s, s->due, &txn, &cur) != 0)
 		return -1;
-	if ((rc = seg_open(&sc, txn, s->seg, s->segref)) != 0)
+	if ((rc = seg_open(&sc, txn, s->seg, s->segref, NULL)) != 0)
 		goto done;
 	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
 	    rc == 0 && (limit == 0 || n < limit);
@@ -1446,7 +1490,7 @@ store_show(struct store *s, uint64_t id, store_entry_cb cb, void *arg)
 
 	if (rd_begin(s, s->state, &txn, &cur) != 0)
 		return -1;
-	if ((rc = seg_open(&sc, txn, s->seg, s->segref)) != 0)
+	if ((rc = seg_open(&sc, txn, s->seg, s->segref, NULL)) != 0)
 		goto done;
 	for (h = 0; h < s->nhooks; h++) {
 		if ((rc = entry_get(txn, s, &sc, id, h, &e)) == MDB_NOTFOUND)
@@ -1473,10 +1517,14 @@ store_fetch(struct store *s, uint32_t hook, const uint64_t *ids, size_t n,
 	size_t			 i;
 	int			 rc;
 
-	/* Batches are in id order: the segment is mostly the last one. */
+	/*
+	 * Batches are in id order: the segment is mostly the last one, and
+	 * so is the block decompressed for the batch before.
+	 */
 	if (rd_begin(s, s->state, &txn, &cur) != 0)
 		return -1;
-	if ((rc = seg_open(&sc, txn, s->seg, s->segref)) != 0)
+	pthread_mutex_lock(&s->zlock);
+	if ((rc = seg_open(&sc, txn, s->seg, s->segref, &s->zc)) != 0)
 		goto done;
 	for (i = 0; i < n; i++) {
 		memset(&it, 0, sizeof(it));
@@ -1493,20 +1541,22 @@ store_fetch(struct store *s, uint32_t hook, const uint64_t *ids, size_t n,
 	}
  done:
 	seg_close(&sc);
+	pthread_mutex_unlock(&s->zlock);
 	return rd_end(s, txn, cur, rc) == 0 ? 0 : -1;
 }
 
 /*
  * Administrative changes run in their own write transactions; LMDB
  * queues them behind the committer's. f is called with each of the
- * hook's due keys in [from, to] and may change the state of its record.
+ * hook's due keys in [from, to] and may change the state of its record,
+ * counting it in wc->changed; it returns 0 or an LMDB or errno code.
  */
 typedef int (*admin_fn)(struct wcur *, struct store *, uint32_t, uint64_t,
     uint64_t, void *, struct delta *);
 
-static ssize_t
-admin_range(struct store *s, uint32_t hook, uint64_t from, uint64_t to,
-    admin_fn f, void *arg)
+static int
+admin_txn(struct store *s, uint32_t hook, uint64_t from, uint64_t to,
+    admin_fn f, void *arg, int copy, ssize_t *count)
 {
 	struct delta	*delta;
 	struct wcur	 wc;
@@ -1516,8 +1566,9 @@ admin_range(struct store *s, uint32_t hook, uint64_t from, uint64_t to,
 	unsigned char	 key[20];
 	uint64_t	*ids = NULL, *dues = NULL, *np;
 	size_t		 n = 0, cap = 0, i;
-	int		 rc, changed;
-	ssize_t		 count = 0;
+	int		 rc;
+
+	*count = 0;
 
 	put_be32(key, hook);
 	put_be64(key + 4, from);
@@ -1557,13 +1608,10 @@ admin_range(struct store *s, uint32_t hook, uint64_t from, uint64_t to,
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		goto abort;
 	rc = wcur_open(txn, s, &wc);
-	for (i = 0; i < n && rc == 0; i++) {
-		if ((changed = f(&wc, s, hook, ids[i], dues[i], arg,
-		    delta)) < 0)
-			rc = -changed;
-		else
-			count += changed;
-	}
+	wc.copy = copy;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = f(&wc, s, hook, ids[i], dues[i], arg, delta);
+	*count = (ssize_t)wc.changed;
 	if (rc == 0)
 		rc = seg_flush(&wc.sc);
 	wcur_close(&wc);
@@ -1581,6 +1629,27 @@ admin_range(struct store *s, uint32_t hook, uint64_t from, uint64_t to,
 	free(delta);
 	free(ids);
 	free(dues);
+	return rc;
+}
+
+/*
+ * As a commit does: the map grows while it may, and on a full spool
+ * the states it changes read their segments rather than get copies.
+ */
+static ssize_t
+admin_range(struct store *s, uint32_t hook, uint64_t from, uint64_t to,
+    admin_fn f, void *arg)
+{
+	ssize_t	 count;
+	int	 rc, copy = !over_limit(s, 0);
+
+	while ((rc = admin_txn(s, hook, from, to, f, arg, copy, &count)) ==
+	    MDB_MAP_FULL)
+		if (store_grow(s) == -1) {
+			if (!copy)
+				break;
+			copy = 0;
+		}
 	if (rc != 0) {
 		log_warnx("spool: %s", store_strerror(rc));
 		return -1;
@@ -1607,7 +1676,7 @@ make_due(struct wcur *wc, struct store *s, uint32_t hook, uint64_t id,
 	else if (rc == MDB_NOTFOUND)
 		rc = 0, seg = 1;
 	if (rc != 0)
-		return -rc;
+		return rc;
 	memset(&o, 0, sizeof(o));
 	o.due_ms = now;
 	o.attempts = reset ? 0 : e.attempts;
@@ -1627,12 +1696,13 @@ make_due(struct wcur *wc, struct store *s, uint32_t hook, uint64_t id,
 	    (rc = put_state(wc->txn, s, id, hook, &o, reset ? ST_READY :
 	    e.state, inseg)) != 0 ||
 	    (rc = due_op(wc->txn, s, hook, now, id, 0)) != 0)
-		return -rc;
+		return rc;
 	delta[hook].n[e.state == ST_DEAD ? D_DEAD : e.state == ST_DEFERRED ?
 	    D_DEFERRED : D_READY]--;
 	delta[hook].n[reset ? D_READY : e.state == ST_DEFERRED ?
 	    D_DEFERRED : D_READY]++;
-	return 1;
+	wc->changed++;
+	return 0;
 }
 
 struct admin_arg {
@@ -1706,27 +1776,29 @@ remove_state(struct wcur *wc, struct store *s, uint32_t hook, uint64_t id,
 
 	if ((rc = state_get(txn, s, id, hook, &sv)) == MDB_NOTFOUND) {
 		if ((rc = seg_unlink(wc, s, hook, id, SEG_DROP, &inseg)) != 0)
-			return rc == MDB_NOTFOUND ? 0 : -rc;
+			return rc == MDB_NOTFOUND ? 0 : rc;
 		delta[hook].n[D_READY]--;
-		return 1;
+		wc->changed++;
+		return 0;
 	}
 	if (rc != 0)
-		return -rc;
+		return rc;
 	if (sv.mv_size < STATE_HDR)
-		return -MDB_CORRUPTED;
+		return MDB_CORRUPTED;
 	st = ((const unsigned char *)sv.mv_data)[12];
 	inseg = ((const unsigned char *)sv.mv_data)[STATE_INSEG];
 	if ((rc = due_op(txn, s, hook, get_be64(sv.mv_data), id, 1)) != 0)
-		return -rc;
+		return rc;
 	state_key(key, id, hook);
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
 	if ((rc = mdb_del(txn, s->state, &k, NULL)) != 0 ||
 	    (rc = state_gone(wc, s, id, inseg, 0)) != 0)
-		return -rc;
+		return rc;
 	delta[hook].n[st == ST_DEAD ? D_DEAD : st == ST_DEFERRED ?
 	    D_DEFERRED : D_READY]--;
-	return 1;
+	wc->changed++;
+	return 0;
 }
 
 static int
@@ -1780,14 +1852,11 @@ delete_record(struct wcur *wc, struct store *s, uint64_t id,
     struct delta *delta, uint32_t nhooks)
 {
 	uint32_t	 h;
-	int		 rc, n = 0;
+	int		 rc = 0;
 
-	for (h = 0; h < nhooks; h++) {
-		if ((rc = remove_state(wc, s, h, id, delta)) < 0)
-			return rc;
-		n += rc;
-	}
-	return n > 0;
+	for (h = 0; h < nhooks && rc == 0; h++)
+		rc = remove_state(wc, s, h, id, delta);
+	return rc;
 }
 
 ssize_t
@@ -1797,8 +1866,8 @@ store_delete(struct store *s, const uint64_t *ids, size_t n)
 	struct wcur	 wc;
 	MDB_txn		*txn;
 	ssize_t		 count = 0;
-	size_t		 i;
-	int		 rc = 0, r;
+	size_t		 i, before;
+	int		 rc = 0;
 
 	pthread_rwlock_rdlock(&s->maplock);
 	if ((delta = calloc(s->nhooks + 1, sizeof(*delta))) == NULL)
@@ -1806,11 +1875,9 @@ store_delete(struct store *s, const uint64_t *ids, size_t n)
 	else if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) == 0) {
 		rc = wcur_open(txn, s, &wc);
 		for (i = 0; i < n && rc == 0; i++) {
-			if ((r = delete_record(&wc, s, ids[i], delta,
-			    s->nhooks)) < 0)
-				rc = -r;
-			else
-				count += r;
+			before = wc.changed;
+			rc = delete_record(&wc, s, ids[i], delta, s->nhooks);
+			count += wc.changed > before;
 		}
 		if (rc == 0)
 			rc = seg_flush(&wc.sc);

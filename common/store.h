@@ -6,7 +6,8 @@
  * Named databases and their keys; integers are big-endian so that
  * LMDB's byte order is numeric order:
  *
- *   seg    first(8)                  -> one request's records (segment.h)
+ *   seg    first(8)                  -> one request's records, mostly
+ *                                       LZ4-compressed (segment.h)
  *   segref first(8)                  -> n(4) live(4) received_ms(8)
  *   rec    id(8)                     -> received_ms(8) rectype(1) hooks(1)
  *                                       bytes
@@ -54,6 +55,7 @@
 #define STORE_DUE_DEAD	UINT64_MAX
 
 struct store;
+struct seg_val;
 
 struct store_counts {
 	uint64_t	 ready;
@@ -97,6 +99,7 @@ struct store_outcome {
 struct store_job {
 	const struct store_in		*recs;
 	size_t				 nrecs;
+	struct seg_val			*packed;	/* store_pack's */
 	const struct store_outcome	*outs;
 	size_t				 nouts;
 	int				 result;	/* out: STORE_* */
@@ -131,6 +134,13 @@ int		 store_hook_id(struct store *, const char *, uint32_t *);
  * the spool fills up). Each job's result says whether it is durable.
  */
 void		 store_ingest(struct store *, struct store_job **, size_t);
+/*
+ * Lays a job's records out (and compresses them) as the spool will keep
+ * them, so that the commit only copies: 0, or -1 when out of memory.
+ * Without it the commit does it. store_pack_free undoes it.
+ */
+int		 store_pack(struct store_job *);
+void		 store_pack_free(struct store_job *);
 /*
  * Up to max records of hook due at now, in due order, starting after
  * *pos (zeroes: from the start), leaving out those skip() names. *pos

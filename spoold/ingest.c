@@ -134,7 +134,14 @@ ingest_body(const char *buf, size_t len, int kind, struct answer *a)
 		memset(&req, 0, sizeof(req));
 		req.job.recs = c.recs;
 		req.job.nrecs = c.n;
+		/* Here, in the request's thread, not in the one committer. */
+		if (store_pack(&req.job) == -1) {
+			a->status = 500;
+			a->body = json_pack("{ss}", "error", "out of memory");
+			goto done;
+		}
 		rc = commit_submit(&req);
+		store_pack_free(&req.job);
 		if (rc != STORE_OK) {
 			answer_store(a, rc);
 			goto done;

@@ -53,6 +53,37 @@ scan(struct store *st)
 	return s;
 }
 
+/* Letters that do not compress, the same for the same seed. */
+static void
+noise_from(char *p, size_t size, uint64_t *seed)
+{
+	uint64_t	 x = *seed;
+	size_t		 i;
+
+	for (i = 0; i < size; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (char)('a' + (x >> 32) % 26);
+	}
+	*seed = x;
+}
+
+/*
+ * Different letters on every call, so that a record takes its size in
+ * the spool and the tests that fill one know how many fit.
+ */
+static void
+noise(char *p, size_t size)
+{
+	static uint64_t	 x = 88172645463325252ULL;
+
+	noise_from(p, size, &x);
+}
+
+/* Non-zero: a record repeats its first squeeze bytes, and compresses. */
+static size_t squeeze;
+
 static int
 ingest(struct store *st, const uint32_t *hooks, uint32_t nhooks, size_t n,
     size_t size, uint64_t *first)
@@ -60,15 +91,17 @@ ingest(struct store *st, const uint32_t *hooks, uint32_t nhooks, size_t n,
 	struct store_in		*in;
 	struct store_job	 job, *jp = &job;
 	char			*payload;
-	size_t			 i;
+	size_t			 i, j;
 
-	payload = malloc(size);
-	memset(payload, 'x', size);
-	payload[0] = '{';
-	payload[size - 1] = '}';
+	payload = malloc(n * size);
+	noise(payload, n * size);
 	in = calloc(n, sizeof(*in));
 	for (i = 0; i < n; i++) {
-		in[i].ptr = payload;
+		for (j = squeeze; squeeze > 0 && j < size; j++)
+			payload[i * size + j] = payload[i * size + j % squeeze];
+		in[i].ptr = payload + i * size;
+		payload[i * size] = '{';
+		payload[i * size + size - 1] = '}';
 		in[i].len = (uint32_t)size;
 		in[i].nhooks = nhooks;
 		in[i].hooks = hooks;
@@ -124,9 +157,13 @@ test_persistence(void)
 	store_close(st);
 }
 
-/* Outcomes of kind for records first.., delivered ones by default. */
+/*
+ * Outcomes of kind for records first.., in one job; with every, every
+ * record whose id - first is every / 2 past a multiple of every is dead.
+ */
 static int
-settle(struct store *st, uint32_t hook, uint64_t first, size_t n, int kind)
+settle_some(struct store *st, uint32_t hook, uint64_t first, size_t n,
+    int kind, size_t every)
 {
 	struct store_outcome	*o;
 	struct store_job	 job, *jp = &job;
@@ -136,7 +173,8 @@ settle(struct store *st, uint32_t hook, uint64_t first, size_t n, int kind)
 	for (i = 0; i < n; i++) {
 		o[i].id = first + i;
 		o[i].hook = hook;
-		o[i].kind = (uint8_t)kind;
+		o[i].kind = (uint8_t)(every > 0 && i % every == every / 2 ?
+		    OUT_DEAD : kind);
 		o[i].attempts = 1;
 		o[i].due_ms = now_ms() + 3600000;
 		o[i].status = 500;
@@ -149,6 +187,12 @@ settle(struct store *st, uint32_t hook, uint64_t first, size_t n, int kind)
 	store_ingest(st, &jp, 1);
 	free(o);
 	return job.result;
+}
+
+static int
+settle(struct store *st, uint32_t hook, uint64_t first, size_t n, int kind)
+{
+	return settle_some(st, hook, first, n, kind, 0);
 }
 
 static int
@@ -565,6 +609,322 @@ test_full_pin(void)
 	store_close(st);
 }
 
+/*
+ * Request r of the compression tests. Request 0: 300 records of words
+ * that repeat, as in log records, shifted so that no two are alike;
+ * record 7 is noise, record 100 longer than a block. The others: sizes
+ * around the block's (65,536 bytes), one record in eleven noise.
+ */
+static size_t
+zcount(size_t r)
+{
+	return r == 0 ? 300 : 1 + (r * 7919) % 150;
+}
+
+static size_t
+zlen(size_t r, size_t i)
+{
+	static const size_t	 sizes[] = { 2, 17, 1000, 65533, 65536, 65537,
+				    3000, 150000 };
+
+	if (r == 0)
+		return i == 100 ? 200000 : 100 + (i * 37) % 3000;
+	return sizes[(r * 31 + i * 17) % 8];
+}
+
+static void
+ztext(char *p, size_t r, size_t i)
+{
+	static const char	*w[] = { "\"type\":\"Delivery\",",
+				    "\"queue\":\"example.com\",",
+				    "\"response\":{\"code\":250},",
+				    "\"meta\":{\"tenant\":\"\\u00e9t\\u00e9\"}," };
+	size_t			 n = zlen(r, i), j, k;
+	uint64_t		 seed = r * 100003 + i + 1;
+
+	if (r == 0 ? i == 7 : (r + i) % 11 == 0)
+		noise_from(p, n, &seed);
+	else
+		for (j = 0, k = seed; j < n; k++)
+			for (const char *c = w[k % 4]; *c != '\0' && j < n; c++)
+				p[j++] = *c;
+	p[0] = '{';
+	p[n - 1] = '}';
+}
+
+struct zcheck {
+	size_t		 r;
+	uint64_t	 first;
+	size_t		 n;		/* records seen */
+	size_t		 bad;		/* and not as ingested */
+	char		*want;
+};
+
+static void
+zcheck_one(struct zcheck *z, uint64_t id, const char *rec, size_t len)
+{
+	size_t	 i = id - z->first;
+
+	z->n++;
+	if (i >= zcount(z->r) || rec == NULL || len != zlen(z->r, i)) {
+		z->bad++;
+		return;
+	}
+	ztext(z->want, z->r, i);
+	if (memcmp(rec, z->want, len) != 0)
+		z->bad++;
+}
+
+static void
+zcheck_item(void *arg, const struct store_item *it)
+{
+	zcheck_one(arg, it->id, it->ptr, it->len);
+}
+
+static void
+zcheck_entry(void *arg, const struct store_entry *e)
+{
+	zcheck_one(arg, e->id, e->rec, e->reclen);
+}
+
+static int
+zcheck_scan(void *arg, uint64_t id, uint64_t received_ms, const char *rec,
+    size_t len)
+{
+	struct zcheck	*z = arg;
+
+	(void)received_ms;
+	if (id >= z->first && id - z->first < zcount(z->r))
+		zcheck_one(z, id, rec, len);
+	return 0;
+}
+
+/* Ingests request r, packed as the daemon does or by the commit. */
+static int
+zingest(struct store *st, uint32_t hook, size_t r, int pack, uint64_t *first,
+    size_t *bytes)
+{
+	struct store_in		*in;
+	struct store_job	 job, *jp = &job;
+	char			**p;
+	size_t			 i, n = zcount(r);
+
+	*bytes = 0;
+	in = calloc(n, sizeof(*in));
+	p = calloc(n, sizeof(*p));
+	for (i = 0; i < n; i++) {
+		p[i] = malloc(zlen(r, i));
+		ztext(p[i], r, i);
+		in[i].ptr = p[i];
+		in[i].len = (uint32_t)zlen(r, i);
+		in[i].nhooks = 1;
+		in[i].hooks = &hook;
+		*bytes += zlen(r, i);
+	}
+	memset(&job, 0, sizeof(job));
+	job.recs = in;
+	job.nrecs = n;
+	if (pack && store_pack(&job) != 0)
+		job.result = -100;
+	else
+		store_ingest(st, &jp, 1);
+	store_pack_free(&job);
+	*first = job.first_id;
+	for (i = 0; i < n; i++)
+		free(p[i]);
+	free(p);
+	free(in);
+	return job.result;
+}
+
+/*
+ * Request r read back every way, byte for byte: fetched in order, then
+ * backwards (every block decompressed again: nothing stale), shown and
+ * scanned. The records missing or not as ingested, each way.
+ */
+static void
+zread(struct store *st, uint32_t hook, size_t r, uint64_t first,
+    size_t bad[4])
+{
+	struct zcheck	 z = { r, first, 0, 0, NULL };
+	uint64_t	*ids;
+	size_t		 i, n = zcount(r);
+
+	z.want = malloc(200000);
+	ids = calloc(n, sizeof(*ids));
+	for (i = 0; i < n; i++)
+		ids[i] = first + i;
+	if (store_fetch(st, hook, ids, n, zcheck_item, &z) != 0)
+		z.bad++;
+	bad[0] = z.bad + n - z.n;
+	for (i = 0; i < n; i++)
+		ids[i] = first + n - 1 - i;
+	z.n = z.bad = 0;
+	if (store_fetch(st, hook, ids, n, zcheck_item, &z) != 0)
+		z.bad++;
+	bad[1] = z.bad + n - z.n;
+	z.n = z.bad = 0;
+	for (i = 0; i < n; i += 13)
+		store_show(st, first + i, zcheck_entry, &z);
+	bad[2] = z.bad + (n + 12) / 13 - z.n;
+	z.n = z.bad = 0;
+	if (store_scan(st, zcheck_scan, &z) != 0)
+		z.bad++;
+	bad[3] = z.bad + n - z.n;
+	free(ids);
+	free(z.want);
+}
+
+static void
+zread_ok(struct store *st, uint32_t hook, uint64_t first, const char *what)
+{
+	size_t	 bad[4];
+
+	zread(st, hook, 0, first, bad);
+	ok(bad[0] == 0 && bad[1] == 0 && bad[2] == 0 && bad[3] == 0,
+	    "%s: every record as ingested, fetched in order, backwards, "
+	    "shown and scanned (wrong: %zu %zu %zu %zu)", what, bad[0],
+	    bad[1], bad[2], bad[3]);
+}
+
+/* Flips the bits of byte off of segment first's value, as a bad disk. */
+static int
+zmangle(uint64_t first, size_t off)
+{
+	MDB_env		*env;
+	MDB_txn		*txn;
+	MDB_dbi		 dbi;
+	MDB_val		 k, d;
+	unsigned char	 key[8], *v = NULL;
+	int		 rc;
+
+	put_be64(key, first);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	if ((rc = mdb_env_create(&env)) != 0)
+		return rc;
+	if ((rc = mdb_env_set_maxdbs(env, 8)) != 0 ||
+	    (rc = mdb_env_open(env, dir, 0, 0600)) != 0 ||
+	    (rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
+		goto done;
+	if ((rc = mdb_dbi_open(txn, "seg", 0, &dbi)) != 0 ||
+	    (rc = mdb_get(txn, dbi, &k, &d)) != 0 || off >= d.mv_size ||
+	    (v = malloc(d.mv_size)) == NULL) {
+		mdb_txn_abort(txn);
+		rc = rc != 0 ? rc : -1;
+		goto done;
+	}
+	memcpy(v, d.mv_data, d.mv_size);
+	v[off] ^= 0xff;
+	d.mv_data = v;
+	if ((rc = mdb_put(txn, dbi, &k, &d, 0)) != 0)
+		mdb_txn_abort(txn);
+	else
+		rc = mdb_txn_commit(txn);
+ done:
+	free(v);
+	mdb_env_close(env);
+	return rc;
+}
+
+static void
+test_compressed(void)
+{
+	struct store	*st;
+	struct got	 g;
+	uint32_t	 hook;
+	uint64_t	 f1, f2, used0, used, map, max, id, firsts[41];
+	size_t		 bytes, r, bad[4], wrong = 0;
+	char		 err[512];
+	int		 rc, refused = 0;
+
+	st = store_open(dir, 1ULL << 30, err, sizeof(err));
+	store_hook_id(st, "a", &hook);
+	store_usage(st, &used0, &map, &max);
+	rc = zingest(st, hook, 0, 1, &f1, &bytes);
+	is_int(rc, STORE_OK, "%zu records of %zu bytes, packed before the "
+	    "commit", zcount(0), bytes);
+	store_usage(st, &used, &map, &max);
+	ok(used - used0 < bytes / 3, "they take %llu bytes of the spool",
+	    (unsigned long long)(used - used0));
+	is_int(zingest(st, hook, 0, 0, &f2, &bytes), STORE_OK,
+	    "the same, packed by the commit");
+	zread_ok(st, hook, f1, "packed before");
+	is_int(deliver(st, hook, f1, zcount(0)), STORE_OK,
+	    "the first request goes");
+	zread_ok(st, hook, f2, "packed by the commit");
+	for (r = 1; r <= 40; r++)
+		if (zingest(st, hook, r, r % 2, &firsts[r], &bytes) != STORE_OK)
+			refused++;
+	is_int(refused, 0, "40 requests of records around a block's size");
+	for (r = 1; r <= 40; r++) {
+		zread(st, hook, r, firsts[r], bad);
+		wrong += bad[0] + bad[1] + bad[2] + bad[3];
+	}
+	is_int((int64_t)wrong, 0, "all read back as ingested");
+	store_close(st);
+	st = store_open(dir, 1ULL << 30, err, sizeof(err));
+	zread_ok(st, hook, f2, "reopened");
+	store_close(st);
+
+	/* Past the offsets (4 + 10 a record): the block table, then data. */
+	is_int(zmangle(f2, 4 + 10 * zcount(0) + 4 + 4), 0,
+	    "a block's end in the table goes wrong on disk");
+	st = store_open(dir, 1ULL << 30, err, sizeof(err));
+	g = fetch(st, hook, f2);
+	ok(g.n == 1 && !g.has, "its records are not handed out");
+	g = show(st, f2);
+	ok(g.n <= 1 && !g.has, "nor shown");
+	for (id = f2; id < f2 + zcount(0); id++)
+		if ((g = fetch(st, hook, id)).has)
+			break;
+	ok(id < f2 + zcount(0), "records of the other blocks still are (%llu)",
+	    (unsigned long long)(id - f2));
+	store_close(st);
+}
+
+/*
+ * Records that compress well: a full spool holds more of them than it
+ * has room to copy out. Dead letters requeued then go on reading their
+ * segments, as outcomes do on a full spool, rather than fail.
+ */
+static void
+test_full_squeezed(void)
+{
+	struct store	*st;
+	struct got	 g;
+	uint32_t	 hooks[2];
+	uint64_t	 first, last, n;
+	char		 err[512];
+
+	squeeze = 200;
+	st = store_open(dir, 4U << 20, err, sizeof(err));
+	store_hook_id(st, "a", &hooks[0]);
+	store_hook_id(st, "b", &hooks[1]);
+	fill(st, hooks, &first, &last);
+	n = (last - first + 1) / 5;
+	/* Copies of the dead letters would need more than all of the map. */
+	ok(n * 10000 > (8U << 20),
+	    "a spool of 4 MiB takes %llu compressed records of 10,000 bytes",
+	    (unsigned long long)(last - first + 1));
+	is_int(settle_some(st, hooks[0], first, last - first + 1,
+	    OUT_DELIVERED, 5), STORE_OK,
+	    "one hook delivers all but one record in five, dead");
+	is_int(deliver(st, hooks[1], first, last - first + 1), STORE_OK,
+	    "the other hook takes every record");
+	is_int(store_requeue(st, hooks[0], NULL, 0, now_ms()), (int64_t)n,
+	    "every dead letter goes back to the queue, with no room to "
+	    "copy them");
+	g = fetch(st, hooks[0], first + 2);
+	ok(g.has && g.len == 10000 && g.attempts == 0,
+	    "and reads its segment");
+	is_int(deliver(st, hooks[0], first, last - first + 1), STORE_OK,
+	    "then they are delivered");
+	is_int((int64_t)scan(st).n, 0, "and the spool is empty");
+	store_close(st);
+	squeeze = 0;
+}
+
 int
 main(void)
 {
@@ -596,6 +956,12 @@ main(void)
 	if (system(cmd) != 0)
 		diag("cleanup failed");
 	test_full_pin();
+	if (system(cmd) != 0)
+		diag("cleanup failed");
+	test_full_squeezed();
+	if (system(cmd) != 0)
+		diag("cleanup failed");
+	test_compressed();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		diag("cleanup failed");
