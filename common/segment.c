@@ -285,6 +285,8 @@ block_fill(struct seg_blk *b, const unsigned char *z, size_t zlen,
     size_t rawlen)
 {
 	b->used = 0;
+	if (zlen > LZ4_MAX_INPUT_SIZE || rawlen > LZ4_MAX_INPUT_SIZE)
+		return MDB_CORRUPTED;
 	if (b->cap < rawlen || (b->cap > SEG_KEEP && rawlen <= SEG_KEEP)) {
 		free(b->buf);
 		b->cap = 0;
@@ -292,8 +294,7 @@ block_fill(struct seg_blk *b, const unsigned char *z, size_t zlen,
 			return ENOMEM;
 		b->cap = rawlen;
 	}
-	if (zlen > LZ4_MAX_INPUT_SIZE || rawlen > LZ4_MAX_INPUT_SIZE ||
-	    LZ4_decompress_safe((const char *)z, (char *)b->buf, (int)zlen,
+	if (LZ4_decompress_safe((const char *)z, (char *)b->buf, (int)zlen,
 	    (int)rawlen) != (int)rawlen)
 		return MDB_CORRUPTED;
 	b->len = rawlen;
@@ -340,6 +341,9 @@ seg_unz(struct seg_cur *sc, uint64_t off, uint64_t len,
 	if (off < raw0 || off + len > raw1 || z1 < z0 || zb + z1 > sc->vlen)
 		return MDB_CORRUPTED;
 	b = cache_slot(sc->zc, sc->g.first, lo, &hit);
+	/* Only a spool rolled back could reuse an id; do not trust it. */
+	if (hit && (b->raw0 != raw0 || b->len != raw1 - raw0))
+		hit = 0;
 	if (!hit) {
 		if ((rc = block_fill(b, sc->val + zb + z0, z1 - z0,
 		    raw1 - raw0)) != 0)
@@ -380,7 +384,10 @@ seg_get(struct seg_cur *sc, uint64_t id, struct seg_rec *r)
 	e = sc->val + SEG_HDR + SEG_ENT * (id - sc->g.first);
 	off = get_be32(e);
 	len = get_be32(e + 4);
-	if (get_be32(sc->val) & SEG_LZ4) {
+	/* An empty record may sit past its block's end: nothing to read. */
+	if (len == 0)
+		p = (const unsigned char *)"";
+	else if (get_be32(sc->val) & SEG_LZ4) {
 		if ((rc = seg_unz(sc, off, len, &p)) != 0)
 			return rc;
 	} else if (base + off + len > sc->vlen)

@@ -272,6 +272,8 @@ store_recover(struct store *s)
 	if (s->env != NULL)
 		mdb_env_close(s->env);
 	s->env = NULL;
+	/* A commit that failed may have its ids handed out again. */
+	seg_cache_free(&s->zc);
 	if (store_env_open(s, err, sizeof(err)) == -1)
 		log_warnx("spool: reopen after a fatal error: %s", err);
 	else
@@ -962,11 +964,13 @@ store_pack(struct store_job *job)
 {
 	struct seg_val	*v;
 
+	int		 rc;
+
 	if ((v = calloc(1, sizeof(*v))) == NULL)
-		return -1;
-	if (seg_pack(v, job->recs, job->nrecs) != 0) {
+		return ENOMEM;
+	if ((rc = seg_pack(v, job->recs, job->nrecs)) != 0) {
 		free(v);
-		return -1;
+		return rc;
 	}
 	job->packed = v;
 	return 0;
@@ -1371,8 +1375,7 @@ entry_read(MDB_txn *txn, struct store *s, struct seg_cur *sc, uint64_t id,
 	e->answerlen = sv->mv_size - STATE_HDR;
 	if (v[STATE_INSEG]) {
 		/* In a write transaction seg_at may write, and fail. */
-		if ((rc = seg_at(sc, id)) == 0 &&
-		    (rc = seg_get(sc, id, &sr)) == 0)
+		if ((rc = seg_at(sc, id)) == 0 && seg_get(sc, id, &sr) == 0)
 			entry_seg(e, sc, &sr);
 		return rc == MDB_NOTFOUND ? 0 : rc;
 	}

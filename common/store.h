@@ -136,7 +136,8 @@ int		 store_hook_id(struct store *, const char *, uint32_t *);
 void		 store_ingest(struct store *, struct store_job **, size_t);
 /*
  * Lays a job's records out (and compresses them) as the spool will keep
- * them, so that the commit only copies: 0, or -1 when out of memory.
+ * them, so that the commit only copies: 0, ENOMEM, or EFBIG when the
+ * request is too large for one segment (4 GiB).
  * Without it the commit does it. store_pack_free undoes it.
  */
 int		 store_pack(struct store_job *);

@@ -4,6 +4,7 @@
  * group commit; the client hears 200 only once the transaction holding
  * them is fsynced. One bad record refuses the whole request.
  */
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,7 +136,11 @@ ingest_body(const char *buf, size_t len, int kind, struct answer *a)
 		req.job.recs = c.recs;
 		req.job.nrecs = c.n;
 		/* Here, in the request's thread, not in the one committer. */
-		if (store_pack(&req.job) == -1) {
+		if ((rc = store_pack(&req.job)) == EFBIG) {
+			answer_error(a, 413, 0, "request too large for the "
+			    "spool (4 GiB)");
+			goto done;
+		} else if (rc != 0) {
 			a->status = 500;
 			a->body = json_pack("{ss}", "error", "out of memory");
 			goto done;

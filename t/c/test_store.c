@@ -613,7 +613,8 @@ test_full_pin(void)
  * Request r of the compression tests. Request 0: 300 records of words
  * that repeat, as in log records, shifted so that no two are alike;
  * record 7 is noise, record 100 longer than a block. The others: sizes
- * around the block's (65,536 bytes), one record in eleven noise.
+ * around the block's (65,536 bytes), one record in eleven noise, and
+ * in one request in five the last record empty.
  */
 static size_t
 zcount(size_t r)
@@ -629,6 +630,8 @@ zlen(size_t r, size_t i)
 
 	if (r == 0)
 		return i == 100 ? 200000 : 100 + (i * 37) % 3000;
+	if (r % 5 == 0 && i > 0 && i == zcount(r) - 1)
+		return 0;
 	return sizes[(r * 31 + i * 17) % 8];
 }
 
@@ -642,6 +645,8 @@ ztext(char *p, size_t r, size_t i)
 	size_t			 n = zlen(r, i), j, k;
 	uint64_t		 seed = r * 100003 + i + 1;
 
+	if (n == 0)
+		return;
 	if (r == 0 ? i == 7 : (r + i) % 11 == 0)
 		noise_from(p, n, &seed);
 	else
@@ -713,7 +718,7 @@ zingest(struct store *st, uint32_t hook, size_t r, int pack, uint64_t *first,
 	in = calloc(n, sizeof(*in));
 	p = calloc(n, sizeof(*p));
 	for (i = 0; i < n; i++) {
-		p[i] = malloc(zlen(r, i));
+		p[i] = malloc(zlen(r, i) + 1);
 		ztext(p[i], r, i);
 		in[i].ptr = p[i];
 		in[i].len = (uint32_t)zlen(r, i);
