@@ -19,6 +19,14 @@
 /* A cached block buffer larger than this is not kept for a small one. */
 #define SEG_KEEP	(4 * SEG_BLOCK)
 
+/* Records i to j, one after the other, at dst. */
+static void
+gather(char *dst, const struct store_in *in, size_t i, size_t j)
+{
+	for (; i < j; dst += in[i++].len)
+		memcpy(dst, in[i].ptr, in[i].len);
+}
+
 /* The records i.. of the block that starts at i: its end. */
 static size_t
 block_end(const struct store_in *in, size_t n, size_t i, uint64_t *raw)
@@ -39,8 +47,8 @@ pack_blocks(unsigned char *t, unsigned char *p, const struct store_in *in,
     size_t n, char *scratch)
 {
 	const char	*src;
-	uint64_t	 raw, rawoff = 0, zoff = 0, o;
-	size_t		 i, j, k;
+	uint64_t	 raw, rawoff = 0, zoff = 0;
+	size_t		 i, j;
 	int		 zl;
 
 	for (i = 0; i < n; i = j, t += SEG_BLKENT) {
@@ -50,8 +58,7 @@ pack_blocks(unsigned char *t, unsigned char *p, const struct store_in *in,
 		if (j - i == 1)
 			src = in[i].ptr;
 		else {
-			for (k = i, o = 0; k < j; o += in[k++].len)
-				memcpy(scratch + o, in[k].ptr, in[k].len);
+			gather(scratch, in, i, j);
 			src = scratch;
 		}
 		zl = LZ4_compress_default(src, (char *)p + zoff, (int)raw,
@@ -114,8 +121,7 @@ seg_pack(struct seg_val *v, const struct store_in *in, size_t n)
 	/* Not worth a decompression on every read: keep the bytes. */
 	if (z == 0 || tl + z >= raw - raw / 8) {
 		put_be32(p, (uint32_t)n);
-		for (i = 0, e = p + hl; i < n; e += in[i++].len)
-			memcpy(e, in[i].ptr, in[i].len);
+		gather((char *)p + hl, in, 0, n);
 		v->len = hl + raw;
 	} else {
 		put_be32(p, (uint32_t)n | SEG_LZ4);

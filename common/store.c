@@ -835,10 +835,41 @@ apply_jobs(MDB_txn *txn, struct store *s, struct store_job **jobs, size_t n,
 	return rc;
 }
 
-/* One transaction for all of jobs; returns an LMDB or errno code. */
+/*
+ * A write transaction that fit() may run again, with the map grown or
+ * without copies of records (copy 0); returns an LMDB or errno code.
+ */
+typedef int (*txn_fn)(struct store *, void *, int copy);
+
+/*
+ * Runs fn until it fits: the map grows while it may; then, if copies
+ * were asked for, once more without them, the states reading their
+ * segments, because a full spool must still take outcomes.
+ */
 static int
-ingest_txn(struct store *s, struct store_job **jobs, size_t n, int copy)
+fit(struct store *s, txn_fn fn, void *arg, int copy)
 {
+	int	 rc;
+
+	while ((rc = fn(s, arg, copy)) == MDB_MAP_FULL)
+		if (store_grow(s) == -1) {
+			if (!copy)
+				break;
+			copy = 0;
+		}
+	return rc;
+}
+
+struct jobs {
+	struct store_job	**jobs;
+	size_t			  n;
+};
+
+/* One transaction for all of the jobs. */
+static int
+ingest_txn(struct store *s, void *arg, int copy)
+{
+	struct jobs	*js = arg;
 	struct delta	*delta;
 	MDB_txn		*txn;
 	int		 rc;
@@ -849,7 +880,8 @@ ingest_txn(struct store *s, struct store_job **jobs, size_t n, int copy)
 	else if (s->env == NULL)
 		rc = MDB_PANIC;
 	else if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) == 0) {
-		if ((rc = apply_jobs(txn, s, jobs, n, copy, delta)) != 0)
+		if ((rc = apply_jobs(txn, s, js->jobs, js->n, copy, delta)) !=
+		    0)
 			mdb_txn_abort(txn);
 		else
 			rc = mdb_txn_commit(txn);	/* fsyncs */
@@ -877,33 +909,18 @@ store_result(struct store *s, int rc)
 	}
 }
 
-/* Commit jobs together, growing the map while it is too small. */
-static int
-ingest_grow(struct store *s, struct store_job **jobs, size_t n, int copy)
-{
-	int	 rc;
-
-	while ((rc = ingest_txn(s, jobs, n, copy)) == MDB_MAP_FULL)
-		if (store_grow(s) == -1)
-			break;
-	return store_result(s, rc);
-}
-
 /*
- * Records that are retried or fail get copies of their own while there
- * is room (copy); when the copies do not fit, their states read their
- * segments instead: outcomes must go in, or the scheduler sends the
- * records again at once.
+ * Commits jobs together. Records that are retried or fail get copies of
+ * their own while there is room (copy); when the copies do not fit,
+ * their states read their segments instead: outcomes must go in, or the
+ * scheduler sends the records again at once.
  */
 static int
 commit_jobs(struct store *s, struct store_job **jobs, size_t n, int copy)
 {
-	int	 rc;
+	struct jobs	 js = { jobs, n };
 
-	rc = ingest_grow(s, jobs, n, copy);
-	if (rc == STORE_EFULL && copy)
-		rc = ingest_grow(s, jobs, n, 0);
-	return rc;
+	return store_result(s, fit(s, ingest_txn, &js, copy));
 }
 
 /* Pages on LMDB's free list: space below the high-water mark to reuse. */
@@ -963,7 +980,6 @@ int
 store_pack(struct store_job *job)
 {
 	struct seg_val	*v;
-
 	int		 rc;
 
 	if ((v = calloc(1, sizeof(*v))) == NULL)
@@ -1024,7 +1040,7 @@ store_ingest(struct store *s, struct store_job **jobs, size_t n)
 		}
 		if (k > 0) {
 			/* The reserve is for outcomes, not for copies. */
-			rc = ingest_grow(s, outs, k, 0);
+			rc = commit_jobs(s, outs, k, 0);
 			for (j = 0; j < k; j++)
 				outs[j]->result = rc;
 		}
@@ -1557,24 +1573,33 @@ store_fetch(struct store *s, uint32_t hook, const uint64_t *ids, size_t n,
 typedef int (*admin_fn)(struct wcur *, struct store *, uint32_t, uint64_t,
     uint64_t, void *, struct delta *);
 
+struct admin_run {
+	uint32_t	 hook;
+	uint64_t	 from;
+	uint64_t	 to;
+	admin_fn	 f;
+	void		*arg;
+	ssize_t		 count;		/* out: pairs changed */
+};
+
 static int
-admin_txn(struct store *s, uint32_t hook, uint64_t from, uint64_t to,
-    admin_fn f, void *arg, int copy, ssize_t *count)
+admin_txn(struct store *s, void *arg, int copy)
 {
-	struct delta	*delta;
-	struct wcur	 wc;
-	MDB_txn		*txn;
-	MDB_cursor	*cur;
-	MDB_val		 k, d;
-	unsigned char	 key[20];
-	uint64_t	*ids = NULL, *dues = NULL, *np;
-	size_t		 n = 0, cap = 0, i;
-	int		 rc;
+	struct admin_run	*a = arg;
+	uint32_t		 hook = a->hook;
+	struct delta		*delta;
+	struct wcur		 wc;
+	MDB_txn			*txn;
+	MDB_cursor		*cur;
+	MDB_val			 k, d;
+	unsigned char		 key[20];
+	uint64_t		*ids = NULL, *dues = NULL, *np;
+	size_t			 n = 0, cap = 0, i;
+	int			 rc;
 
-	*count = 0;
-
+	a->count = 0;
 	put_be32(key, hook);
-	put_be64(key + 4, from);
+	put_be64(key + 4, a->from);
 	put_be64(key + 12, 0);
 	pthread_rwlock_rdlock(&s->maplock);
 	if ((delta = calloc(s->nhooks + hook + 1, sizeof(*delta))) == NULL) {
@@ -1591,7 +1616,7 @@ admin_txn(struct store *s, uint32_t hook, uint64_t from, uint64_t to,
 	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
 		if (k.mv_size != 20 || get_be32(k.mv_data) != hook ||
-		    get_be64((unsigned char *)k.mv_data + 4) > to)
+		    get_be64((unsigned char *)k.mv_data + 4) > a->to)
 			break;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 1024;
@@ -1613,8 +1638,8 @@ admin_txn(struct store *s, uint32_t hook, uint64_t from, uint64_t to,
 	rc = wcur_open(txn, s, &wc);
 	wc.copy = copy;
 	for (i = 0; i < n && rc == 0; i++)
-		rc = f(&wc, s, hook, ids[i], dues[i], arg, delta);
-	*count = (ssize_t)wc.changed;
+		rc = a->f(&wc, s, hook, ids[i], dues[i], a->arg, delta);
+	a->count = (ssize_t)wc.changed;
 	if (rc == 0)
 		rc = seg_flush(&wc.sc);
 	wcur_close(&wc);
@@ -1635,29 +1660,19 @@ admin_txn(struct store *s, uint32_t hook, uint64_t from, uint64_t to,
 	return rc;
 }
 
-/*
- * As a commit does: the map grows while it may, and on a full spool
- * the states it changes read their segments rather than get copies.
- */
+/* Fitted as a commit is: a full spool copies no records out. */
 static ssize_t
 admin_range(struct store *s, uint32_t hook, uint64_t from, uint64_t to,
     admin_fn f, void *arg)
 {
-	ssize_t	 count;
-	int	 rc, copy = !over_limit(s, 0);
+	struct admin_run	 a = { hook, from, to, f, arg, 0 };
+	int		 rc;
 
-	while ((rc = admin_txn(s, hook, from, to, f, arg, copy, &count)) ==
-	    MDB_MAP_FULL)
-		if (store_grow(s) == -1) {
-			if (!copy)
-				break;
-			copy = 0;
-		}
-	if (rc != 0) {
+	if ((rc = fit(s, admin_txn, &a, !over_limit(s, 0))) != 0) {
 		log_warnx("spool: %s", store_strerror(rc));
 		return -1;
 	}
-	return count;
+	return a.count;
 }
 
 /* A ready or deferred record due now, attempts kept or reset. */

@@ -87,16 +87,20 @@ answer_error(struct answer *a, unsigned int status, size_t index,
 	    (json_int_t)index);
 }
 
+/* An error of the whole request, no record's. */
+static void
+answer_msg(struct answer *a, unsigned int status, const char *msg)
+{
+	a->status = status;
+	a->body = json_pack("{ss}", "error", msg);
+}
+
 static void
 answer_store(struct answer *a, int result)
 {
-	a->status = 503;
+	answer_msg(a, 503, result == STORE_EFULL ?
+	    "spool is full (max_spool_size)" : "spool write failed");
 	a->retry_after = RETRY_FULL;
-	if (result == STORE_EFULL)
-		a->body = json_pack("{ss}", "error",
-		    "spool is full (max_spool_size)");
-	else
-		a->body = json_pack("{ss}", "error", "spool write failed");
 }
 
 void
@@ -127,8 +131,7 @@ ingest_body(const char *buf, size_t len, int kind, struct answer *a)
 		goto done;
 	}
 	if (rc != 0) {
-		a->status = 500;
-		a->body = json_pack("{ss}", "error", "out of memory");
+		answer_msg(a, 500, "out of memory");
 		goto done;
 	}
 	if (c.n > 0) {
@@ -136,13 +139,10 @@ ingest_body(const char *buf, size_t len, int kind, struct answer *a)
 		req.job.recs = c.recs;
 		req.job.nrecs = c.n;
 		/* Here, in the request's thread, not in the one committer. */
-		if ((rc = store_pack(&req.job)) == EFBIG) {
-			answer_error(a, 413, 0, "request too large for the "
-			    "spool (4 GiB)");
-			goto done;
-		} else if (rc != 0) {
-			a->status = 500;
-			a->body = json_pack("{ss}", "error", "out of memory");
+		if ((rc = store_pack(&req.job)) != 0) {
+			answer_msg(a, rc == EFBIG ? 413 : 500, rc == EFBIG ?
+			    "request too large for the spool (4 GiB)" :
+			    "out of memory");
 			goto done;
 		}
 		rc = commit_submit(&req);

@@ -933,40 +933,23 @@ test_full_squeezed(void)
 int
 main(void)
 {
-	char	 cmd[128];
+	/* Each on a spool of its own. */
+	static void	(*tests[])(void) = { test_persistence, test_full,
+			    test_grow, test_segments, test_reuse,
+			    test_old_layout, test_full_retry, test_full_pin,
+			    test_full_squeezed, test_compressed };
+	char		 cmd[128];
+	size_t		 i;
 
 	log_init(1, 0, "test_store");
 	if (mkdtemp(dir) == NULL)
 		skip_all("mkdtemp failed");
-	test_persistence();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s/*", dir);
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	test_full();
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	test_grow();
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	test_segments();
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	test_reuse();
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	test_old_layout();
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	test_full_retry();
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	test_full_pin();
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	test_full_squeezed();
-	if (system(cmd) != 0)
-		diag("cleanup failed");
-	test_compressed();
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		tests[i]();
+		if (system(cmd) != 0)
+			diag("cleanup failed");
+	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		diag("cleanup failed");
