@@ -1567,8 +1567,9 @@ store_fetch(struct store *s, uint32_t hook, const uint64_t *ids, size_t n,
 /*
  * Administrative changes run in their own write transactions; LMDB
  * queues them behind the committer's. f is called with each of the
- * hook's due keys in [from, to] and may change the state of its record,
- * counting it in wc->changed; it returns 0 or an LMDB or errno code.
+ * hook's due keys in [from, to], or with each id of a given list, and
+ * may change the state of its record, counting it in wc->changed; it
+ * returns 0 or an LMDB or errno code.
  */
 typedef int (*admin_fn)(struct wcur *, struct store *, uint32_t, uint64_t,
     uint64_t, void *, struct delta *);
@@ -1577,10 +1578,58 @@ struct admin_run {
 	uint32_t	 hook;
 	uint64_t	 from;
 	uint64_t	 to;
+	const uint64_t	*given;		/* ids, instead of the due range */
+	size_t		 ngiven;
 	admin_fn	 f;
 	void		*arg;
 	ssize_t		 count;		/* out: pairs changed */
+	ssize_t		 records;	/* out: what f counts itself */
 };
+
+/* The ids and due times of the hook's due keys in [from, to]. */
+static int
+due_range(MDB_txn *txn, struct store *s, const struct admin_run *a,
+    uint64_t **idsp, uint64_t **duesp, size_t *np)
+{
+	MDB_cursor	*cur;
+	MDB_val		 k, d;
+	unsigned char	 key[20];
+	uint64_t	*ids = NULL, *dues = NULL, *p;
+	size_t		 n = 0, cap = 0;
+	int		 rc;
+
+	put_be32(key, a->hook);
+	put_be64(key + 4, a->from);
+	put_be64(key + 12, 0);
+	if ((rc = mdb_cursor_open(txn, s->due, &cur)) != 0)
+		return rc;
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		if (k.mv_size != 20 || get_be32(k.mv_data) != a->hook ||
+		    get_be64((unsigned char *)k.mv_data + 4) > a->to)
+			break;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			if ((p = reallocarray(ids, cap, 8)) != NULL)
+				ids = p;
+			if (p == NULL || (p = reallocarray(dues, cap,
+			    8)) == NULL) {
+				rc = ENOMEM;
+				break;
+			}
+			dues = p;
+		}
+		dues[n] = get_be64((unsigned char *)k.mv_data + 4);
+		ids[n++] = get_be64((unsigned char *)k.mv_data + 12);
+	}
+	mdb_cursor_close(cur);
+	*idsp = ids;
+	*duesp = dues;
+	*np = n;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
 
 static int
 admin_txn(struct store *s, void *arg, int copy)
@@ -1590,17 +1639,12 @@ admin_txn(struct store *s, void *arg, int copy)
 	struct delta		*delta;
 	struct wcur		 wc;
 	MDB_txn			*txn;
-	MDB_cursor		*cur;
-	MDB_val			 k, d;
-	unsigned char		 key[20];
-	uint64_t		*ids = NULL, *dues = NULL, *np;
-	size_t			 n = 0, cap = 0, i;
+	const uint64_t		*ids;
+	uint64_t		*found = NULL, *dues = NULL;
+	size_t			 n, i;
 	int			 rc;
 
-	a->count = 0;
-	put_be32(key, hook);
-	put_be64(key + 4, a->from);
-	put_be64(key + 12, 0);
+	a->count = a->records = 0;
 	pthread_rwlock_rdlock(&s->maplock);
 	if ((delta = calloc(s->nhooks + hook + 1, sizeof(*delta))) == NULL) {
 		rc = ENOMEM;
@@ -1608,37 +1652,19 @@ admin_txn(struct store *s, void *arg, int copy)
 	}
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		goto out;
-	/* Collect first: f changes the index the cursor walks. */
-	if ((rc = mdb_cursor_open(txn, s->due, &cur)) != 0)
+	/* Collect first: f changes the index a cursor would walk. */
+	if (a->given != NULL) {
+		ids = a->given;
+		n = a->ngiven;
+	} else if ((rc = due_range(txn, s, a, &found, &dues, &n)) != 0)
 		goto abort;
-	k.mv_data = key;
-	k.mv_size = sizeof(key);
-	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		if (k.mv_size != 20 || get_be32(k.mv_data) != hook ||
-		    get_be64((unsigned char *)k.mv_data + 4) > a->to)
-			break;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			if ((np = reallocarray(ids, cap, 8)) != NULL)
-				ids = np;
-			if (np == NULL || (np = reallocarray(dues, cap,
-			    8)) == NULL) {
-				rc = ENOMEM;
-				break;
-			}
-			dues = np;
-		}
-		dues[n] = get_be64((unsigned char *)k.mv_data + 4);
-		ids[n++] = get_be64((unsigned char *)k.mv_data + 12);
-	}
-	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		goto abort;
+	else
+		ids = found;
 	rc = wcur_open(txn, s, &wc);
 	wc.copy = copy;
 	for (i = 0; i < n && rc == 0; i++)
-		rc = a->f(&wc, s, hook, ids[i], dues[i], a->arg, delta);
+		rc = a->f(&wc, s, hook, ids[i], dues ? dues[i] : 0, a->arg,
+		    delta);
 	a->count = (ssize_t)wc.changed;
 	if (rc == 0)
 		rc = seg_flush(&wc.sc);
@@ -1655,24 +1681,31 @@ admin_txn(struct store *s, void *arg, int copy)
  out:
 	pthread_rwlock_unlock(&s->maplock);
 	free(delta);
-	free(ids);
+	free(found);
 	free(dues);
 	return rc;
 }
 
 /* Fitted as a commit is: a full spool copies no records out. */
 static ssize_t
-admin_range(struct store *s, uint32_t hook, uint64_t from, uint64_t to,
-    admin_fn f, void *arg)
+admin_run(struct store *s, struct admin_run *a)
 {
-	struct admin_run	 a = { hook, from, to, f, arg, 0 };
-	int		 rc;
+	int	 rc;
 
-	if ((rc = fit(s, admin_txn, &a, !over_limit(s, 0))) != 0) {
+	if ((rc = fit(s, admin_txn, a, !over_limit(s, 0))) != 0) {
 		log_warnx("spool: %s", store_strerror(rc));
 		return -1;
 	}
-	return a.count;
+	return a->count;
+}
+
+static ssize_t
+admin_range(struct store *s, uint32_t hook, uint64_t from, uint64_t to,
+    admin_fn f, void *arg)
+{
+	struct admin_run	 a = { hook, from, to, NULL, 0, f, arg, 0, 0 };
+
+	return admin_run(s, &a);
 }
 
 /* A ready or deferred record due now, attempts kept or reset. */
@@ -1864,54 +1897,35 @@ store_set_held(struct store *s, uint32_t hook, int held)
 	return rc == 0 ? 0 : -1;
 }
 
-/* Every hook state of the record id, then the record. */
+/*
+ * Every hook state of the record id, then the record; *arg counts the
+ * records deleted.
+ */
 static int
-delete_record(struct wcur *wc, struct store *s, uint64_t id,
-    struct delta *delta, uint32_t nhooks)
+delete_record(struct wcur *wc, struct store *s, uint32_t hook, uint64_t id,
+    uint64_t due, void *arg, struct delta *delta)
 {
+	ssize_t		*count = arg;
+	size_t		 before = wc->changed;
 	uint32_t	 h;
 	int		 rc = 0;
 
-	for (h = 0; h < nhooks && rc == 0; h++)
+	(void)hook;
+	(void)due;
+	for (h = 0; h < s->nhooks && rc == 0; h++)
 		rc = remove_state(wc, s, h, id, delta);
+	*count += rc == 0 && wc->changed > before;
 	return rc;
 }
 
 ssize_t
 store_delete(struct store *s, const uint64_t *ids, size_t n)
 {
-	struct delta	*delta;
-	struct wcur	 wc;
-	MDB_txn		*txn;
-	ssize_t		 count = 0;
-	size_t		 i, before;
-	int		 rc = 0;
+	struct admin_run	 a = { 0, 0, 0, ids, n, delete_record, NULL,
+				    0, 0 };
 
-	pthread_rwlock_rdlock(&s->maplock);
-	if ((delta = calloc(s->nhooks + 1, sizeof(*delta))) == NULL)
-		rc = ENOMEM;
-	else if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) == 0) {
-		rc = wcur_open(txn, s, &wc);
-		for (i = 0; i < n && rc == 0; i++) {
-			before = wc.changed;
-			rc = delete_record(&wc, s, ids[i], delta, s->nhooks);
-			count += wc.changed > before;
-		}
-		if (rc == 0)
-			rc = seg_flush(&wc.sc);
-		wcur_close(&wc);
-		if (rc == 0)
-			rc = flush_deltas(txn, s, delta, s->nhooks);
-		if (rc == 0)
-			rc = mdb_txn_commit(txn);
-		else
-			mdb_txn_abort(txn);
-	}
-	pthread_rwlock_unlock(&s->maplock);
-	free(delta);
-	if (rc != 0) {
-		log_warnx("spool: %s", store_strerror(rc));
+	a.arg = &a.records;
+	if (admin_run(s, &a) == -1)
 		return -1;
-	}
-	return count;
+	return a.records;
 }

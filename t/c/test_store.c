@@ -520,6 +520,23 @@ fill(struct store *st, const uint32_t *hooks, uint64_t *first,
 	return rc;
 }
 
+/* A spool of 4 MiB, hooks "a" and "b", filled: fill()'s result in *rc. */
+static struct store *
+full_spool(uint32_t *hooks, uint64_t *first, uint64_t *last, int *rc)
+{
+	struct store	*st;
+	char		 err[512];
+
+	if ((st = store_open(dir, 4U << 20, err, sizeof(err))) == NULL) {
+		diag("store_open: %s", err);
+		exit(1);
+	}
+	store_hook_id(st, "a", &hooks[0]);
+	store_hook_id(st, "b", &hooks[1]);
+	*rc = fill(st, hooks, first, last);
+	return st;
+}
+
 /*
  * A spool filled to max_spool_size with records for two hooks, one of
  * them failing: its retries and dead letters must still commit, or the
@@ -535,13 +552,9 @@ test_full_retry(void)
 	struct got		 g;
 	uint32_t		 hooks[2];
 	uint64_t		 first, last, id;
-	char			 err[512];
 	int			 refused = 0, batches = 0, rc;
 
-	st = store_open(dir, 4U << 20, err, sizeof(err));
-	store_hook_id(st, "a", &hooks[0]);
-	store_hook_id(st, "b", &hooks[1]);
-	rc = fill(st, hooks, &first, &last);
+	st = full_spool(hooks, &first, &last, &rc);
 	is_int(rc, STORE_EFULL, "the spool fills up (ids %llu..%llu)",
 	    (unsigned long long)first, (unsigned long long)last);
 	for (id = first; id + 9 <= last; id += 10, batches++)
@@ -584,13 +597,9 @@ test_full_pin(void)
 	struct store	*st;
 	uint32_t	 hooks[2];
 	uint64_t	 first, last, id;
-	char		 err[512];
 	int		 rc, i;
 
-	st = store_open(dir, 4U << 20, err, sizeof(err));
-	store_hook_id(st, "a", &hooks[0]);
-	store_hook_id(st, "b", &hooks[1]);
-	fill(st, hooks, &first, &last);
+	st = full_spool(hooks, &first, &last, &rc);
 	for (id = first; id + 9 <= last; id += 10)
 		settle(st, hooks[0], id, 10, OUT_RETRY);
 	for (id = first; id <= last; id++)
@@ -606,6 +615,36 @@ test_full_pin(void)
 	is_int(rc, STORE_OK, "and the room of the rest comes back");
 	is_int((int64_t)scan(st).n, (int64_t)(last - first + 1) / 10 + 30,
 	    "the spool holds the requeued records and the new ones");
+	store_close(st);
+}
+
+/*
+ * spoolctl delete of every record of a full spool, in one transaction:
+ * removing that many states needs new pages, and the change must grow
+ * the map as a commit does rather than fail.
+ */
+static void
+test_full_delete(void)
+{
+	struct store	*st;
+	uint32_t	 hooks[2];
+	uint64_t	 first, last, id, *ids;
+	size_t		 n;
+	int		 rc;
+
+	st = full_spool(hooks, &first, &last, &rc);
+	for (id = first; id + 9 <= last; id += 10)
+		settle(st, hooks[0], id, 10, OUT_RETRY);
+	n = (size_t)(last - first + 1);
+	ids = calloc(n, sizeof(*ids));
+	for (id = first; id <= last; id++)
+		ids[id - first] = id;
+	is_int(store_delete(st, ids, n), (int64_t)n,
+	    "spoolctl deletes all %zu records of a full spool at once", n);
+	is_int((int64_t)scan(st).n, 0, "and the spool is empty");
+	is_int(ingest(st, hooks, 2, 10, 10000, NULL), STORE_OK,
+	    "and takes records again");
+	free(ids);
 	store_close(st);
 }
 
@@ -900,13 +939,10 @@ test_full_squeezed(void)
 	struct got	 g;
 	uint32_t	 hooks[2];
 	uint64_t	 first, last, n;
-	char		 err[512];
+	int		 rc;
 
 	squeeze = 200;
-	st = store_open(dir, 4U << 20, err, sizeof(err));
-	store_hook_id(st, "a", &hooks[0]);
-	store_hook_id(st, "b", &hooks[1]);
-	fill(st, hooks, &first, &last);
+	st = full_spool(hooks, &first, &last, &rc);
 	n = (last - first + 1) / 5;
 	/* Copies of the dead letters would need more than all of the map. */
 	ok(n * 10000 > (8U << 20),
@@ -937,7 +973,8 @@ main(void)
 	static void	(*tests[])(void) = { test_persistence, test_full,
 			    test_grow, test_segments, test_reuse,
 			    test_old_layout, test_full_retry, test_full_pin,
-			    test_full_squeezed, test_compressed };
+			    test_full_squeezed, test_full_delete,
+			    test_compressed };
 	char		 cmd[128];
 	size_t		 i;
 
