@@ -179,6 +179,34 @@ sub wait_pid {
 	return $STATUS{$pid};
 }
 
+my $CLK_TCK = POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100;
+
+# CPU seconds, user and system, that pid and every process below it
+# took, living or exited and reaped: a server and its workers.
+sub cpu_tree {
+	my ($root) = @_;
+	my (%kids, %ticks);
+	opendir(my $dh, '/proc') or return undef;
+	for my $p (grep { /^\d+$/ } readdir $dh) {
+		open(my $fh, '<', "/proc/$p/stat") or next;
+		my $st = <$fh> // '';
+		close $fh;
+		# The name in parentheses may hold anything: after its last ')'.
+		next unless $st =~ /\)\s+(\S.*)$/s;
+		my @f = split ' ', $1;
+		push @{$kids{$f[1]}}, $p;
+		$ticks{$p} = $f[11] + $f[12] + $f[13] + $f[14];
+	}
+	closedir $dh;
+	return undef unless defined $ticks{$root};
+	my ($sum, @todo) = (0, $root);
+	while (defined(my $p = shift @todo)) {
+		$sum += $ticks{$p};
+		push @todo, @{$kids{$p} // []};
+	}
+	return $sum / $CLK_TCK;
+}
+
 # SIGTERM, a bounded wait, then SIGKILL.
 sub stop_pid {
 	my ($pid, $secs) = @_;
@@ -774,9 +802,14 @@ sub w_e2e {
 		my $st = receiver_wait($rx, $n, timeout_for($n) + 600, $srv);
 		my $lg = loadgen_end($l, 60);
 		my $secs = ($st->{last_record_ms} - $lg->{start_ms}) / 1000;
+		# CPU per record, in microseconds, of each party.
+		my %us = (cpu_server => cpu_tree($srv->{pid}),
+		    cpu_receiver => cpu_tree($rx->{pid}),
+		    cpu_loadgen => $lg->{cpu_s});
+		$_ = defined $_ ? $_ * 1e6 / $n : undef for values %us;
 		{ rate => $n / $secs, seconds => $secs,
 		    ingest_rate => $lg->{rate}, requests => $st->{requests},
-		    extra => $st->{records} - $n };
+		    extra => $st->{records} - $n, %us };
 	};
 	my $err = $@;
 	if ($srv) {
@@ -1092,16 +1125,28 @@ for my $k ([1000, 'ingest_1000'], [100, 'ingest_100'], [1, 'ingest_1']) {
 	row('', "  answer time p50", $name, 'p50', 'ms', dec => 2,
 	    note => sprintf('p99 %s ms', fmt_n((med($name, 'p99'))[0], 2)));
 }
+# Where the two cores went: CPU per record of the server, and of the
+# load generator and receiver beside it.
+sub cpu_rows {
+	my ($name, $who) = @_;
+	my ($lg) = med($name, 'cpu_loadgen');
+	my ($rx) = med($name, 'cpu_receiver');
+	row('', "  CPU per record, $who", $name, 'cpu_server', 'us', dec => 2,
+	    note => sprintf('load generator %s us, receiver %s us',
+	    fmt_n($lg, 2), fmt_n($rx, 2)));
+}
 my %e2e;
 for my $k (['batch', 'batched hook, batch_size 100'],
     ['single', 'one-record hook, connection_limit 10']) {
 	my ($kind, $what) = @$k;
 	$e2e{"spoold_$kind"} = row('2 end to end', "spoold, $what",
 	    "e2e_$kind", 'rate', 'records/s');
+	cpu_rows("e2e_$kind", 'spoold and its workers');
 	if ($peer) {
 		$e2e{"sng_$kind"} = row('', "syslog-ng, " . ($kind eq 'batch' ?
 		    'batch-lines(100)' : 'batch-lines(1)') . ', workers(4)',
 		    "sng_$kind", 'rate', 'records/s');
+		cpu_rows("sng_$kind", 'syslog-ng');
 		my ($a, $b) = ($e2e{"spoold_$kind"}, $e2e{"sng_$kind"});
 		push @rows, ['', "spoold / syslog-ng, $kind", ($a && $b) ?
 		    sprintf('%.2f', $a / $b) : 'n/a', 'ratio',

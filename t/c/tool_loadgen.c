@@ -17,10 +17,11 @@
  * producers four times what writing the same bytes as TCP lines costs,
  * so the load generator took CPU from what it measures. It prints one line:
  *   requests=N records=N seconds=S rate=R p50_ms=X p99_ms=Y errors=N
- *   start_ms=T
+ *   start_ms=T cpu_s=C
  * where rate is records per second, the percentiles are of the time
- * from sending a request to its answer, and T is the wall-clock time
- * (milliseconds since the epoch) at which the first request was due.
+ * from sending a request to its answer, T is the wall-clock time
+ * (milliseconds since the epoch) at which the first request was due,
+ * and C the CPU time (user and system) the load generator took.
  * Exit 1 if any request failed.
  *
  *   -u tcp://HOST:PORT	  no HTTP: each producer writes the records of a
@@ -40,6 +41,7 @@
  *			  wall-clock times (ms since the epoch, to the
  *			  microsecond) it was sent and answered.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -508,6 +510,7 @@ write_acklog(const char *path)
 int
 main(int argc, char *argv[])
 {
+	struct rusage	 ru;
 	pthread_t	*th;
 	const char	*file = NULL, *acklog = NULL;
 	char		*buf;
@@ -560,10 +563,13 @@ main(int argc, char *argv[])
 	if (acklog != NULL)
 		write_acklog(acklog);
 	qsort(lat, (size_t)total, sizeof(*lat), cmp);
+	getrusage(RUSAGE_SELF, &ru);
 	printf("requests=%ld records=%ld seconds=%.3f rate=%.0f p50_ms=%.3f "
-	    "p99_ms=%.3f errors=%ld start_ms=%.3f\n", total, total * per_req,
-	    secs, (double)(total * per_req) / secs, lat[total / 2],
-	    lat[(size_t)(total * 0.99)], atomic_load(&errors), wall_start_ms);
+	    "p99_ms=%.3f errors=%ld start_ms=%.3f cpu_s=%.3f\n", total,
+	    total * per_req, secs, (double)(total * per_req) / secs,
+	    lat[total / 2], lat[(size_t)(total * 0.99)], atomic_load(&errors),
+	    wall_start_ms, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 	free(th);
 	free(lat);
 	free(sent_ms);
