@@ -1,8 +1,8 @@
 /*
- * Group commit. There is no timed batching window: while one transaction
- * is being fsynced, the requests that arrive queue up, and the next
- * transaction takes all of them. The window is thus exactly one fsync
- * long, which is what the disk makes everyone wait anyway.
+ * Group commit. There is no timed batching window for ingest: while one
+ * transaction is being fsynced, the requests that arrive queue up, and
+ * the next transaction takes all of them. The window is thus exactly one
+ * fsync long, which is what the disk makes everyone wait anyway.
  *
  * Measured with 16 producers of one record per request (t/loadgen -c 16
  * -r 1 -n 20000, median of 5 interleaved runs, 2-core machine): no
@@ -19,9 +19,20 @@
  * interleaved: 494k and 494k records/s unbounded, 499k and 501k
  * bounded, and p99 answer times 67 and 47 ms against 42 and 39).
  * Outcomes are not counted: they touch pages that are already there.
+ *
+ * Delivery outcomes alone are another matter: nobody waits on them, and
+ * a one-record hook sends one per record. Committed as they came, a
+ * one-record hook's 500,000 deliveries took 16,800 transactions of 30
+ * outcomes, each writing and fsyncing its pages. So when only outcomes
+ * are queued, the committer lets them gather for up to OUTCOME_WAIT_MS,
+ * or until OUTCOME_ENOUGH of them or an ingest request arrive (the bench's
+ * one-record end to end, three interleaved runs: 5,100-5,300
+ * transactions instead of 16,800, spoold's CPU 7.7-8.7 s instead of
+ * 10.4-11.3 s, 24,000-27,000 records/s instead of 19,700-21,800).
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "commit.h"
 #include "log.h"
@@ -29,11 +40,16 @@
 #include "util.h"
 
 #define COMMIT_MAX_RECORDS	2048
+#define OUTCOME_WAIT_MS		2
+#define OUTCOME_ENOUGH		512
 
 static pthread_mutex_t	 cm_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 cm_work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t	 cm_done = PTHREAD_COND_INITIALIZER;
 static struct commit_req *cm_head, **cm_tail = &cm_head;
+static size_t		 cm_waiters;	/* queued requests someone waits on */
+static size_t		 cm_outs;	/* queued outcomes */
+static int		 cm_gathering;	/* in gather_outcomes() */
 static int		 cm_stop = 1;
 static pthread_t	 cm_thread;
 static struct store	*cm_store;
@@ -61,6 +77,8 @@ take_batch(struct commit_req **batch, struct store_job ***jobs, size_t *cap,
 		}
 		(*jobs)[n++] = &r->job;
 		*records |= r->job.nrecs > 0;
+		cm_waiters -= r->done == NULL;
+		cm_outs -= r->job.nouts;
 	}
 	/* The rest waits for the next transaction. */
 	last->next = NULL;
@@ -98,6 +116,30 @@ finish(struct commit_req *batch)
 	}
 }
 
+/*
+ * Only outcomes queued: no one waits on them, so let more gather for a
+ * while, into one transaction instead of many.
+ */
+static void
+gather_outcomes(void)
+{
+	struct timespec	 ts;
+
+	if (cm_waiters > 0 || cm_outs >= OUTCOME_ENOUGH || cm_stop)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += OUTCOME_WAIT_MS * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	cm_gathering = 1;
+	while (cm_waiters == 0 && cm_outs < OUTCOME_ENOUGH && !cm_stop)
+		if (pthread_cond_timedwait(&cm_work, &cm_lock, &ts) != 0)
+			break;
+	cm_gathering = 0;
+}
+
 static void *
 committer(void *arg)
 {
@@ -114,6 +156,7 @@ committer(void *arg)
 			pthread_cond_wait(&cm_work, &cm_lock);
 		if (cm_head == NULL)
 			break;
+		gather_outcomes();
 		n = take_batch(&batch, &jobs, &cap, &records);
 		pthread_mutex_unlock(&cm_lock);
 
@@ -163,7 +206,11 @@ enqueue(struct commit_req *r)
 	}
 	*cm_tail = r;
 	cm_tail = &r->next;
-	pthread_cond_signal(&cm_work);
+	cm_waiters += r->done == NULL;
+	cm_outs += r->job.nouts;
+	/* A gathering committer only cares for a waiter or enough. */
+	if (!cm_gathering || r->done == NULL || cm_outs >= OUTCOME_ENOUGH)
+		pthread_cond_signal(&cm_work);
 	return 0;
 }
 
