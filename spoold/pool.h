@@ -19,7 +19,9 @@ struct worker {
 	pid_t		 pid;
 	int		 fd;
 	struct hq	*hq;
-	struct batch	*batch;		/* in flight; NULL: idle */
+	struct batch	*batch;		/* in flight, oldest first; NULL: idle */
+	struct batch	**btail;	/* where the next one goes */
+	size_t		 nbatch;	/* how many */
 	uint64_t	 conn_left;	/* deliveries left on the connection */
 	uint64_t	 idle_since;	/* monotonic ms */
 	int		 retiring;	/* close once idle */

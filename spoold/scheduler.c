@@ -412,6 +412,31 @@ outcomes(struct hq *hq, struct batch *b, const struct proto_result *res)
 	batch_free(b);
 }
 
+/* Batches in flight on a worker: a queue, answered in order. */
+static void
+batch_push(struct worker *w, struct batch *b)
+{
+	if (w->batch == NULL)
+		w->btail = &w->batch;
+	b->next = NULL;
+	*w->btail = b;
+	w->btail = &b->next;
+	w->nbatch++;
+}
+
+static struct batch *
+batch_pop(struct worker *w)
+{
+	struct batch	*b;
+
+	if ((b = w->batch) != NULL) {
+		w->batch = b->next;
+		b->next = NULL;
+		w->nbatch--;
+	}
+	return b;
+}
+
 /*
  * Ends a worker: the records of its batches are due again at once. why
  * says so in the log when it held any: "died" or "stopped in a request".
@@ -423,8 +448,7 @@ worker_end(struct hq *hq, struct worker *w, const char *why)
 	struct batch	 *b;
 	size_t		  n = 0;
 
-	while ((b = w->batch) != NULL) {
-		w->batch = b->next;
+	while ((b = batch_pop(w)) != NULL) {
 		n += b->n;
 		release_batch(hq, b);
 	}
@@ -479,8 +503,7 @@ handle_result(struct hq *hq, struct worker *w, const struct proto_result *res)
 		worker_gone(hq, w);
 		return -1;
 	}
-	w->batch = b->next;
-	b->next = NULL;
+	batch_pop(w);
 	w->answered = res->status >= 200 && res->status <= 299 &&
 	    res->elapsed_ms < PROTO_HOLD_MS;
 	if (w->batch == NULL)
@@ -564,17 +587,6 @@ batch_due(const struct hq *hq, uint64_t now)
 }
 
 static size_t
-queued_batches(const struct worker *w)
-{
-	const struct batch	*b;
-	size_t			 n = 0;
-
-	for (b = w->batch; b != NULL; b = b->next)
-		n++;
-	return n;
-}
-
-static size_t
 pipeline(const struct hq *hq, const struct worker *w)
 {
 	size_t	 n = PIPELINE_RECORDS / hq->cfg->batch_size;
@@ -594,7 +606,7 @@ idle_worker(struct hq *hq)
 			continue;
 		if (w->batch == NULL)
 			return w;
-		if ((n = queued_batches(w)) < least && n < pipeline(hq, w)) {
+		if ((n = w->nbatch) < least && n < pipeline(hq, w)) {
 			best = w;
 			least = n;
 		}
@@ -685,7 +697,6 @@ static void
 send_batch(struct hq *hq, struct worker *w, struct batch *b, uint8_t flags,
     uint64_t now)
 {
-	struct batch	**bp;
 	struct fill	 f;
 
 	memset(&f, 0, sizeof(f));
@@ -718,9 +729,7 @@ send_batch(struct hq *hq, struct worker *w, struct batch *b, uint8_t flags,
 		return;
 	}
 	pool_batch_end(w, (uint32_t)f.sent->n);
-	for (bp = &w->batch; *bp != NULL; bp = &(*bp)->next)
-		;
-	*bp = f.sent;
+	batch_push(w, f.sent);
 }
 
 static void
