@@ -1924,6 +1924,9 @@ store_delete(struct store *s, const uint64_t *ids, size_t n)
 	struct admin_run	 a = { 0, 0, 0, ids, n, delete_record, NULL,
 				    0, 0 };
 
+	/* No ids is nothing to do, not the due range given == NULL means. */
+	if (n == 0)
+		return 0;
 	a.arg = &a.records;
 	if (admin_run(s, &a) == -1)
 		return -1;

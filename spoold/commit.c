@@ -44,7 +44,7 @@
 #define OUTCOME_ENOUGH		512
 
 static pthread_mutex_t	 cm_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	 cm_work = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t	 cm_work;	/* commit_start() sets it up */
 static pthread_cond_t	 cm_done = PTHREAD_COND_INITIALIZER;
 static struct commit_req *cm_head, **cm_tail = &cm_head;
 static size_t		 cm_waiters;	/* queued requests someone waits on */
@@ -127,7 +127,7 @@ gather_outcomes(void)
 
 	if (cm_waiters > 0 || cm_outs >= OUTCOME_ENOUGH || cm_stop)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_nsec += OUTCOME_WAIT_MS * 1000000L;
 	if (ts.tv_nsec >= 1000000000L) {
 		ts.tv_sec++;
@@ -176,6 +176,14 @@ committer(void *arg)
 void
 commit_start(struct store *s, void (*ingested)(void))
 {
+	pthread_condattr_t	 ca;
+
+	/* gather_outcomes() times its wait on a clock that is not set. */
+	if (pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&cm_work, &ca) != 0)
+		fatalx("cannot set up the committer's condition");
+	pthread_condattr_destroy(&ca);
 	cm_store = s;
 	cm_ingested = ingested;
 	cm_stop = 0;

@@ -417,7 +417,7 @@ static void
 batch_push(struct worker *w, struct batch *b)
 {
 	if (w->batch == NULL)
-		w->btail = &w->batch;
+		w->btail = &w->batch;	/* a new worker's is not set yet */
 	b->next = NULL;
 	*w->btail = b;
 	w->btail = &b->next;
@@ -434,6 +434,8 @@ batch_pop(struct worker *w)
 		b->next = NULL;
 		w->nbatch--;
 	}
+	if (w->batch == NULL)
+		w->btail = &w->batch;
 	return b;
 }
 

@@ -342,14 +342,18 @@ tcp_producer(void *arg)
 	return NULL;
 }
 
-/* Writes all of iov, however the kernel splits it. */
+/* Writes all of iov, however the kernel splits it; no SIGPIPE. */
 static int
 writev_all(int fd, struct iovec *iov, int n)
 {
-	ssize_t	 w;
+	struct msghdr	 msg;
+	ssize_t		 w;
 
 	while (n > 0) {
-		if ((w = writev(fd, iov, n)) == -1) {
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)n;
+		if ((w = sendmsg(fd, &msg, MSG_NOSIGNAL)) == -1) {
 			if (errno == EINTR)
 				continue;
 			return -1;
@@ -368,9 +372,11 @@ writev_all(int fd, struct iovec *iov, int n)
 }
 
 /*
- * Reads one answer on fd: its status, or -1 if the connection failed or
- * the answer is not one this reader knows (it needs a Content-Length).
- * *keep is cleared when the server will close the connection.
+ * Reads one answer on fd: its status; -2 if the connection ended before
+ * a byte of it, -1 if it failed later or the answer is not one this
+ * reader knows (it needs a Content-Length, and reads "Connection: close"
+ * in that spelling only). *keep is cleared when the server will close
+ * the connection.
  */
 static int
 read_answer(int fd, int *keep)
@@ -379,7 +385,7 @@ read_answer(int fd, int *keep)
 	size_t		 have = 0, need;
 	ssize_t		 n;
 	long		 clen = -1;
-	int		 status;
+	int		 status, minor;
 
 	for (;;) {
 		if (have == sizeof(buf) - 1)
@@ -387,17 +393,17 @@ read_answer(int fd, int *keep)
 		if ((n = recv(fd, buf + have, sizeof(buf) - 1 - have, 0)) <= 0) {
 			if (n == -1 && errno == EINTR)
 				continue;
-			return -1;
+			return have == 0 ? -2 : -1;
 		}
 		have += (size_t)n;
 		buf[have] = '\0';
 		if ((eoh = strstr(buf, "\r\n\r\n")) != NULL)
 			break;
 	}
-	if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
+	if (sscanf(buf, "HTTP/1.%d %d", &minor, &status) != 2)
 		return -1;
 	*eoh = '\0';
-	*keep = 1;
+	*keep = minor > 0;
 	for (p = strstr(buf, "\r\n"); p != NULL; p = strstr(p + 2, "\r\n")) {
 		if (strncasecmp(p + 2, "Content-Length:", 15) == 0)
 			clen = strtol(p + 17, NULL, 10);
@@ -420,31 +426,41 @@ read_answer(int fd, int *keep)
 	return status;
 }
 
-/* POSTs one body; its answer's status, or -1. */
+/*
+ * POSTs one body; its answer's status, or -1. A kept connection the
+ * server closed meanwhile fails before any answer: that one is sent
+ * again, once, on a new connection.
+ */
 static int
 post(int *fd, const char *body, size_t len)
 {
 	struct iovec	 iov[2];
 	char		 hdr[512];
-	int		 n, status, keep;
+	int		 n, status, keep, tries;
 
-	if (*fd == -1 && (*fd = tcp_connect()) == -1)
-		return -1;
 	n = snprintf(hdr, sizeof(hdr), "POST %s HTTP/1.1\r\nHost: %s:%s\r\n"
 	    "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n", path, host,
 	    port, ndjson ? "application/x-ndjson" : "application/json", len);
 	if (n < 0 || (size_t)n >= sizeof(hdr))
 		return -1;
-	iov[0].iov_base = hdr;
-	iov[0].iov_len = (size_t)n;
-	iov[1].iov_base = (void *)(uintptr_t)body;
-	iov[1].iov_len = len;
-	if (writev_all(*fd, iov, 2) == -1 ||
-	    (status = read_answer(*fd, &keep)) == -1) {
+	for (tries = *fd == -1 ? 1 : 2; tries > 0; tries--) {
+		if (*fd == -1 && (*fd = tcp_connect()) == -1)
+			return -1;
+		iov[0].iov_base = hdr;
+		iov[0].iov_len = (size_t)n;
+		iov[1].iov_base = (void *)(uintptr_t)body;
+		iov[1].iov_len = len;
+		status = writev_all(*fd, iov, 2) == -1 ? -2 :
+		    read_answer(*fd, &keep);
+		if (status >= 0)
+			break;
 		close(*fd);
 		*fd = -1;
-		return -1;
+		if (status == -1)
+			return -1;
 	}
+	if (status < 0)
+		return -1;
 	if (!keep) {
 		close(*fd);
 		*fd = -1;
