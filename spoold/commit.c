@@ -50,6 +50,8 @@ static struct commit_req *cm_head, **cm_tail = &cm_head;
 static size_t		 cm_waiters;	/* queued requests someone waits on */
 static size_t		 cm_outs;	/* queued outcomes */
 static int		 cm_gathering;	/* in gather_outcomes() */
+static unsigned int	 cm_wait_ms = OUTCOME_WAIT_MS;
+static size_t		 cm_enough = OUTCOME_ENOUGH;
 static int		 cm_stop = 1;
 static pthread_t	 cm_thread;
 static struct store	*cm_store;
@@ -124,19 +126,21 @@ static void
 gather_outcomes(void)
 {
 	struct timespec	 ts;
+	int		 rc = 0;
 
-	if (cm_waiters > 0 || cm_outs >= OUTCOME_ENOUGH || cm_stop)
+	if (cm_waiters > 0 || cm_outs >= cm_enough || cm_stop)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_nsec += OUTCOME_WAIT_MS * 1000000L;
+	ts.tv_sec += cm_wait_ms / 1000;
+	ts.tv_nsec += (long)(cm_wait_ms % 1000) * 1000000L;
 	if (ts.tv_nsec >= 1000000000L) {
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
 	cm_gathering = 1;
-	while (cm_waiters == 0 && cm_outs < OUTCOME_ENOUGH && !cm_stop)
-		if (pthread_cond_timedwait(&cm_work, &cm_lock, &ts) != 0)
-			break;
+	while (cm_waiters == 0 && cm_outs < cm_enough && !cm_stop && rc == 0)
+		rc = cm_wait_ms > 0 ? pthread_cond_timedwait(&cm_work, &cm_lock,
+		    &ts) : pthread_cond_wait(&cm_work, &cm_lock);
 	cm_gathering = 0;
 }
 
@@ -171,6 +175,24 @@ committer(void *arg)
 	pthread_mutex_unlock(&cm_lock);
 	free(jobs);
 	return NULL;
+}
+
+int
+commit_gathering(void)
+{
+	int	 g;
+
+	pthread_mutex_lock(&cm_lock);
+	g = cm_gathering;
+	pthread_mutex_unlock(&cm_lock);
+	return g;
+}
+
+void
+commit_gather(unsigned int wait_ms, size_t enough)
+{
+	cm_wait_ms = wait_ms;
+	cm_enough = enough;
 }
 
 void
@@ -217,7 +239,7 @@ enqueue(struct commit_req *r)
 	cm_waiters += r->done == NULL;
 	cm_outs += r->job.nouts;
 	/* A gathering committer only cares for a waiter or enough. */
-	if (!cm_gathering || r->done == NULL || cm_outs >= OUTCOME_ENOUGH)
+	if (!cm_gathering || r->done == NULL || cm_outs >= cm_enough)
 		pthread_cond_signal(&cm_work);
 	return 0;
 }

@@ -18,6 +18,15 @@ struct commit_req {
 	struct commit_req	*async_next;
 };
 
+/*
+ * Outcomes alone, which nobody waits on, gather for wait_ms (0: without
+ * end) or until enough of them or an ingest request are queued, before
+ * they are committed. spoold keeps the defaults (2 ms, 512); before
+ * commit_start only.
+ */
+void	commit_gather(unsigned int wait_ms, size_t enough);
+/* Is the committer waiting for outcomes to gather? For tests. */
+int	commit_gathering(void);
 void	commit_start(struct store *, void (*ingested)(void));
 void	commit_stop(void);
 /* Blocks until req->job is committed and fsynced, or refused. */
