@@ -622,21 +622,43 @@ found(int rc)
 #define SEG_DROP	0	/* the pair leaves the queue */
 #define SEG_STATE	1	/* it is about to have a state */
 
+/* Has another hook's state copied the record to rec already? */
+static int
+has_copy(MDB_txn *txn, struct store *s, uint64_t id, int *have)
+{
+	unsigned char	 key[8];
+	MDB_val		 k, d;
+	int		 rc;
+
+	put_be64(key, id);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	rc = mdb_get(txn, s->rec, &k, &d);
+	*have = rc == 0;
+	return found(rc);
+}
+
 /*
  * A state that reads its segment (*inseg) gets a copy of the record in
- * rec when there is room, and the segment one pair less to keep it for.
+ * rec when there is room, or shares one another hook's state made, and
+ * the segment one pair less to keep it for.
  */
 static int
 seg_detach(struct wcur *wc, struct store *s, uint64_t id, int *inseg)
 {
 	struct seg_rec	 r;
-	int		 rc;
+	int		 rc, have;
 
-	if (!*inseg || !wc->copy)
+	if (!*inseg)
 		return 0;
-	if ((rc = seg_at(&wc->sc, id)) != 0 ||
+	if (!wc->copy) {
+		if ((rc = has_copy(wc->txn, s, id, &have)) != 0 || !have)
+			return rc;
+	} else if ((rc = seg_at(&wc->sc, id)) != 0 ||
 	    (rc = seg_get(&wc->sc, id, &r)) != 0 ||
-	    (rc = put_record(wc->txn, s, id, wc->sc.g.received_ms, &r)) != 0 ||
+	    (rc = put_record(wc->txn, s, id, wc->sc.g.received_ms, &r)) != 0)
+		return rc;
+	if ((rc = seg_at(&wc->sc, id)) != 0 ||
 	    (rc = seg_release(&wc->sc)) != 0)
 		return rc;
 	*inseg = 0;

@@ -426,6 +426,33 @@ raw_put(MDB_env *env, const char *db, const void *key, size_t klen,
 }
 
 /*
+ * The byte at off of the value of key in the named database of the
+ * spool in dir (closed meanwhile), or -1.
+ */
+static int
+raw_byte(const char *db, const void *key, size_t klen, size_t off)
+{
+	MDB_env	*env;
+	MDB_txn	*txn;
+	MDB_dbi	 dbi;
+	MDB_val	 k = { klen, (void *)key }, d;
+	int	 b = -1;
+
+	if (mdb_env_create(&env) != 0)
+		return -1;
+	if (mdb_env_set_maxdbs(env, 8) == 0 &&
+	    mdb_env_open(env, dir, MDB_RDONLY, 0600) == 0 &&
+	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) == 0) {
+		if (mdb_dbi_open(txn, db, 0, &dbi) == 0 &&
+		    mdb_get(txn, dbi, &k, &d) == 0 && off < d.mv_size)
+			b = ((const unsigned char *)d.mv_data)[off];
+		mdb_txn_abort(txn);
+	}
+	mdb_env_close(env);
+	return b;
+}
+
+/*
  * A record as spools before segments kept it: its own rec entry, a
  * state entry and a due key, the hook's counter and next_id.
  */
@@ -645,6 +672,53 @@ test_full_delete(void)
 	is_int(ingest(st, hooks, 2, 10, 10000, NULL), STORE_OK,
 	    "and takes records again");
 	free(ids);
+	store_close(st);
+}
+
+/*
+ * A record one hook's retry copied out while there was room: when the
+ * other hook retries it on a full spool, its state reads that copy too,
+ * rather than keep the whole segment for itself.
+ */
+static void
+test_full_shared_copy(void)
+{
+	struct store	*st;
+	struct got	 g;
+	uint32_t	 hooks[2];
+	uint64_t	 first, last, id;
+	unsigned char	 key[12];
+	char		 err[512];
+	int		 rc;
+
+	st = full_spool(hooks, &first, &last, &rc);
+	/* The reserve takes the first copies; the rest read segments. */
+	for (id = first; id + 9 <= last; id += 10)
+		settle(st, hooks[0], id, 10, OUT_RETRY);
+	is_int(settle(st, hooks[1], first, 10, OUT_RETRY), STORE_OK,
+	    "the other hook retries the first request's records");
+	g = fetch(st, hooks[1], first);
+	ok(g.has && g.len == 10000, "and reads record %llu",
+	    (unsigned long long)first);
+	store_close(st);
+	put_be64(key, first);
+	put_be32(key + 8, hooks[0]);
+	is_int(raw_byte("state", key, sizeof(key), 13), 0,
+	    "the first hook's state of record %llu reads its copy",
+	    (unsigned long long)first);
+	put_be32(key + 8, hooks[1]);
+	is_int(raw_byte("state", key, sizeof(key), 13), 0,
+	    "and so does the other hook's, on the full spool");
+	put_be64(key, last - 5);
+	put_be32(key + 8, hooks[0]);
+	is_int(raw_byte("state", key, sizeof(key), 13), 1,
+	    "while a record retried with no room left reads its segment");
+	st = store_open(dir, 4U << 20, err, sizeof(err));
+	is_int(deliver(st, hooks[0], first, last - first + 1), STORE_OK,
+	    "one hook takes every record");
+	is_int(deliver(st, hooks[1], first, last - first + 1), STORE_OK,
+	    "then the other");
+	is_int((int64_t)scan(st).n, 0, "and the spool is empty");
 	store_close(st);
 }
 
@@ -974,7 +1048,7 @@ main(void)
 			    test_grow, test_segments, test_reuse,
 			    test_old_layout, test_full_retry, test_full_pin,
 			    test_full_squeezed, test_full_delete,
-			    test_compressed };
+			    test_full_shared_copy, test_compressed };
 	char		 cmd[128];
 	size_t		 i;
 
