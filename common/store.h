@@ -31,8 +31,9 @@
  * retry or failure gives the pair a state and the record a copy in rec,
  * which goes with the last state that refers to it; with state keyed
  * id-first, "does another hook still hold it" is one cursor step. When
- * the spool is full there may be no room for the copy: the state is
- * then marked inseg, reads the segment, and counts in its live. Spools
+ * the spool is full there may be no room for the copy: unless another
+ * hook's state made one already, the state is then marked inseg, reads
+ * the segment, and counts in its live. Spools
  * written before segments have every record in rec with a state for
  * each hook, which is the same second form. Ids only grow, so a new
  * segment is an append (MDB_APPEND) to seg and segref.
