@@ -60,6 +60,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 
 #define ID_KEY		"\"id\":\""
 #define ID_STAMP	16	/* hex digits written by -I */
@@ -290,58 +292,6 @@ tcp_connect(void)
 	return fd;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = send(fd, p, len, MSG_NOSIGNAL)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static void *
-tcp_producer(void *arg)
-{
-	char	*buf = NULL;
-	size_t	 cap = 0, len;
-	long	 i;
-	double	 t0;
-	int	 fd;
-
-	(void)arg;
-	if ((fd = tcp_connect()) == -1) {
-		fprintf(stderr, "loadgen: cannot connect to %s:%s\n",
-		    host, port);
-		/* Every request this producer would have sent fails. */
-		while ((i = atomic_fetch_add(&next_req, 1)) < total)
-			atomic_fetch_add(&errors, 1);
-		return NULL;
-	}
-	while ((i = atomic_fetch_add(&next_req, 1)) < total) {
-		len = body(i, &buf, &cap);
-		pace(i);
-		t0 = now_s();
-		if (sent_ms != NULL)
-			sent_ms[i] = wall_ms();
-		if (write_all(fd, buf, len) == -1)
-			atomic_fetch_add(&errors, 1);
-		lat[i] = (now_s() - t0) * 1000;
-		if (acked_ms != NULL)
-			acked_ms[i] = wall_ms();
-	}
-	close(fd);
-	free(buf);
-	return NULL;
-}
-
 /* Writes all of iov, however the kernel splits it; no SIGPIPE. */
 static int
 writev_all(int fd, struct iovec *iov, int n)
@@ -358,17 +308,47 @@ writev_all(int fd, struct iovec *iov, int n)
 				continue;
 			return -1;
 		}
-		while (n > 0 && (size_t)w >= iov->iov_len) {
-			w -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
-		}
+		iov_skip(&iov, &n, (size_t)w);
 	}
 	return 0;
+}
+
+static void *
+tcp_producer(void *arg)
+{
+	struct iovec	 iov;
+	char		*buf = NULL;
+	size_t		 cap = 0, len;
+	long		 i;
+	double		 t0;
+	int		 fd;
+
+	(void)arg;
+	if ((fd = tcp_connect()) == -1) {
+		fprintf(stderr, "loadgen: cannot connect to %s:%s\n",
+		    host, port);
+		/* Every request this producer would have sent fails. */
+		while ((i = atomic_fetch_add(&next_req, 1)) < total)
+			atomic_fetch_add(&errors, 1);
+		return NULL;
+	}
+	while ((i = atomic_fetch_add(&next_req, 1)) < total) {
+		len = body(i, &buf, &cap);
+		pace(i);
+		t0 = now_s();
+		if (sent_ms != NULL)
+			sent_ms[i] = wall_ms();
+		iov.iov_base = buf;
+		iov.iov_len = len;
+		if (writev_all(fd, &iov, 1) == -1)
+			atomic_fetch_add(&errors, 1);
+		lat[i] = (now_s() - t0) * 1000;
+		if (acked_ms != NULL)
+			acked_ms[i] = wall_ms();
+	}
+	close(fd);
+	free(buf);
+	return NULL;
 }
 
 /*
