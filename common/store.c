@@ -1650,7 +1650,7 @@ due_range(MDB_txn *txn, struct store *s, const struct admin_run *a,
 	*idsp = ids;
 	*duesp = dues;
 	*np = n;
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return found(rc);
 }
 
 static int
@@ -1662,7 +1662,7 @@ admin_txn(struct store *s, void *arg, int copy)
 	struct wcur		 wc;
 	MDB_txn			*txn;
 	const uint64_t		*ids;
-	uint64_t		*found = NULL, *dues = NULL;
+	uint64_t		*listed = NULL, *dues = NULL;
 	size_t			 n, i;
 	int			 rc;
 
@@ -1678,10 +1678,10 @@ admin_txn(struct store *s, void *arg, int copy)
 	if (a->given != NULL) {
 		ids = a->given;
 		n = a->ngiven;
-	} else if ((rc = due_range(txn, s, a, &found, &dues, &n)) != 0)
+	} else if ((rc = due_range(txn, s, a, &listed, &dues, &n)) != 0)
 		goto abort;
 	else
-		ids = found;
+		ids = listed;
 	rc = wcur_open(txn, s, &wc);
 	wc.copy = copy;
 	for (i = 0; i < n && rc == 0; i++)
@@ -1703,7 +1703,7 @@ admin_txn(struct store *s, void *arg, int copy)
  out:
 	pthread_rwlock_unlock(&s->maplock);
 	free(delta);
-	free(found);
+	free(listed);
 	free(dues);
 	return rc;
 }
