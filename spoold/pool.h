@@ -20,7 +20,7 @@ struct worker {
 	int		 fd;
 	struct hq	*hq;
 	struct batch	*batch;		/* in flight, oldest first; NULL: idle */
-	struct batch	**btail;	/* where the next one goes */
+	struct batch	**btail;	/* the next one's place, if batch */
 	size_t		 nbatch;	/* how many */
 	uint64_t	 conn_left;	/* deliveries left on the connection */
 	uint64_t	 idle_since;	/* monotonic ms */

@@ -416,8 +416,9 @@ outcomes(struct hq *hq, struct batch *b, const struct proto_result *res)
 static void
 batch_push(struct worker *w, struct batch *b)
 {
+	/* btail is only kept while the queue holds something. */
 	if (w->batch == NULL)
-		w->btail = &w->batch;	/* a new worker's is not set yet */
+		w->btail = &w->batch;
 	b->next = NULL;
 	*w->btail = b;
 	w->btail = &b->next;
@@ -434,8 +435,6 @@ batch_pop(struct worker *w)
 		b->next = NULL;
 		w->nbatch--;
 	}
-	if (w->batch == NULL)
-		w->btail = &w->batch;
 	return b;
 }
 
