@@ -86,6 +86,14 @@ static const struct keydef topkeys[] = {
 	    offsetof(struct config, max_record_size), 1 },
 	{ "max_request_size", set_size,
 	    offsetof(struct config, max_request_size), 1 },
+	{ "max_connections", set_uint,
+	    offsetof(struct config, max_connections), 1 },
+	{ "max_connections_per_client", set_uint,
+	    offsetof(struct config, max_connections_per_client), 0 },
+	{ "client_idle_timeout", set_dur,
+	    offsetof(struct config, client_idle_timeout_ms), 1 },
+	{ "client_header_timeout", set_dur,
+	    offsetof(struct config, client_header_timeout_ms), 1 },
 	{ "user", set_str, offsetof(struct config, user), 1 },
 };
 
@@ -1433,6 +1441,9 @@ config_defaults(struct load *ld)
 	cfg->max_spool_size = 4ULL << 30;
 	cfg->max_record_size = 1ULL << 20;
 	cfg->max_request_size = 64ULL << 20;
+	cfg->max_connections = 10000;
+	cfg->client_idle_timeout_ms = 120000;
+	cfg->client_header_timeout_ms = 10000;
 	if ((cfg->spool_dir = strdup("/var/spool/spoold")) == NULL ||
 	    (cfg->control_socket = strdup("/run/spoold/control.sock")) ==
 	    NULL || (cfg->pid_file = strdup("/run/spoold/spoold.pid")) ==
@@ -1904,6 +1915,12 @@ config_print(const struct config *cfg, FILE *fp)
 	print_secret(fp, "ingest_token", cfg->ingest_token);
 	print_size(fp, "max_record_size", cfg->max_record_size);
 	print_size(fp, "max_request_size", cfg->max_request_size);
+	fprintf(fp, "max_connections = %llu\n",
+	    (unsigned long long)cfg->max_connections);
+	fprintf(fp, "max_connections_per_client = %llu\n",
+	    (unsigned long long)cfg->max_connections_per_client);
+	print_dur(fp, "client_idle_timeout", cfg->client_idle_timeout_ms);
+	print_dur(fp, "client_header_timeout", cfg->client_header_timeout_ms);
 	print_opt(fp, "user", cfg->user, "(none)");
 	for (i = 0; i < cfg->nhooks; i++)
 		print_hook(fp, cfg, &cfg->hooks[i]);

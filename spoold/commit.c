@@ -57,6 +57,13 @@ static pthread_t	 cm_thread;
 static struct store	*cm_store;
 static void		(*cm_ingested)(void);
 
+/* A producer waits for records; nobody waits for outcomes alone. */
+static int
+awaited(const struct commit_req *r)
+{
+	return r->done == NULL || r->job.nrecs > 0;
+}
+
 static size_t
 take_batch(struct commit_req **batch, struct store_job ***jobs, size_t *cap,
     int *records)
@@ -79,7 +86,7 @@ take_batch(struct commit_req **batch, struct store_job ***jobs, size_t *cap,
 		}
 		(*jobs)[n++] = &r->job;
 		*records |= r->job.nrecs > 0;
-		cm_waiters -= r->done == NULL;
+		cm_waiters -= awaited(r);
 		cm_outs -= r->job.nouts;
 	}
 	/* The rest waits for the next transaction. */
@@ -236,10 +243,10 @@ enqueue(struct commit_req *r)
 	}
 	*cm_tail = r;
 	cm_tail = &r->next;
-	cm_waiters += r->done == NULL;
+	cm_waiters += awaited(r);
 	cm_outs += r->job.nouts;
 	/* A gathering committer only cares for a waiter or enough. */
-	if (!cm_gathering || r->done == NULL || cm_outs >= cm_enough)
+	if (!cm_gathering || awaited(r) || cm_outs >= cm_enough)
 		pthread_cond_signal(&cm_work);
 	return 0;
 }

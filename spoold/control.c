@@ -603,12 +603,17 @@ static enum MHD_Result
 inject(struct MHD_Connection *conn, struct http_req *r)
 {
 	struct answer	 a;
+	char		 ra[16];
 
 	if (r->too_large)
 		return http_error(conn, 413, "request body larger than "
 		    "max_request_size (%zu bytes)", r->limit);
 	ingest_body(r->body, r->len, BODY_NDJSON, &a);
-	return ingest_answer(conn, &a);
+	if (a.retry_after == 0)
+		return http_reply_json(conn, a.status, a.body, NULL, NULL);
+	snprintf(ra, sizeof(ra), "%u", a.retry_after);
+	return http_reply_json(conn, a.status, a.body,
+	    MHD_HTTP_HEADER_RETRY_AFTER, ra);
 }
 
 static enum MHD_Result

@@ -12,15 +12,16 @@
 #include <strings.h>
 
 #include "commit.h"
-#include "httpd.h"
 #include "ingest.h"
 #include "jscan.h"
 #include "log.h"
 #include "metrics.h"
+#include "server.h"
 #include "spoold.h"
 
 #define RETRY_FULL	30
 #define RETRY_STOPPING	5
+#define OTHER_BODY_MAX	65536
 
 struct collect {
 	struct routes	*rt;
@@ -95,6 +96,16 @@ answer_msg(struct answer *a, unsigned int status, const char *msg)
 	a->body = json_pack("{ss}", "error", msg);
 }
 
+struct ingest_job {
+	struct collect		 c;
+	struct commit_req	 req;
+	struct answer		 a;
+	struct conn		*conn;
+	int			 kind;
+};
+
+static void	ingest_committed(struct ingest_job *, int);
+
 static void
 answer_store(struct answer *a, int result)
 {
@@ -103,80 +114,109 @@ answer_store(struct answer *a, int result)
 	a->retry_after = RETRY_FULL;
 }
 
+/*
+ * Validate and route a body of records. 0: job->req is ready to commit;
+ * 1: job->a is the answer already.
+ */
+static int
+ingest_prepare(struct ingest_job *job, const char *buf, size_t len,
+    int kind)
+{
+	struct collect	*c = &job->c;
+	struct jscan_err err;
+	int		 rc;
+
+	c->rt = routes_get();
+	c->max_record = c->rt->conf->max_record_size;
+	if (kind == BODY_NDJSON)
+		rc = jscan_ndjson_body(buf, len, collect_rec, c, &err);
+	else
+		rc = jscan_json_body(buf, len, collect_rec, c, &err);
+	if (rc == -1) {
+		answer_error(&job->a, 400, err.index, "record %zu: %s "
+		    "(byte %zu)", err.index, err.msg, err.offset);
+		return 1;
+	}
+	if (c->too_big) {
+		answer_error(&job->a, 413, c->too_big_index,
+		    "record %zu: larger than max_record_size (%llu bytes)",
+		    c->too_big_index, (unsigned long long)c->max_record);
+		return 1;
+	}
+	if (rc != 0) {
+		answer_msg(&job->a, 500, "out of memory");
+		return 1;
+	}
+	if (c->n == 0) {
+		ingest_committed(job, STORE_OK);
+		return 1;
+	}
+	job->req.job.recs = c->recs;
+	job->req.job.nrecs = c->n;
+	/* Here, in the request's thread, not in the one committer. */
+	if ((rc = store_pack(&job->req.job)) != 0) {
+		answer_msg(&job->a, rc == EFBIG ? 413 : 500, rc == EFBIG ?
+		    "request too large for the spool (4 GiB)" :
+		    "out of memory");
+		return 1;
+	}
+	return 0;
+}
+
+/* The commit's result is the answer. */
+static void
+ingest_committed(struct ingest_job *job, int result)
+{
+	struct collect	*c = &job->c;
+
+	store_pack_free(&job->req.job);
+	if (result != STORE_OK) {
+		answer_store(&job->a, result);
+		return;
+	}
+	metrics_records(c->n, c->discarded);
+	job->a.status = 200;
+	job->a.body = json_pack("{sIsIsI}", "accepted", (json_int_t)(c->n +
+	    c->discarded), "queued", (json_int_t)c->n, "discarded",
+	    (json_int_t)c->discarded);
+}
+
+static void
+ingest_job_free(struct ingest_job *job)
+{
+	free(job->c.recs);
+	if (job->c.rt != NULL)
+		routes_put(job->c.rt);
+	json_decref(job->a.body);
+}
+
 void
 ingest_body(const char *buf, size_t len, int kind, struct answer *a)
 {
-	struct collect	 c;
-	struct jscan_err err;
-	struct commit_req req;
-	int		 rc;
+	struct ingest_job	 job;
 
-	memset(&c, 0, sizeof(c));
-	memset(a, 0, sizeof(*a));
-	c.rt = routes_get();
-	c.max_record = c.rt->conf->max_record_size;
-	if (kind == BODY_NDJSON)
-		rc = jscan_ndjson_body(buf, len, collect_rec, &c, &err);
-	else
-		rc = jscan_json_body(buf, len, collect_rec, &c, &err);
-	if (rc == -1) {
-		answer_error(a, 400, err.index, "record %zu: %s (byte %zu)",
-		    err.index, err.msg, err.offset);
-		goto done;
-	}
-	if (c.too_big) {
-		answer_error(a, 413, c.too_big_index,
-		    "record %zu: larger than max_record_size (%llu bytes)",
-		    c.too_big_index, (unsigned long long)c.max_record);
-		goto done;
-	}
-	if (rc != 0) {
-		answer_msg(a, 500, "out of memory");
-		goto done;
-	}
-	if (c.n > 0) {
-		memset(&req, 0, sizeof(req));
-		req.job.recs = c.recs;
-		req.job.nrecs = c.n;
-		/* Here, in the request's thread, not in the one committer. */
-		if ((rc = store_pack(&req.job)) != 0) {
-			answer_msg(a, rc == EFBIG ? 413 : 500, rc == EFBIG ?
-			    "request too large for the spool (4 GiB)" :
-			    "out of memory");
-			goto done;
-		}
-		rc = commit_submit(&req);
-		store_pack_free(&req.job);
-		if (rc != STORE_OK) {
-			answer_store(a, rc);
-			goto done;
-		}
-	}
-	metrics_records(c.n, c.discarded);
-	a->status = 200;
-	a->body = json_pack("{sIsIsI}", "accepted", (json_int_t)(c.n +
-	    c.discarded), "queued", (json_int_t)c.n, "discarded",
-	    (json_int_t)c.discarded);
- done:
-	free(c.recs);
-	routes_put(c.rt);
+	memset(&job, 0, sizeof(job));
+	if (ingest_prepare(&job, buf, len, kind) == 0)
+		ingest_committed(&job, commit_submit(&job.req));
+	*a = job.a;
+	job.a.body = NULL;
+	ingest_job_free(&job);
 }
 
-enum MHD_Result
-ingest_answer(struct MHD_Connection *conn, struct answer *a)
+static char *
+answer_text(struct answer *a)
 {
-	char	 ra[16];
+	char	*s;
 
-	if (a->retry_after == 0)
-		return http_reply_json(conn, a->status, a->body, NULL, NULL);
-	snprintf(ra, sizeof(ra), "%u", a->retry_after);
-	return http_reply_json(conn, a->status, a->body,
-	    MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	s = a->body ? json_dumps(a->body, JSON_COMPACT) : NULL;
+	json_decref(a->body);
+	a->body = NULL;
+	return s;
 }
 
 /* application/json or application/x-ndjson, parameters ignored. */
 static int
-body_kind(const char *ctype)
+body_kind(const char *ctype, size_t len)
 {
 	static const struct {
 		const char	*name;
@@ -190,7 +230,8 @@ body_kind(const char *ctype)
 
 	if (ctype == NULL)
 		return -1;
-	n = strcspn(ctype, "; \t");
+	for (n = 0; n < len && strchr("; \t", ctype[n]) == NULL; n++)
+		;
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 		if (strlen(types[i].name) == n &&
 		    strncasecmp(ctype, types[i].name, n) == 0)
@@ -200,20 +241,127 @@ body_kind(const char *ctype)
 
 /* Constant time: the token must not leak through the answer's timing. */
 static int
-token_ok(struct MHD_Connection *conn, const char *token)
+token_ok(const struct request *r, const char *token)
 {
 	const char	*auth;
-	size_t		 n;
+	size_t		 n, len;
 
 	if (token == NULL)
 		return 1;
-	auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_AUTHORIZATION);
-	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0)
+	auth = req_field(r, "Authorization", &len);
+	if (auth == NULL || len < 7 || strncasecmp(auth, "Bearer ", 7) != 0)
 		return 0;
 	auth += 7;
+	len -= 7;
 	n = strlen(token);
-	return strlen(auth) == n && CRYPTO_memcmp(auth, token, n) == 0;
+	return len == n && CRYPTO_memcmp(auth, token, n) == 0;
+}
+
+static void
+reply_answer(struct conn *conn, struct answer *a)
+{
+	char	 ra[48];
+	char	*s;
+
+	ra[0] = '\0';
+	if (a->retry_after != 0)
+		snprintf(ra, sizeof(ra), "Retry-After: %u\r\n",
+		    a->retry_after);
+	s = answer_text(a);
+	conn_answer(conn, a->status, "application/json", s ? s : "{}",
+	    s ? strlen(s) : 2, ra);
+	free(s);
+}
+
+static void
+unavailable(struct conn *conn)
+{
+	char	 ra[48];
+
+	snprintf(ra, sizeof(ra), "Retry-After: %u\r\n", RETRY_STOPPING);
+	conn_error(conn, 503, "spoold is stopping", ra);
+}
+
+/* Checks on the head alone, before any of the body is read. */
+static size_t
+log_head(struct conn *conn, const struct request *r)
+{
+	struct ingest_job	*job;
+	struct routes		*rt;
+	const char		*ctype;
+	size_t			 limit, len;
+	int			 kind;
+
+	if (atomic_load(&sd->stopping)) {
+		unavailable(conn);
+		return 0;
+	}
+	rt = routes_get();
+	limit = rt->conf->max_request_size;
+	ctype = req_field(r, "Content-Type", &len);
+	kind = body_kind(ctype, ctype ? len : 0);
+	if (!token_ok(r, rt->conf->ingest_token))
+		conn_error(conn, 401, "missing or bad bearer token",
+		    "WWW-Authenticate: Bearer\r\n");
+	else if (kind == -1)
+		conn_error(conn, 415, "Content-Type must be "
+		    "application/json or application/x-ndjson", NULL);
+	routes_put(rt);
+	if (kind == -1 || (job = calloc(1, sizeof(*job))) == NULL)
+		return 0;
+	job->kind = kind;
+	job->conn = conn;
+	*conn_data(conn) = job;
+	/* Counted from here so that a stop lets this request finish. */
+	atomic_fetch_add(&sd->inflight, 1);
+	return limit;
+}
+
+static size_t
+ingest_head(struct conn *conn, const struct request *r)
+{
+	if (req_is(r, "POST", "/log"))
+		return log_head(conn, r);
+	/* Other requests have no use for a body, but it is read past. */
+	return OTHER_BODY_MAX;
+}
+
+/* On the committer thread. */
+static void
+log_committed(struct commit_req *req)
+{
+	struct ingest_job	*job = req->arg;
+
+	conn_wake(job->conn);
+}
+
+static void
+log_body(struct conn *conn, char *body, size_t len)
+{
+	struct ingest_job	*job = *conn_data(conn);
+
+	if (job == NULL) {
+		conn_error(conn, 500, "out of memory", NULL);
+		return;
+	}
+	if (ingest_prepare(job, body, len, job->kind) == 1) {
+		reply_answer(conn, &job->a);
+		return;
+	}
+	job->req.done = log_committed;
+	job->req.arg = job;
+	conn_park(conn);
+	commit_async(&job->req);
+}
+
+static void
+ingest_resume(struct conn *conn, const struct request *r)
+{
+	struct ingest_job	*job = *conn_data(conn);
+
+	(void)r;
+	ingest_committed(job, job->req.job.result);
+	reply_answer(conn, &job->a);
 }
 
 void
@@ -222,121 +370,70 @@ ingest_finished(void)
 	atomic_fetch_sub(&sd->inflight, 1);
 }
 
-/* Checks on the headers alone, before any of the body is read. */
-static enum MHD_Result
-log_start(struct MHD_Connection *conn, struct http_req *r)
+static void
+ingest_done(struct conn *conn)
 {
-	struct routes	*rt;
-	const char	*clen;
-	enum MHD_Result	 ret = MHD_YES;
-	int		 kind;
+	struct ingest_job	*job = *conn_data(conn);
 
-	if (atomic_load(&sd->stopping)) {
-		r->answered = 1;
-		metrics_request(503);
-		return http_unavailable(conn, "spoold is stopping",
-		    RETRY_STOPPING);
-	}
-	rt = routes_get();
-	r->limit = rt->conf->max_request_size;
-	kind = body_kind(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_TYPE));
-	clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (!token_ok(conn, rt->conf->ingest_token)) {
-		r->answered = 1;
-		metrics_request(401);
-		ret = http_error(conn, 401, "missing or bad bearer token");
-	} else if (kind == -1) {
-		r->answered = 1;
-		metrics_request(415);
-		ret = http_error(conn, 415, "Content-Type must be "
-		    "application/json or application/x-ndjson");
-	} else if (clen != NULL && strtoull(clen, NULL, 10) > r->limit) {
-		r->answered = 1;
-		metrics_request(413);
-		ret = http_error(conn, 413, "request body larger than "
-		    "max_request_size (%zu bytes)", r->limit);
-	}
-	routes_put(rt);
-	r->kind = kind;
-	/* Counted from here so that a stop lets this request finish. */
-	atomic_fetch_add(&sd->inflight, 1);
-	r->on_done = ingest_finished;
-	return ret;
+	if (job == NULL)
+		return;
+	ingest_job_free(job);
+	free(job);
+	ingest_finished();
 }
 
-static enum MHD_Result
-log_end(struct MHD_Connection *conn, struct http_req *r)
-{
-	struct answer	 a;
-
-	if (r->too_large) {
-		metrics_request(413);
-		return http_error(conn, 413, "request body larger than "
-		    "max_request_size (%zu bytes)", r->limit);
-	}
-	ingest_body(r->body, r->len, r->kind, &a);
-	metrics_request(a.status);
-	return ingest_answer(conn, &a);
-}
-
-static enum MHD_Result
-get_request(struct MHD_Connection *conn, const char *url)
+static void
+get_request(struct conn *conn, const struct request *r)
 {
 	char		*text;
 	size_t		 len;
 
-	if (strcmp(url, "/health") == 0) {
+	if (req_is(r, NULL, "/health")) {
 		if (atomic_load(&sd->stopping))
-			return http_unavailable(conn, "spoold is stopping",
-			    RETRY_STOPPING);
-		return http_reply(conn, 200, "text/plain", "ok\n", 3);
+			unavailable(conn);
+		else
+			conn_answer(conn, 200, "text/plain", "ok\n", 3, NULL);
+		return;
 	}
-	if (strcmp(url, "/metrics") == 0) {
-		if ((text = metrics_render(sd, &len)) == NULL)
-			return MHD_NO;
-		return http_reply_free(conn, 200,
-		    "text/plain; version=0.0.4", text, len);
+	if ((text = metrics_render(sd, &len)) == NULL) {
+		conn_error(conn, 500, "out of memory", NULL);
+		return;
 	}
-	return http_error(conn, 404, "no such resource: %s", url);
+	conn_answer(conn, 200, "text/plain; version=0.0.4", text, len, NULL);
+	free(text);
 }
 
-enum MHD_Result
-ingest_handler(void *cls, struct MHD_Connection *conn, const char *url,
-    const char *method, const char *version, const char *data,
-    size_t *size, void **con_cls)
+static void
+ingest_request(struct conn *conn, const struct request *r, char *body,
+    size_t len)
 {
-	struct http_req	*r = *con_cls;
-	int		 get;
+	char	 msg[160];
+	int	 get;
 
-	(void)cls;
-	(void)version;
-	get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-	if (r == NULL) {
-		if ((r = http_req(con_cls)) == NULL)
-			return MHD_NO;
-		/*
-		 * Only POST /log is judged on its headers, before its body;
-		 * the rest is answered once the request is read whole, since
-		 * an earlier answer makes libmicrohttpd close the connection.
-		 */
-		if (strcmp(url, "/log") != 0 || strcmp(method, "POST") != 0)
-			return MHD_YES;
-		return log_start(conn, r);
+	if (req_is(r, "POST", "/log")) {
+		log_body(conn, body, len);
+		return;
 	}
-	if (*size > 0)
-		return http_body(r, data, size);
-	if (r->answered)
-		return MHD_YES;
-	r->answered = 1;
-	if (strcmp(url, "/log") == 0 && strcmp(method, "POST") == 0)
-		return log_end(conn, r);
-	if (strcmp(url, "/log") == 0)
-		return http_not_allowed(conn, "POST");
-	if (get)
-		return get_request(conn, url);
-	if (strcmp(url, "/health") == 0 || strcmp(url, "/metrics") == 0)
-		return http_not_allowed(conn, "GET, HEAD");
-	return http_error(conn, 404, "no such resource: %s", url);
+	get = (r->mlen == 3 && memcmp(r->method, "GET", 3) == 0) ||
+	    (r->mlen == 4 && memcmp(r->method, "HEAD", 4) == 0);
+	if (req_is(r, NULL, "/log"))
+		conn_error(conn, 405, "method not allowed", "Allow: POST\r\n");
+	else if (req_is(r, NULL, "/health") || req_is(r, NULL, "/metrics")) {
+		if (get)
+			get_request(conn, r);
+		else
+			conn_error(conn, 405, "method not allowed",
+			    "Allow: GET, HEAD\r\n");
+	} else {
+		snprintf(msg, sizeof(msg), "no such resource: %.*s",
+		    (int)(r->tlen > 100 ? 100 : r->tlen), r->target);
+		conn_error(conn, 404, msg, NULL);
+	}
 }
+
+const struct server_handler ingest_handler = {
+	.head = ingest_head,
+	.body = ingest_request,
+	.resume = ingest_resume,
+	.done = ingest_done,
+};

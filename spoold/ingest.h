@@ -5,8 +5,9 @@
 #define SPOOLD_INGEST_H
 
 #include <jansson.h>
-#include <microhttpd.h>
 #include <stddef.h>
+
+#include "server.h"
 
 #define BODY_JSON	0
 #define BODY_NDJSON	1
@@ -24,9 +25,7 @@ struct answer {
 void		ingest_body(const char *, size_t, int kind, struct answer *);
 /* A request counted in sd->inflight is over. */
 void		ingest_finished(void);
-enum MHD_Result	ingest_answer(struct MHD_Connection *, struct answer *);
-enum MHD_Result	ingest_handler(void *, struct MHD_Connection *, const char *,
-		    const char *, const char *, const char *, size_t *,
-		    void **);
+
+extern const struct server_handler ingest_handler;
 
 #endif

@@ -6,6 +6,7 @@
  * spool opened and threads started, so that no LMDB environment and no
  * thread ever crosses a fork().
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -32,10 +33,12 @@
 #include "pool.h"
 #include "proto.h"
 #include "scheduler.h"
+#include "server.h"
 #include "spoold.h"
 #include "util.h"
 
 #define MAXLISTEN	64
+#define FD_RESERVE	1024
 
 struct spoold		*sd;
 
@@ -43,7 +46,6 @@ static volatile sig_atomic_t	 sig_term, sig_hup, sig_chld;
 
 static const char	*conf_path = CONFIG_PATH;
 static int		 listen_fds[MAXLISTEN];
-static struct MHD_Daemon *listeners[MAXLISTEN];
 static size_t		 nlisteners;
 static int		 control_fd = -1;
 static struct MHD_Daemon *control_d;
@@ -195,15 +197,58 @@ write_pidfile(const char *path)
 		fatal("%s", path);
 }
 
-static void
-start_serving(void)
+/*
+ * Every ingest connection is a descriptor: make room for max_connections
+ * and what spoold holds besides (spool, workers' sockets, logs). Root
+ * may raise the hard limit too, up to what the kernel allows.
+ */
+static uint64_t
+raise_nofile(uint64_t conns)
 {
-	size_t	 i;
+	struct rlimit	 rl;
+	rlim_t		 want = (rlim_t)conns + FD_RESERVE;
 
-	for (i = 0; i < nlisteners; i++)
-		if ((listeners[i] = http_serve(listen_fds[i], ingest_handler,
-		    NULL)) == NULL)
-			fatalx("cannot start the ingest listener");
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want &&
+	    geteuid() == 0) {
+		rl.rlim_max = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1 &&
+		    getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			fatal("getrlimit");
+	}
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY &&
+		    rl.rlim_max < want ? rl.rlim_max : want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit RLIMIT_NOFILE");
+		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			fatal("getrlimit");
+	}
+	if (rl.rlim_cur >= want)
+		return conns;
+	conns = rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE :
+	    rl.rlim_cur / 2;
+	log_warnx("max_connections lowered to %llu: the open file limit is "
+	    "%llu", (unsigned long long)conns,
+	    (unsigned long long)rl.rlim_cur);
+	return conns;
+}
+
+static void
+start_serving(const struct config *conf, uint64_t max_conns)
+{
+	struct server_conf	 sc;
+	long			 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(&sc, 0, sizeof(sc));
+	sc.threads = ncpu > 0 ? (unsigned int)ncpu : 1;
+	sc.max_connections = (size_t)max_conns;
+	sc.max_per_client = (size_t)conf->max_connections_per_client;
+	sc.idle_ms = conf->client_idle_timeout_ms;
+	sc.header_ms = conf->client_header_timeout_ms;
+	if (server_start(listen_fds, nlisteners, &sc, &ingest_handler) == -1)
+		fatal("cannot start the ingest server");
 	if ((control_d = http_serve(control_fd, control_handler,
 	    NULL)) == NULL)
 		fatalx("cannot start the control socket");
@@ -230,7 +275,11 @@ needs_restart(const struct config *a, const struct config *b)
 	return differ(a->spool_dir, b->spool_dir) ||
 	    differ(a->control_socket, b->control_socket) ||
 	    differ(a->pid_file, b->pid_file) || differ(a->user, b->user) ||
-	    a->max_spool_size != b->max_spool_size;
+	    a->max_spool_size != b->max_spool_size ||
+	    a->max_connections != b->max_connections ||
+	    a->max_connections_per_client != b->max_connections_per_client ||
+	    a->client_idle_timeout_ms != b->client_idle_timeout_ms ||
+	    a->client_header_timeout_ms != b->client_header_timeout_ms;
 }
 
 static void
@@ -248,7 +297,9 @@ reload(void)
 	old = routes_get();
 	if (needs_restart(old->conf, conf))
 		log_warnx("reload: listen, spool_dir, max_spool_size, "
-		    "control_socket, pid_file and user change only on restart");
+		    "control_socket, pid_file, user, max_connections, "
+		    "max_connections_per_client, client_idle_timeout and "
+		    "client_header_timeout change only on restart");
 	routes_put(old);
 	if ((rt = routes_make(conf, sd->store, err, sizeof(err))) == NULL) {
 		log_warnx("reload refused: %s", err);
@@ -285,8 +336,7 @@ shutdown_daemon(void)
 {
 	struct timespec	 tick = { 0, 5 * 1000 * 1000 };
 	uint64_t	 deadline;
-	size_t		 i;
-
+	
 	/* Listeners stay open: a producer hears 503 and Retry-After. */
 	atomic_store(&sd->stopping, 1);
 	deadline = mono_ms() + shutdown_timeout();
@@ -298,8 +348,7 @@ shutdown_daemon(void)
 	/* Deliveries under way get what is left of the same time. */
 	sched_stop(deadline);
 	pool_fini();
-	for (i = 0; i < nlisteners; i++)
-		http_stop(listeners[i]);
+	server_stop();
 	http_stop(control_d);
 	commit_stop();
 }
@@ -376,6 +425,7 @@ main(int argc, char *argv[])
 	char		 err[1024];
 	int		 ch, debug = 0, check = 0, verbose = 0, ready = -1;
 	char		 v[16];
+	uint64_t	 max_conns;
 
 	/* spoold executes itself as the launcher of its workers. */
 	if (argc > 0 && strcmp(argv[0], LAUNCHER_TITLE) == 0)
@@ -412,6 +462,7 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	setup_signals();
+	max_conns = raise_nofile(conf->max_connections);
 	bind_sockets(conf);
 	if (!debug) {
 		ready = daemonize();
@@ -437,7 +488,7 @@ main(int argc, char *argv[])
 	routes_set(rt);
 	commit_start(sd->store, sched_ingested);
 	sched_start();
-	start_serving();
+	start_serving(conf, max_conns);
 	log_info("spoold %s ready", SPOOLD_VERSION);
 	if (ready != -1) {
 		if (write(ready, "1", 1) != 1)
