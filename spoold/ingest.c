@@ -296,9 +296,9 @@ get_request(struct MHD_Connection *conn, const char *url)
 	if (strcmp(url, "/metrics") == 0) {
 		if ((text = metrics_render(sd, &len)) == NULL)
 			return MHD_NO;
-		return http_reply_free(conn, 200,
-		    "text/plain; version=0.0.4", text, len);
+		return http_reply_free(conn, 200, METRICS_CTYPE, text, len);
 	}
+	metrics_request(404);
 	return http_error(conn, 404, "no such resource: %s", url);
 }
 
@@ -332,11 +332,16 @@ ingest_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	r->answered = 1;
 	if (strcmp(url, "/log") == 0 && strcmp(method, "POST") == 0)
 		return log_end(conn, r);
-	if (strcmp(url, "/log") == 0)
+	if (strcmp(url, "/log") == 0) {
+		metrics_request(405);
 		return http_not_allowed(conn, "POST");
+	}
 	if (get)
 		return get_request(conn, url);
-	if (strcmp(url, "/health") == 0 || strcmp(url, "/metrics") == 0)
+	if (strcmp(url, "/health") == 0 || strcmp(url, "/metrics") == 0) {
+		metrics_request(405);
 		return http_not_allowed(conn, "GET, HEAD");
+	}
+	metrics_request(404);
 	return http_error(conn, 404, "no such resource: %s", url);
 }
