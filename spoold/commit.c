@@ -173,7 +173,7 @@ committer(void *arg)
 
 		t0 = mono_ms();
 		store_ingest(cm_store, jobs, n);
-		metrics_commit(n, mono_ms() - t0);
+		metrics_commit(jobs, n, mono_ms() - t0);
 		finish(batch);
 		if (records && cm_ingested != NULL)
 			cm_ingested();

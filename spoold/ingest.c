@@ -382,6 +382,13 @@ ingest_done(struct conn *conn)
 	ingest_finished();
 }
 
+static int
+is_get(const struct request *r)
+{
+	return (r->mlen == 3 && memcmp(r->method, "GET", 3) == 0) ||
+	    (r->mlen == 4 && memcmp(r->method, "HEAD", 4) == 0);
+}
+
 static void
 get_request(struct conn *conn, const struct request *r)
 {
@@ -399,7 +406,7 @@ get_request(struct conn *conn, const struct request *r)
 		conn_error(conn, 500, "out of memory", NULL);
 		return;
 	}
-	conn_answer(conn, 200, "text/plain; version=0.0.4", text, len, NULL);
+	conn_answer(conn, 200, METRICS_CTYPE, text, len, NULL);
 	free(text);
 }
 
@@ -408,18 +415,15 @@ ingest_request(struct conn *conn, const struct request *r, char *body,
     size_t len)
 {
 	char	 msg[160];
-	int	 get;
 
 	if (req_is(r, "POST", "/log")) {
 		log_body(conn, body, len);
 		return;
 	}
-	get = (r->mlen == 3 && memcmp(r->method, "GET", 3) == 0) ||
-	    (r->mlen == 4 && memcmp(r->method, "HEAD", 4) == 0);
 	if (req_is(r, NULL, "/log"))
 		conn_error(conn, 405, "method not allowed", "Allow: POST\r\n");
 	else if (req_is(r, NULL, "/health") || req_is(r, NULL, "/metrics")) {
-		if (get)
+		if (is_get(r))
 			get_request(conn, r);
 		else
 			conn_error(conn, 405, "method not allowed",
@@ -431,7 +435,17 @@ ingest_request(struct conn *conn, const struct request *r, char *body,
 	}
 }
 
+/* Probes and scrapes are not ingest traffic. */
+static void
+ingest_answered(const struct request *r, unsigned int status)
+{
+	if (is_get(r) && (req_is(r, NULL, "/health") || req_is(r, NULL, "/metrics")))
+		return;
+	metrics_request(status);
+}
+
 const struct server_handler ingest_handler = {
+	.answered = ingest_answered,
 	.head = ingest_head,
 	.body = ingest_request,
 	.resume = ingest_resume,

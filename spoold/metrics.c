@@ -1,7 +1,9 @@
 /*
- * Counters for GET /metrics in the Prometheus text format. Request and
- * commit counters are process-wide atomics; the per-hook gauges are read
- * from the spool when scraped.
+ * Counters for GET /metrics in the Prometheus text format, version
+ * 0.0.4. Request and commit counters are process-wide atomics; the
+ * per-hook figures are read from the spool and the scheduler when
+ * scraped. Each family is written whole, HELP and TYPE first: parsers
+ * take a family met again further on for a second family of the name.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,7 +19,44 @@ static const unsigned int codes[] = { 200, 400, 401, 404, 405, 413, 415,
 
 static atomic_ullong	 m_requests[NCODES + 1];	/* last: other */
 static atomic_ullong	 m_queued, m_discarded;
-static atomic_ullong	 m_commits, m_commit_requests, m_commit_ms;
+static atomic_ullong	 m_commits, m_commit_ms;
+static atomic_ullong	 m_jobs_ingest, m_jobs_outcomes;
+
+/* What each hook's families show, in the order of hook_families. */
+enum {
+	HV_READY, HV_DEFERRED, HV_DEAD, HV_IN_FLIGHT, HV_WORKERS,
+	HV_DELIVERED, HV_FAILED, HV_COUNT
+};
+
+static const char *const states[] = { "ready", "deferred", "dead" };
+
+static const struct {
+	const char	*name;
+	const char	*type;
+	const char	*help;
+	int		 first;		/* HV_* */
+	int		 nstates;	/* >1: by state, states[0...] */
+} hook_families[] = {
+	{ "spoold_hook_records", "gauge", "Records queued for a hook, by "
+	    "state: ready, deferred (waiting for a retry) or dead.",
+	    HV_READY, 3 },
+	{ "spoold_hook_in_flight_records", "gauge", "Records handed to a "
+	    "hook's workers and not yet answered; spoold_hook_records counts "
+	    "them as ready or deferred too.", HV_IN_FLIGHT, 1 },
+	{ "spoold_hook_workers", "gauge", "Delivery workers running for a "
+	    "hook.", HV_WORKERS, 1 },
+	{ "spoold_hook_delivered_total", "counter", "Records delivered to a "
+	    "hook since the spool was made.", HV_DELIVERED, 1 },
+	{ "spoold_hook_failed_total", "counter", "Records that failed for "
+	    "good at a hook since the spool was made.", HV_FAILED, 1 },
+};
+#define NHOOK_FAMILIES	(sizeof(hook_families) / sizeof(hook_families[0]))
+
+struct hook_values {
+	const char	*name;
+	int		 ok;
+	uint64_t	 v[HV_COUNT];
+};
 
 void
 metrics_request(unsigned int status)
@@ -36,48 +75,144 @@ metrics_records(uint64_t queued, uint64_t discarded)
 	atomic_fetch_add(&m_discarded, discarded);
 }
 
+/* A job holds an ingest request's records or a set of outcomes. */
 void
-metrics_commit(size_t requests, uint64_t ms)
+metrics_commit(struct store_job **jobs, size_t n, uint64_t ms)
 {
+	uint64_t	 ingest = 0, outcomes = 0;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		if (jobs[i]->result != STORE_OK)
+			continue;
+		if (jobs[i]->nrecs > 0)
+			ingest++;
+		else
+			outcomes++;
+	}
 	atomic_fetch_add(&m_commits, 1);
-	atomic_fetch_add(&m_commit_requests, requests);
+	atomic_fetch_add(&m_jobs_ingest, ingest);
+	atomic_fetch_add(&m_jobs_outcomes, outcomes);
 	atomic_fetch_add(&m_commit_ms, ms);
 }
 
+/* Label values escape \, " and newline; HELP text \ and newline. */
 static void
+put_escaped(FILE *fp, const char *s, int label)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\')
+			fputs("\\\\", fp);
+		else if (*s == '\n')
+			fputs("\\n", fp);
+		else if (*s == '"' && label)
+			fputs("\\\"", fp);
+		else
+			putc(*s, fp);
+	}
+}
+
+static void
+family(FILE *fp, const char *name, const char *type, const char *help)
+{
+	fprintf(fp, "# HELP %s ", name);
+	put_escaped(fp, help, 0);
+	fprintf(fp, "\n# TYPE %s %s\n", name, type);
+}
+
+static void
+hook_values(struct spoold *d, struct routes *rt, struct hook_values *hv)
+{
+	struct store_counts	 c;
+	size_t			 h;
+
+	for (h = 0; h < rt->conf->nhooks; h++) {
+		hv[h].name = rt->conf->hooks[h].name;
+		if (store_counts(d->store, rt->hook_ids[h], &c) == -1)
+			continue;
+		hv[h].ok = 1;
+		hv[h].v[HV_READY] = c.ready;
+		hv[h].v[HV_DEFERRED] = c.deferred;
+		hv[h].v[HV_DEAD] = c.dead;
+		hv[h].v[HV_DELIVERED] = c.delivered;
+		hv[h].v[HV_FAILED] = c.failed;
+		sched_stats(rt->hook_ids[h], &hv[h].v[HV_IN_FLIGHT],
+		    &hv[h].v[HV_WORKERS]);
+	}
+}
+
+static int
 render_hooks(FILE *fp, struct spoold *d)
 {
 	struct routes		*rt = routes_get();
-	struct store_counts	 c;
-	const char		*name;
-	uint64_t		 in_flight, workers;
-	size_t			 h;
+	struct hook_values	*hv;
+	size_t			 f, h;
+	int			 s;
 
-	fputs("# TYPE spoold_hook_records gauge\n"
-	    "# TYPE spoold_hook_workers gauge\n"
-	    "# TYPE spoold_hook_delivered_total counter\n"
-	    "# TYPE spoold_hook_failed_total counter\n", fp);
-	for (h = 0; h < rt->conf->nhooks; h++) {
-		name = rt->conf->hooks[h].name;
-		if (store_counts(d->store, rt->hook_ids[h], &c) == -1)
-			continue;
-		fprintf(fp, "spoold_hook_records{hook=\"%s\",state=\"ready\"} "
-		    "%llu\n", name, (unsigned long long)c.ready);
-		fprintf(fp, "spoold_hook_records{hook=\"%s\",state=\"deferred\"} "
-		    "%llu\n", name, (unsigned long long)c.deferred);
-		fprintf(fp, "spoold_hook_records{hook=\"%s\",state=\"dead\"} "
-		    "%llu\n", name, (unsigned long long)c.dead);
-		sched_stats(rt->hook_ids[h], &in_flight, &workers);
-		fprintf(fp, "spoold_hook_records{hook=\"%s\",state=\"in_flight\"} "
-		    "%llu\n", name, (unsigned long long)in_flight);
-		fprintf(fp, "spoold_hook_workers{hook=\"%s\"} %llu\n", name,
-		    (unsigned long long)workers);
-		fprintf(fp, "spoold_hook_delivered_total{hook=\"%s\"} %llu\n",
-		    name, (unsigned long long)c.delivered);
-		fprintf(fp, "spoold_hook_failed_total{hook=\"%s\"} %llu\n",
-		    name, (unsigned long long)c.failed);
+	if ((hv = calloc(rt->conf->nhooks + 1, sizeof(*hv))) == NULL) {
+		routes_put(rt);
+		return -1;
 	}
+	hook_values(d, rt, hv);
+	for (f = 0; f < NHOOK_FAMILIES; f++) {
+		family(fp, hook_families[f].name, hook_families[f].type,
+		    hook_families[f].help);
+		for (h = 0; h < rt->conf->nhooks; h++) {
+			if (!hv[h].ok)
+				continue;
+			for (s = 0; s < hook_families[f].nstates; s++) {
+				fprintf(fp, "%s{hook=\"", hook_families[f].name);
+				put_escaped(fp, hv[h].name, 1);
+				if (hook_families[f].nstates > 1)
+					fprintf(fp, "\",state=\"%s", states[s]);
+				fprintf(fp, "\"} %llu\n", (unsigned long long)
+				    hv[h].v[hook_families[f].first + s]);
+			}
+		}
+	}
+	free(hv);
 	routes_put(rt);
+	return 0;
+}
+
+static void
+render_ingest(FILE *fp)
+{
+	size_t	 i;
+
+	family(fp, "spoold_ingest_requests_total", "counter", "Answers of "
+	    "the ingest listener by HTTP status code, but for those to GET "
+	    "or HEAD of /health and /metrics.");
+	for (i = 0; i < NCODES; i++)
+		fprintf(fp, "spoold_ingest_requests_total{code=\"%u\"} %llu\n",
+		    codes[i], atomic_load(&m_requests[i]));
+	fprintf(fp, "spoold_ingest_requests_total{code=\"other\"} %llu\n",
+	    atomic_load(&m_requests[NCODES]));
+	family(fp, "spoold_ingest_records_total", "counter", "Records of "
+	    "requests answered 200, by result: queued for hooks, or "
+	    "discarded as no hook takes their type.");
+	fprintf(fp, "spoold_ingest_records_total{result=\"queued\"} %llu\n"
+	    "spoold_ingest_records_total{result=\"discarded\"} %llu\n",
+	    atomic_load(&m_queued), atomic_load(&m_discarded));
+}
+
+static void
+render_commits(FILE *fp)
+{
+	family(fp, "spoold_commits_total", "counter", "Group commits: "
+	    "writes of the queued jobs to the spool, fsynced.");
+	fprintf(fp, "spoold_commits_total %llu\n", atomic_load(&m_commits));
+	family(fp, "spoold_commit_jobs_total", "counter", "Jobs the group "
+	    "commits made durable, by kind: ingest, the records of one "
+	    "request to POST /log; outcomes, delivery outcomes the "
+	    "scheduler handed over together.");
+	fprintf(fp, "spoold_commit_jobs_total{kind=\"ingest\"} %llu\n"
+	    "spoold_commit_jobs_total{kind=\"outcomes\"} %llu\n",
+	    atomic_load(&m_jobs_ingest), atomic_load(&m_jobs_outcomes));
+	family(fp, "spoold_commit_seconds_total", "counter", "Time spent "
+	    "in group commits.");
+	fprintf(fp, "spoold_commit_seconds_total %.3f\n",
+	    atomic_load(&m_commit_ms) / 1000.0);
 }
 
 char *
@@ -86,37 +221,22 @@ metrics_render(struct spoold *d, size_t *len)
 	FILE		*fp;
 	char		*buf = NULL;
 	uint64_t	 used, map, max;
-	size_t		 i;
+	int		 rc;
 
 	if ((fp = open_memstream(&buf, len)) == NULL)
 		return NULL;
-	fputs("# TYPE spoold_ingest_requests_total counter\n", fp);
-	for (i = 0; i < NCODES; i++)
-		fprintf(fp, "spoold_ingest_requests_total{code=\"%u\"} %llu\n",
-		    codes[i], atomic_load(&m_requests[i]));
-	fprintf(fp, "spoold_ingest_requests_total{code=\"other\"} %llu\n",
-	    atomic_load(&m_requests[NCODES]));
-	fprintf(fp, "# TYPE spoold_ingest_records_total counter\n"
-	    "spoold_ingest_records_total{result=\"queued\"} %llu\n"
-	    "spoold_ingest_records_total{result=\"discarded\"} %llu\n",
-	    atomic_load(&m_queued), atomic_load(&m_discarded));
-	fprintf(fp, "# TYPE spoold_commits_total counter\n"
-	    "spoold_commits_total %llu\n"
-	    "# TYPE spoold_commit_requests_total counter\n"
-	    "spoold_commit_requests_total %llu\n"
-	    "# TYPE spoold_commit_seconds_total counter\n"
-	    "spoold_commit_seconds_total %.3f\n",
-	    atomic_load(&m_commits), atomic_load(&m_commit_requests),
-	    atomic_load(&m_commit_ms) / 1000.0);
+	render_ingest(fp);
+	render_commits(fp);
 	store_usage(d->store, &used, &map, &max);
-	fprintf(fp, "# TYPE spoold_spool_bytes gauge\n"
-	    "spoold_spool_bytes{kind=\"used\"} %llu\n"
+	family(fp, "spoold_spool_bytes", "gauge", "The spool's size, by "
+	    "kind: used, the LMDB map, and the max, max_spool_size.");
+	fprintf(fp, "spoold_spool_bytes{kind=\"used\"} %llu\n"
 	    "spoold_spool_bytes{kind=\"map\"} %llu\n"
 	    "spoold_spool_bytes{kind=\"max\"} %llu\n",
 	    (unsigned long long)used, (unsigned long long)map,
 	    (unsigned long long)max);
-	render_hooks(fp, d);
-	if (fclose(fp) != 0) {
+	rc = render_hooks(fp, d);
+	if (fclose(fp) != 0 || rc == -1) {
 		free(buf);
 		return NULL;
 	}

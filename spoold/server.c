@@ -36,7 +36,6 @@
 
 #include "clients.h"
 #include "log.h"
-#include "metrics.h"
 #include "server.h"
 #include "util.h"
 
@@ -179,7 +178,7 @@ conn_answer(struct conn *c, unsigned int status, const char *ctype,
 	int	 head, n;
 	size_t	 blen;
 
-	metrics_request(status);
+	sv_h->answered(&c->req, status);
 	/* Unread body bytes are not ours to read: the connection ends. */
 	if (!c->req.keep_alive || (!c->body_read && (c->req.chunked ||
 	    c->req.clen > 0)))

@@ -21,6 +21,8 @@ struct server_conf {
 };
 
 struct server_handler {
+	/* Every answer, the server's own included, as it is queued. */
+	void	(*answered)(const struct request *, unsigned int status);
 	/*
 	 * The head is read: answer (conn_answer) to refuse the request
 	 * before its body, or return the most body bytes to take.

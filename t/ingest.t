@@ -191,7 +191,7 @@ sub metric {
 	return $m =~ /^\Q$name\E (\d+)$/m ? $1 : -1;
 }
 my ($c0, $q0) = (metric('spoold_commits_total'),
-    metric('spoold_commit_requests_total'));
+    metric('spoold_commit_jobs_total{kind="ingest"}'));
 my @bigkids;
 for my $p (0 .. 5) {
 	my $pid = fork() // die "fork: $!";
@@ -210,7 +210,7 @@ for my $pid (@bigkids) {
 }
 is($bigok, 6, "six concurrent requests of 1500 records: 200");
 my ($c1, $q1) = (metric('spoold_commits_total'),
-    metric('spoold_commit_requests_total'));
+    metric('spoold_commit_jobs_total{kind="ingest"}'));
 is($q1 - $q0, 6, "six requests committed");
 is($c1 - $c0, 6, "each in a transaction of its own");
 stop_spoold($g);

@@ -17,6 +17,7 @@
 
 #include "commit.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "tap.h"
 #include "util.h"
@@ -35,12 +36,13 @@ static int		 ndone;
 
 /* spoold's metrics are not linked: the committer reports here. */
 void
-metrics_commit(size_t requests, uint64_t ms)
+metrics_commit(struct store_job **jobs, size_t n, uint64_t ms)
 {
+	(void)jobs;
 	(void)ms;
 	pthread_mutex_lock(&lk);
 	if (ncommits < sizeof(commits) / sizeof(commits[0]))
-		commits[ncommits] = requests;
+		commits[ncommits] = n;
 	ncommits++;
 	pthread_mutex_unlock(&lk);
 }

@@ -1,0 +1,147 @@
+/*
+ * The /metrics exposition: label values and HELP text escaped as the
+ * text format wants, even for names no configuration lets in today;
+ * each family one group; group commits counted by the kind of job, and
+ * only the jobs made durable.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "scheduler.h"
+#include "spoold.h"
+#include "tap.h"
+
+static char		 dir[] = "/tmp/spoold-exposition-XXXXXX";
+static struct routes	 rt;
+
+/* The daemon's routes and scheduler are not linked: these stand in. */
+struct routes *
+routes_get(void)
+{
+	return &rt;
+}
+
+void
+routes_put(struct routes *r)
+{
+	(void)r;
+}
+
+void
+sched_stats(uint32_t hook, uint64_t *in_flight, uint64_t *workers)
+{
+	*in_flight = hook + 10;
+	*workers = hook + 20;
+}
+
+/* How many lines of text start with prefix. */
+static int
+lines(const char *text, const char *prefix)
+{
+	const char	*p;
+	int		 n = 0;
+
+	for (p = text; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (strncmp(p, prefix, strlen(prefix)) == 0)
+			n++;
+	}
+	return n;
+}
+
+static void
+commits(void)
+{
+	struct store_job	 j[3], *jobs[3];
+	struct store_in		 in;
+
+	memset(j, 0, sizeof(j));
+	j[0].nrecs = 1;
+	j[0].recs = &in;
+	j[1].nouts = 2;
+	j[2].nrecs = 1;
+	j[2].recs = &in;
+	j[2].result = STORE_EFULL;
+	jobs[0] = &j[0];
+	jobs[1] = &j[1];
+	jobs[2] = &j[2];
+	metrics_commit(jobs, 3, 1500);
+	metrics_request(404);
+	metrics_request(599);
+}
+
+int
+main(void)
+{
+	struct config	 conf;
+	struct hook	 hooks[2];
+	struct spoold	 d;
+	uint32_t	 ids[2];
+	char		*text, err[512], cmd[128], want[128];
+	size_t		 len;
+
+	log_init(1, 0, "test_exposition");
+	if (mkdtemp(dir) == NULL)
+		skip_all("mkdtemp failed");
+	memset(&d, 0, sizeof(d));
+	if ((d.store = store_open(dir, 64U << 20, err, sizeof(err))) ==
+	    NULL) {
+		diag("store_open: %s", err);
+		return 1;
+	}
+	memset(&conf, 0, sizeof(conf));
+	memset(hooks, 0, sizeof(hooks));
+	hooks[0].name = "plain";
+	hooks[1].name = "a\"b\\c\nd";
+	conf.hooks = hooks;
+	conf.nhooks = 2;
+	store_hook_id(d.store, hooks[0].name, &ids[0]);
+	store_hook_id(d.store, hooks[1].name, &ids[1]);
+	rt.conf = &conf;
+	rt.hook_ids = ids;
+	commits();
+
+	if ((text = metrics_render(&d, &len)) == NULL)
+		return 1;
+	ok(strlen(text) == len, "the length given is the text's");
+	ok(strstr(text, "spoold_hook_records{hook=\"a\\\"b\\\\c\\nd\","
+	    "state=\"ready\"} 0\n") != NULL, "\\, \" and newline escaped in "
+	    "a label value");
+	is_int(lines(text, "spoold_hook_workers{hook=\"a\\\"b\\\\c\\nd\"} "),
+	    1, "once in each family of a hook");
+	is_int(lines(text, "spoold_hook_workers{"), 2, "two hooks' workers");
+	snprintf(want, sizeof(want), "spoold_hook_workers{hook=\"plain\"} "
+	    "%u\n", ids[0] + 20);
+	ok(strstr(text, want) != NULL, "the scheduler's figures");
+	is_int(lines(text, "# HELP "), 11, "11 families with a HELP");
+	is_int(lines(text, "# TYPE "), 11, "and a TYPE");
+	ok(strstr(text, "# HELP spoold_hook_records Records queued for a "
+	    "hook, by state: ready, deferred (waiting for a retry) or dead.\n"
+	    "# TYPE spoold_hook_records gauge\n"
+	    "spoold_hook_records{hook=\"plain\",state=\"ready\"} 0\n"
+	    "spoold_hook_records{hook=\"plain\",state=\"deferred\"} 0\n"
+	    "spoold_hook_records{hook=\"plain\",state=\"dead\"} 0\n"
+	    "spoold_hook_records{hook=\"a\\\"b\\\\c\\nd\",state=\"ready\"}")
+	    != NULL, "a family's samples follow its HELP and TYPE");
+	ok(strstr(text, "spoold_commit_jobs_total{kind=\"ingest\"} 1\n"
+	    "spoold_commit_jobs_total{kind=\"outcomes\"} 1\n") != NULL,
+	    "jobs by kind, the refused one not counted");
+	ok(strstr(text, "spoold_commits_total 1\n") != NULL, "one commit");
+	ok(strstr(text, "spoold_commit_seconds_total 1.500\n") != NULL,
+	    "its time in seconds");
+	ok(strstr(text, "spoold_ingest_requests_total{code=\"404\"} 1\n") !=
+	    NULL && strstr(text, "spoold_ingest_requests_total{code=\"other\"}"
+	    " 1\n") != NULL, "answers by code, and other");
+	free(text);
+
+	store_close(d.store);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		diag("cleanup failed");
+	return done_testing();
+}
