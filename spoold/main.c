@@ -118,6 +118,49 @@ bind_sockets(const struct config *conf)
 		fatalx("control socket %s", err);
 }
 
+/* Who spoold runs as once it dropped privileges. */
+static void
+identity(const struct config *conf, uid_t *uid, gid_t *gid)
+{
+	struct passwd	*pw;
+
+	if (conf->user != NULL && (pw = getpwnam(conf->user)) != NULL) {
+		*uid = pw->pw_uid;
+		*gid = pw->pw_gid;
+	} else {
+		*uid = geteuid();
+		*gid = getegid();
+	}
+}
+
+static void
+warn_stderr(const char *msg)
+{
+	fprintf(stderr, "spoold: %s\n", msg);
+}
+
+static void
+warn_log(const char *msg)
+{
+	log_warnx("%s", msg);
+}
+
+/*
+ * Warn, as ssh does of a key, when the file shows its secrets to others,
+ * and when spoold, as uid and gid, could not read it again to reload.
+ */
+static void
+check_file(const struct config *conf, uid_t uid, gid_t gid,
+    void (*warn)(const char *))
+{
+	char	 msg[1024];
+
+	if (config_exposed(conf, uid, gid, msg, sizeof(msg)))
+		warn(msg);
+	if (config_unreadable(conf, uid, gid, msg, sizeof(msg)))
+		warn(msg);
+}
+
 /* The spool directory is made here, as root, for the unprivileged user. */
 static void
 drop_privileges(const struct config *conf)
@@ -245,6 +288,7 @@ reload(void)
 		    err);
 		return;
 	}
+	check_file(conf, geteuid(), getegid(), warn_log);
 	old = routes_get();
 	if (needs_restart(old->conf, conf))
 		log_warnx("reload: listen, spool_dir, max_spool_size, "
@@ -374,6 +418,8 @@ main(int argc, char *argv[])
 	struct config	*conf;
 	struct routes	*rt;
 	char		 err[1024];
+	uid_t		 uid;
+	gid_t		 gid;
 	int		 ch, debug = 0, check = 0, verbose = 0, ready = -1;
 	char		 v[16];
 
@@ -406,6 +452,8 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (check) {
+		identity(conf, &uid, &gid);
+		check_file(conf, uid, gid, warn_stderr);
 		config_print(conf, stdout);
 		printf("configuration OK\n");
 		config_free(conf);
@@ -419,6 +467,7 @@ main(int argc, char *argv[])
 		write_pidfile(conf->pid_file);
 	}
 	drop_privileges(conf);
+	check_file(conf, geteuid(), getegid(), warn_log);
 	/* What the workers need to log as spoold does. */
 	snprintf(v, sizeof(v), "%d", verbose);
 	setenv("SPOOLD_VERBOSE", v, 1);
