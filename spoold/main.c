@@ -48,6 +48,21 @@ static size_t		 nlisteners;
 static int		 control_fd = -1;
 static struct MHD_Daemon *control_d;
 
+/*
+ * Reloads asked over the control socket, and their outcome. Only the main
+ * thread reloads; a request counts itself in asked and waits until a
+ * reload that began after it is done.
+ */
+static struct {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 done_cond;
+	uint64_t	 asked;
+	uint64_t	 done;		/* asked, as a reload began */
+	int		 refused;
+	int		 closed;	/* stopping: nobody reloads any more */
+	char		 msg[1024];	/* why refused, or what was not taken */
+} rl = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
 static void __attribute__((noreturn))
 usage(void)
 {
@@ -276,31 +291,128 @@ needs_restart(const struct config *a, const struct config *b)
 	    a->max_spool_size != b->max_spool_size;
 }
 
-static void
-reload(void)
+/*
+ * Returns 0, or -1 with why in err; warn says what changes only on
+ * restart. The configuration is read again by path, as spoold's user:
+ * an fd kept from before the privilege drop would go on reading a file
+ * that an editor or a deployment tool replaced by rename(2), so the file
+ * is installed readable by the user's group instead (spoold(8)).
+ */
+static int
+reload_config(char *err, size_t errlen, char *warn, size_t warnlen)
 {
 	struct config	*conf;
 	struct routes	*old, *rt;
-	char		 err[1024];
+	struct passwd	*pw;
+	struct group	*gr;
+	uid_t		 uid = geteuid();
+	size_t		 n;
 
-	if ((conf = config_load(conf_path, err, sizeof(err))) == NULL) {
-		log_warnx("reload refused, running configuration kept: %s",
-		    err);
-		return;
+	if ((conf = config_load(conf_path, err, errlen)) == NULL) {
+		if (uid != 0 && access(conf_path, R_OK) == -1 &&
+		    errno == EACCES && (n = strlen(err)) < errlen)
+			snprintf(err + n, errlen - n, " (spoold runs as %s: "
+			    "make the file root:%s, mode 0640)",
+			    (pw = getpwuid(uid)) ? pw->pw_name : "its user",
+			    (gr = getgrgid(getegid())) ? gr->gr_name :
+			    "its group");
+		return -1;
 	}
-	check_file(conf, geteuid(), getegid(), warn_log);
+	check_file(conf, uid, getegid(), warn_log);
 	old = routes_get();
 	if (needs_restart(old->conf, conf))
-		log_warnx("reload: listen, spool_dir, max_spool_size, "
-		    "control_socket, pid_file and user change only on restart");
+		snprintf(warn, warnlen, "listen, spool_dir, max_spool_size, "
+		    "control_socket, pid_file and user change only on "
+		    "restart");
 	routes_put(old);
-	if ((rt = routes_make(conf, sd->store, err, sizeof(err))) == NULL) {
-		log_warnx("reload refused: %s", err);
-		return;
-	}
+	if ((rt = routes_make(conf, sd->store, err, errlen)) == NULL)
+		return -1;
 	routes_set(rt);
 	sched_reload();
-	log_info("configuration reloaded");
+	return 0;
+}
+
+static void
+reload(void)
+{
+	char		 err[1024], warn[256];
+	uint64_t	 asked;
+	int		 rc;
+
+	pthread_mutex_lock(&rl.lock);
+	asked = rl.asked;
+	pthread_mutex_unlock(&rl.lock);
+	warn[0] = '\0';
+	if ((rc = reload_config(err, sizeof(err), warn, sizeof(warn))) == -1)
+		log_warnx("reload refused, running configuration kept: %s",
+		    err);
+	else {
+		if (warn[0] != '\0')
+			log_warnx("reload: %s", warn);
+		log_info("configuration reloaded");
+	}
+	pthread_mutex_lock(&rl.lock);
+	rl.done = asked;
+	rl.refused = rc == -1;
+	snprintf(rl.msg, sizeof(rl.msg), "%s", rc == -1 ? err : warn);
+	pthread_cond_broadcast(&rl.done_cond);
+	pthread_mutex_unlock(&rl.lock);
+}
+
+/*
+ * For the control socket: have the main thread reload, as on SIGHUP, and
+ * wait for the outcome, at most RELOAD_WAIT_S, since the thread asking
+ * holds a connection and must end before spoold can stop.
+ */
+int
+reload_wait(char *msg, size_t len)
+{
+	struct timespec	 until;
+	uint64_t	 mine;
+	int		 rc = RELOAD_UNKNOWN, e = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += RELOAD_WAIT_S;
+	pthread_mutex_lock(&rl.lock);
+	mine = ++rl.asked;
+	if (!rl.closed && kill(getpid(), SIGHUP) == -1)
+		e = errno;
+	while (!rl.closed && rl.done < mine && e == 0)
+		e = pthread_cond_timedwait(&rl.done_cond, &rl.lock, &until);
+	if (rl.done >= mine) {
+		rc = rl.refused ? RELOAD_REFUSED : RELOAD_DONE;
+		snprintf(msg, len, "%s", rl.msg);
+	} else if (rl.closed)
+		snprintf(msg, len, "spoold is stopping");
+	else if (e == ETIMEDOUT)
+		snprintf(msg, len, "no outcome after %d seconds; see the log",
+		    RELOAD_WAIT_S);
+	else
+		snprintf(msg, len, "cannot signal spoold: %s", strerror(e));
+	pthread_mutex_unlock(&rl.lock);
+	return rc;
+}
+
+static void
+reload_init(void)
+{
+	pthread_condattr_t	 ca;
+
+	if (pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&rl.done_cond, &ca) != 0)
+		fatalx("cannot make a condition variable");
+	pthread_condattr_destroy(&ca);
+}
+
+/* Those waiting for a reload hear that none will come, and let go. */
+static void
+reload_close(void)
+{
+	pthread_mutex_lock(&rl.lock);
+	rl.closed = 1;
+	pthread_cond_broadcast(&rl.done_cond);
+	pthread_mutex_unlock(&rl.lock);
 }
 
 static uint64_t
@@ -373,6 +485,7 @@ serve(void)
 			reap_children();
 		}
 	}
+	reload_close();
 	log_info("stopping");
 }
 
@@ -484,6 +597,7 @@ main(int argc, char *argv[])
 	if ((rt = routes_make(conf, sd->store, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	routes_set(rt);
+	reload_init();
 	commit_start(sd->store, sched_ingested);
 	sched_start();
 	start_serving();
