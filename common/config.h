@@ -10,6 +10,8 @@
 #ifndef SPOOLD_CONFIG_H
 #define SPOOLD_CONFIG_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -105,6 +107,9 @@ struct listen_addr {
 
 struct config {
 	char		*path;
+	mode_t		 mode;		/* of the file read, and its owners */
+	uid_t		 owner;
+	gid_t		 group;
 	char		*spool_dir;		/* /var/spool/spoold */
 	uint64_t	 max_spool_size;	/* 4GiB */
 	struct listen_addr *listen;		/* 127.0.0.1:8025 */
@@ -135,6 +140,15 @@ struct config	*config_load(const char *path, char *err, size_t errlen);
 void		 config_free(struct config *);
 /* What a hook holds, not the hook itself. */
 void		 config_hook_free(struct hook *);
+/*
+ * Does the file show its secrets to anyone but spoold running as uid and
+ * gid? Then msg gets a warning naming the file, its mode and the remedy.
+ */
+int		 config_exposed(const struct config *, uid_t, gid_t, char *msg,
+		    size_t);
+/* Could spoold, as uid and gid, not read the file again? Then msg says so. */
+int		 config_unreadable(const struct config *, uid_t, gid_t,
+		    char *msg, size_t);
 /* Each hook's effective settings and every ignored key, for spoold -n. */
 void		 config_print(const struct config *, FILE *);
 const struct hook *config_hook(const struct config *, const char *name);

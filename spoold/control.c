@@ -18,7 +18,6 @@
  * token: the socket's mode keeps everyone but its owner out.
  */
 #include <limits.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,18 +191,26 @@ parse_limit(const char *s, size_t *limit)
 	return 0;
 }
 
+/* An error message of any length and bytes, unlike http_error()'s. */
 static enum MHD_Result
-no_hook(struct MHD_Connection *conn, const char *name)
+text_error(struct MHD_Connection *conn, unsigned int status,
+    const char *prefix, const char *text)
 {
 	json_t	*msg;
 	char	*s;
 
-	if (asprintf(&s, "no such hook: %s", name) == -1)
+	if (asprintf(&s, "%s%s", prefix, text) == -1)
 		return MHD_NO;
 	msg = text_json(s, strlen(s));
 	free(s);
-	return http_reply_json(conn, 404, json_pack("{so}", "error", msg),
+	return http_reply_json(conn, status, json_pack("{so}", "error", msg),
 	    NULL, NULL);
+}
+
+static enum MHD_Result
+no_hook(struct MHD_Connection *conn, const char *name)
+{
+	return text_error(conn, 404, "no such hook: ", name);
 }
 
 /* A configured hook first, else one that only the spool remembers. */
@@ -586,17 +593,28 @@ delete(struct MHD_Connection *conn)
 }
 
 /*
- * The main thread reloads on SIGHUP, the only thread that takes it, so
- * a reload asked here is the same as one by signal. Whether the new
- * configuration was taken shows in the log only.
+ * The main thread reloads, as on SIGHUP; this thread waits for it
+ * (bounded), so that spoolctl can say whether the configuration was
+ * taken.
  */
 static enum MHD_Result
 reload(struct MHD_Connection *conn)
 {
-	if (kill(getpid(), SIGHUP) == -1)
-		return http_error(conn, 500, "cannot signal spoold");
-	return http_reply_json(conn, 202, json_pack("{ss}", "reload",
-	    "requested"), NULL, NULL);
+	json_t	*o;
+	char	 msg[1024];
+
+	switch (reload_wait(msg, sizeof(msg))) {
+	case RELOAD_DONE:
+		if ((o = json_pack("{ss}", "reload", "done")) != NULL &&
+		    msg[0] != '\0')
+			json_object_set_new(o, "warning", text_json(msg,
+			    strlen(msg)));
+		return http_reply_json(conn, 200, o, NULL, NULL);
+	case RELOAD_REFUSED:
+		return text_error(conn, 422, "reload refused: ", msg);
+	default:
+		return text_error(conn, 503, "reload not confirmed: ", msg);
+	}
 }
 
 static enum MHD_Result

@@ -24,7 +24,8 @@ listen_unix(const char *path, mode_t mode, char *err, size_t errlen)
 {
 	struct sockaddr_un	 sun;
 	struct stat		 st;
-	int			 fd;
+	mode_t			 mask;
+	int			 fd, rc;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -38,8 +39,15 @@ listen_unix(const char *path, mode_t mode, char *err, size_t errlen)
 		unlink(path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		goto fail;
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    chmod(path, mode) == -1 || listen(fd, 1024) == -1)
+	/*
+	 * The socket is made with its final mode, so that nobody else can
+	 * connect before a chmod. umask is the process's: this runs at
+	 * start-up, before any thread exists.
+	 */
+	mask = umask(~mode & 0777);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(mask);
+	if (rc == -1 || listen(fd, 1024) == -1)
 		goto fail;
 	return fd;
  fail:

@@ -50,6 +50,21 @@ static size_t		 nlisteners;
 static int		 control_fd = -1;
 static struct MHD_Daemon *control_d;
 
+/*
+ * Reloads asked over the control socket, and their outcome. Only the main
+ * thread reloads; a request counts itself in asked and waits until a
+ * reload that began after it is done.
+ */
+static struct {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 done_cond;
+	uint64_t	 asked;
+	uint64_t	 done;		/* asked, as a reload began */
+	int		 refused;
+	int		 closed;	/* stopping: nobody reloads any more */
+	char		 msg[1024];	/* why refused, or what was not taken */
+} rl = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
 static void __attribute__((noreturn))
 usage(void)
 {
@@ -118,6 +133,49 @@ bind_sockets(const struct config *conf)
 	mkparent(ctl.path);
 	if ((control_fd = http_listen(&ctl, 0600, err, sizeof(err))) == -1)
 		fatalx("control socket %s", err);
+}
+
+/* Who spoold runs as once it dropped privileges. */
+static void
+identity(const struct config *conf, uid_t *uid, gid_t *gid)
+{
+	struct passwd	*pw;
+
+	if (conf->user != NULL && (pw = getpwnam(conf->user)) != NULL) {
+		*uid = pw->pw_uid;
+		*gid = pw->pw_gid;
+	} else {
+		*uid = geteuid();
+		*gid = getegid();
+	}
+}
+
+static void
+warn_stderr(const char *msg)
+{
+	fprintf(stderr, "spoold: %s\n", msg);
+}
+
+static void
+warn_log(const char *msg)
+{
+	log_warnx("%s", msg);
+}
+
+/*
+ * Warn, as ssh does of a key, when the file shows its secrets to others,
+ * and when spoold, as uid and gid, could not read it again to reload.
+ */
+static void
+check_file(const struct config *conf, uid_t uid, gid_t gid,
+    void (*warn)(const char *))
+{
+	char	 msg[1024];
+
+	if (config_exposed(conf, uid, gid, msg, sizeof(msg)))
+		warn(msg);
+	if (config_unreadable(conf, uid, gid, msg, sizeof(msg)))
+		warn(msg);
 }
 
 /* The spool directory is made here, as root, for the unprivileged user. */
@@ -282,32 +340,129 @@ needs_restart(const struct config *a, const struct config *b)
 	    a->client_header_timeout_ms != b->client_header_timeout_ms;
 }
 
-static void
-reload(void)
+/*
+ * Returns 0, or -1 with why in err; warn says what changes only on
+ * restart. The configuration is read again by path, as spoold's user:
+ * an fd kept from before the privilege drop would go on reading a file
+ * that an editor or a deployment tool replaced by rename(2), so the file
+ * is installed readable by the user's group instead (spoold(8)).
+ */
+static int
+reload_config(char *err, size_t errlen, char *warn, size_t warnlen)
 {
 	struct config	*conf;
 	struct routes	*old, *rt;
-	char		 err[1024];
+	struct passwd	*pw;
+	struct group	*gr;
+	uid_t		 uid = geteuid();
+	size_t		 n;
 
-	if ((conf = config_load(conf_path, err, sizeof(err))) == NULL) {
-		log_warnx("reload refused, running configuration kept: %s",
-		    err);
-		return;
+	if ((conf = config_load(conf_path, err, errlen)) == NULL) {
+		if (uid != 0 && access(conf_path, R_OK) == -1 &&
+		    errno == EACCES && (n = strlen(err)) < errlen)
+			snprintf(err + n, errlen - n, " (spoold runs as %s: "
+			    "make the file root:%s, mode 0640)",
+			    (pw = getpwuid(uid)) ? pw->pw_name : "its user",
+			    (gr = getgrgid(getegid())) ? gr->gr_name :
+			    "its group");
+		return -1;
 	}
+	check_file(conf, uid, getegid(), warn_log);
 	old = routes_get();
 	if (needs_restart(old->conf, conf))
-		log_warnx("reload: listen, spool_dir, max_spool_size, "
+		snprintf(warn, warnlen, "listen, spool_dir, max_spool_size, "
 		    "control_socket, pid_file, user, max_connections, "
 		    "max_connections_per_client, client_idle_timeout and "
 		    "client_header_timeout change only on restart");
 	routes_put(old);
-	if ((rt = routes_make(conf, sd->store, err, sizeof(err))) == NULL) {
-		log_warnx("reload refused: %s", err);
-		return;
-	}
+	if ((rt = routes_make(conf, sd->store, err, errlen)) == NULL)
+		return -1;
 	routes_set(rt);
 	sched_reload();
-	log_info("configuration reloaded");
+	return 0;
+}
+
+static void
+reload(void)
+{
+	char		 err[1024], warn[256];
+	uint64_t	 asked;
+	int		 rc;
+
+	pthread_mutex_lock(&rl.lock);
+	asked = rl.asked;
+	pthread_mutex_unlock(&rl.lock);
+	warn[0] = '\0';
+	if ((rc = reload_config(err, sizeof(err), warn, sizeof(warn))) == -1)
+		log_warnx("reload refused, running configuration kept: %s",
+		    err);
+	else {
+		if (warn[0] != '\0')
+			log_warnx("reload: %s", warn);
+		log_info("configuration reloaded");
+	}
+	pthread_mutex_lock(&rl.lock);
+	rl.done = asked;
+	rl.refused = rc == -1;
+	snprintf(rl.msg, sizeof(rl.msg), "%s", rc == -1 ? err : warn);
+	pthread_cond_broadcast(&rl.done_cond);
+	pthread_mutex_unlock(&rl.lock);
+}
+
+/*
+ * For the control socket: have the main thread reload, as on SIGHUP, and
+ * wait for the outcome, at most RELOAD_WAIT_S, since the thread asking
+ * holds a connection and must end before spoold can stop.
+ */
+int
+reload_wait(char *msg, size_t len)
+{
+	struct timespec	 until;
+	uint64_t	 mine;
+	int		 rc = RELOAD_UNKNOWN, e = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += RELOAD_WAIT_S;
+	pthread_mutex_lock(&rl.lock);
+	mine = ++rl.asked;
+	if (!rl.closed && kill(getpid(), SIGHUP) == -1)
+		e = errno;
+	while (!rl.closed && rl.done < mine && e == 0)
+		e = pthread_cond_timedwait(&rl.done_cond, &rl.lock, &until);
+	if (rl.done >= mine) {
+		rc = rl.refused ? RELOAD_REFUSED : RELOAD_DONE;
+		snprintf(msg, len, "%s", rl.msg);
+	} else if (rl.closed)
+		snprintf(msg, len, "spoold is stopping");
+	else if (e == ETIMEDOUT)
+		snprintf(msg, len, "no outcome after %d seconds; see the log",
+		    RELOAD_WAIT_S);
+	else
+		snprintf(msg, len, "cannot signal spoold: %s", strerror(e));
+	pthread_mutex_unlock(&rl.lock);
+	return rc;
+}
+
+static void
+reload_init(void)
+{
+	pthread_condattr_t	 ca;
+
+	if (pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&rl.done_cond, &ca) != 0)
+		fatalx("cannot make a condition variable");
+	pthread_condattr_destroy(&ca);
+}
+
+/* Those waiting for a reload hear that none will come, and let go. */
+static void
+reload_close(void)
+{
+	pthread_mutex_lock(&rl.lock);
+	rl.closed = 1;
+	pthread_cond_broadcast(&rl.done_cond);
+	pthread_mutex_unlock(&rl.lock);
 }
 
 static uint64_t
@@ -378,6 +533,7 @@ serve(void)
 			reap_children();
 		}
 	}
+	reload_close();
 	log_info("stopping");
 }
 
@@ -423,6 +579,8 @@ main(int argc, char *argv[])
 	struct config	*conf;
 	struct routes	*rt;
 	char		 err[1024];
+	uid_t		 uid;
+	gid_t		 gid;
 	int		 ch, debug = 0, check = 0, verbose = 0, ready = -1;
 	char		 v[16];
 	uint64_t	 max_conns;
@@ -456,6 +614,8 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (check) {
+		identity(conf, &uid, &gid);
+		check_file(conf, uid, gid, warn_stderr);
 		config_print(conf, stdout);
 		printf("configuration OK\n");
 		config_free(conf);
@@ -470,6 +630,7 @@ main(int argc, char *argv[])
 		write_pidfile(conf->pid_file);
 	}
 	drop_privileges(conf);
+	check_file(conf, geteuid(), getegid(), warn_log);
 	/* What the workers need to log as spoold does. */
 	snprintf(v, sizeof(v), "%d", verbose);
 	setenv("SPOOLD_VERBOSE", v, 1);
@@ -486,6 +647,7 @@ main(int argc, char *argv[])
 	if ((rt = routes_make(conf, sd->store, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	routes_set(rt);
+	reload_init();
 	commit_start(sd->store, sched_ingested);
 	sched_start();
 	start_serving(conf, max_conns);

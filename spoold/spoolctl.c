@@ -736,26 +736,32 @@ cmd_delete(int argc, char *argv[], const struct config *conf)
 }
 
 /*
- * spoold only logs whether it took the new configuration, so the file is
- * checked here first, as spoold -n would; main() has loaded it already.
+ * spoold answers once it took or refused the configuration. A file that
+ * does not load is refused here first, as spoold -n would refuse it:
+ * without it, spoolctl knows no control socket to ask.
  */
 static int
 cmd_reload(int argc, char *argv[], const struct config *conf)
 {
 	struct opts	 o;
-	struct buf	 q;
 	json_t		*reply;
+	const char	*warn;
+	long		 status;
 
 	(void)conf;
 	argv = get_opts(&argc, argv, "", &o);
 	if (argc != 0)
 		usage();
-	path_init(&q, "/reload", NULL);
-	reply = call("reload", "POST", &q);
+	status = request("POST", "/reload", NULL, 0, &reply);
+	if (status < 200 || status > 299)
+		die("%s", reply_error(reply));
+	warn = json_string_value(json_object_get(reply, "warning"));
 	if (json_out)
 		print_json(reply);
 	else
-		printf("reload requested\n");
+		printf("configuration reloaded\n");
+	if (warn != NULL)
+		fprintf(stderr, "spoolctl: reload: %s\n", warn);
 	json_decref(reply);
 	return 0;
 }

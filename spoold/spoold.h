@@ -5,6 +5,7 @@
 #define SPOOLD_SPOOLD_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -40,5 +41,14 @@ struct routes	*routes_get(void);
 void		 routes_ref(struct routes *);
 void		 routes_put(struct routes *);
 void		 routes_set(struct routes *);
+
+/* reload_wait(): the main thread took, or refused, the configuration. */
+#define RELOAD_DONE	0
+#define RELOAD_REFUSED	1
+#define RELOAD_UNKNOWN	2	/* stopping, or no outcome in time */
+#define RELOAD_WAIT_S	30
+
+/* Reload as on SIGHUP and wait; msg says why refused, or warns. */
+int		 reload_wait(char *msg, size_t);
 
 #endif

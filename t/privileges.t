@@ -1,6 +1,7 @@
 #!/usr/bin/perl
 # user: spoold binds as root, then runs as the named user, and the spool
-# it makes belongs to that user. Needs root and the user "nobody".
+# it makes belongs to that user; it reloads a file its user's group may
+# read, and says why when it cannot. Needs root and the user "nobody".
 use strict;
 use warnings;
 use lib 't/lib';
@@ -42,4 +43,49 @@ my ($st, $out) = spoolctl($s, undef, '--json', 'status');
 is($st, 0, 'spoolctl reaches it as root');
 is(stop_spoold($s), 0, 'it stops cleanly');
 is(scalar @{spooldump($s)->{records}}, 1, 'the record is in the spool');
+
+# Reloading as nobody: the file is root's, readable by nobody's group, as
+# make install leaves it; the token is no warning then.
+sub hook { "[hook.$_[0]]\nurl = \"http://127.0.0.1:9/$_[0]\"\n" }
+$s = new_spool(conf => "user = \"nobody\"\ningest_token = \"tok\"",
+    hooks => hook('h1'));
+chmod(0755, $s->{dir});
+chown(0, $gid, $s->{conf});
+chmod(0640, $s->{conf});
+my $base = slurp($s->{conf});
+start_spoold($s);
+my $log = sub { slurp("$s->{dir}/spoold.log") // '' };
+unlike($log->(), qr/lets|cannot read/, 'root:nogroup 0640: no warning');
+my $hooks_now = sub {
+	my ($st, $out) = spoolctl($s, undef, '--json', 'status');
+	return join(' ', sort keys %{(json_decode($out // '') // {})->{hooks}});
+};
+is($hooks_now->(), 'h1', 'one hook');
+spew($s->{conf}, $base . hook('h2'));
+kill('HUP', $s->{pid});
+ok(wait_until(sub { $hooks_now->() eq 'h1 h2' }, 10),
+    'SIGHUP: spoold, as nobody, reloads the file');
+spew($s->{conf}, $base . hook('h2') . hook('h3'));
+($st, $out, my $err) = spoolctl($s, undef, 'reload');
+is($st, 0, 'spoolctl reload: exit 0');
+is($out, "configuration reloaded\n", 'spoolctl reload: says it was');
+is($hooks_now->(), 'h1 h2 h3', 'the new hook is there as it returns');
+
+# 0600: root alone can read it, and the reload is refused with the reason.
+chown(0, 0, $s->{conf});
+chmod(0600, $s->{conf});
+spew($s->{conf}, $base . hook('h2') . hook('h3') . hook('h4'));
+($st, $out, $err) = spoolctl($s, undef, 'reload');
+is($st, 1, 'root-only file: spoolctl reload exits 1');
+like($err, qr/^spoolctl: reload refused: \Q$s->{conf}\E: Permission denied \(spoold runs as nobody: make the file root:\S+, mode 0640\)$/,
+    'and says why');
+is($out, '', 'and prints nothing else');
+is($hooks_now->(), 'h1 h2 h3', 'the running configuration is kept');
+is(stop_spoold($s), 0, 'it stops cleanly');
+
+# Started so, spoold warns at once that it will not reload.
+start_spoold($s);
+like($log->(), qr/\Q$s->{conf}\E: mode 0600: user nobody cannot read it to reload it; chown root:\S+ and chmod 0640/,
+    'a file spoold\'s user cannot read: warned at start');
+is(stop_spoold($s), 0, 'it stops cleanly');
 done_testing();

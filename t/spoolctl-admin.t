@@ -225,14 +225,31 @@ sleep(0.3);
 my $now = () = (slurp("$s->{dir}/spoold.log") // '') =~ /reloaded/g;
 is($now, $reloads, 'spoold was not asked to reload');
 
+# A file spoolctl loads but spoold refuses: spoold says why.
+my $good = "$s->{dir}/good.conf";
+spew($good, $conf);
+spew($s->{conf}, $conf . "[hook.h2]\nurl = 42\n");
+($st, $out, $err) = run_cmd(undef, bin('spoolctl'), '-f', $good, 'reload');
+is($st, 1, 'reload refused by spoold: exit 1');
+like($err, qr/^spoolctl: reload refused: \Q$s->{conf}\E:\d+:\d+: .*url/,
+    'says so, with FILE:LINE:COL');
+is($out, '', 'and nothing on stdout');
+ok(!exists counts('h2')->{ready}, 'the running configuration is kept');
+
 spew($s->{conf}, $conf . "[hook.h2]\nurl = \"http://127.0.0.1:9/h2\"\n");
-($st, $out) = spoolctl($s, undef, 'reload');
+($st, $out, $err) = spoolctl($s, undef, 'reload');
 is($st, 0, 'reload: exit 0');
-is($out, "reload requested\n", 'reload says it asked');
-ok(wait_until(sub { exists counts('h2')->{ready} }, 20),
-    'the new hook shows in status');
+is($out, "configuration reloaded\n", 'reload says it was done');
+is($err, '', 'with no warning');
+ok(exists counts('h2')->{ready}, 'the new hook shows in status at once');
 ($st, $out) = spoolctl($s, undef, 'reload', '--json');
-is_deeply(json_decode($out), { reload => 'requested' }, 'reload --json');
+is_deeply(json_decode($out), { reload => 'done' }, 'reload --json');
+spew($s->{conf}, $conf =~ s/^pid_file = .*$/pid_file = "$s->{dir}\/other.pid"/mr .
+    "[hook.h2]\nurl = \"http://127.0.0.1:9/h2\"\n");
+($st, $out, $err) = spoolctl($s, undef, 'reload');
+is($st, 0, 'reload of a change that needs a restart: exit 0');
+like($err, qr/^spoolctl: reload: .*pid_file.* change only on restart$/,
+    'with a warning on stderr');
 
 # A hook gone from the configuration can still be named.
 spoolctl($s, undef, 'hold', 'h2');
