@@ -77,8 +77,9 @@ listen_tcp(const struct listen_addr *la, char *err, size_t errlen)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 	if (res->ai_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	/* A fleet's connections may all come at once after a restart. */
 	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
-	    listen(fd, 1024) == -1)
+	    listen(fd, SOMAXCONN) == -1)
 		goto fail;
 	freeaddrinfo(res);
 	return fd;
