@@ -1,11 +1,12 @@
 /*
  * A validating JSON scanner for the ingest hot path.
  *
- * It accepts exactly what jansson's json_loadb(buf, len, 0, &err) accepts
- * (strict RFC 8259, UTF-8 only, no \u0000, integers within int64, reals
- * that do not overflow a double, nesting at most jansson's limit), but
- * builds nothing: it reports where each record lies in the buffer and the
- * value of its top-level "type" member, which selects the hooks.
+ * It accepts exactly what jansson's json_loadb(buf, len, JSON_ALLOW_NUL,
+ * &err) accepts (strict RFC 8259, UTF-8 only, integers within int64, reals
+ * that do not overflow a double, nesting at most jansson's limit), and
+ * \u0000 in keys too, which RFC 8259 allows and jansson refuses. It builds
+ * nothing: it reports where each record lies in the buffer and the value
+ * of its top-level "type" member, which selects the hooks.
  */
 #ifndef SPOOLD_JSCAN_H
 #define SPOOLD_JSCAN_H
@@ -17,10 +18,14 @@
 struct jscan_rec {
 	const char	*ptr;		/* the record's bytes, whitespace trimmed */
 	size_t		 len;
-	/* The top-level "type" member (the last one, as jansson keeps it). */
+	/*
+	 * The top-level "type" member (the last one, as jansson keeps it),
+	 * decoded: type_len bytes, then a NUL. A \u0000 in it is one of the
+	 * type_len bytes, so compare with type_len, not as a C string.
+	 */
 	int		 type_state;	/* JSCAN_TYPE_* */
 	size_t		 type_len;
-	char		 type[JSCAN_TYPE_MAX];	/* decoded, NUL-terminated */
+	char		 type[JSCAN_TYPE_MAX];
 };
 
 #define JSCAN_TYPE_NONE		0	/* no top-level "type" member */
@@ -37,8 +42,9 @@ struct jscan_err {
 typedef int (*jscan_cb)(void *arg, size_t index, const struct jscan_rec *);
 
 /*
- * Is buf exactly one JSON document that jansson would load (flags 0)?
- * Returns 0 or -1 with err filled. Used by the differential tests.
+ * Is buf exactly one JSON document that jansson would load (with
+ * JSON_ALLOW_NUL, and \u0000 in keys)? Returns 0 or -1 with err filled.
+ * Used by the differential tests.
  */
 int	jscan_document(const char *buf, size_t len, struct jscan_err *err);
 

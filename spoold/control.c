@@ -364,7 +364,8 @@ list(struct MHD_Connection *conn)
 
 /*
  * The record as JSON; ingest checked it, but jansson is stricter about
- * some valid JSON (integers beyond 64 bits), which then goes as a string.
+ * some valid JSON (integers beyond 64 bits, \u0000 in a key), which then
+ * goes as a string: spoolctl prints that text as the record.
  */
 static json_t *
 record_json(const char *p, size_t len)

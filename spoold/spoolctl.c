@@ -141,7 +141,9 @@ request(const char *method, const char *path, const char *body, size_t len,
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);
 	free(url);
-	if ((*reply = json_loads(b.p ? b.p : "", 0, &jerr)) == NULL)
+	/* A record's strings may hold \u0000. */
+	if ((*reply = json_loads(b.p ? b.p : "", JSON_ALLOW_NUL, &jerr)) ==
+	    NULL)
 		die("spoold answered %ld with no JSON", status);
 	free(b.p);
 	return status;
@@ -278,6 +280,34 @@ print_json(json_t *v)
 {
 	json_dumpf(v, stdout, JSON_COMPACT | JSON_ENCODE_ANY);
 	putchar('\n');
+}
+
+/*
+ * jansson cannot load a key that holds \u0000, so spoold sends such a
+ * record as its text. Ingest checked that text: it is printed as the
+ * object it is. NULL when the record is no such text.
+ */
+static const char *
+record_text(json_t *rec, size_t *len)
+{
+	struct jscan_rec	 r;
+
+	if (!json_is_string(rec))
+		return NULL;
+	*len = json_string_length(rec);
+	if (jscan_record(json_string_value(rec), *len, &r, NULL) != 0)
+		return NULL;
+	return json_string_value(rec);
+}
+
+/* Line breaks can only be between tokens: inside strings JSON escapes them. */
+static void
+print_one_line(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		putchar(s[i] == '\n' || s[i] == '\r' ? ' ' : s[i]);
 }
 
 /* Local time of unix seconds, or "-" when there is none. */
@@ -522,16 +552,20 @@ cmd_list(int argc, char *argv[], const struct config *conf)
 static void
 print_record(json_t *reply)
 {
-	json_t	*rec = json_object_get(reply, "record"), *e;
-	size_t	 i;
-	char	 t[32];
+	json_t		*rec = json_object_get(reply, "record"), *e;
+	const char	*text;
+	size_t		 i, len;
+	char		 t[32];
 
 	printf("id:       %s\n", json_string_value(json_object_get(reply,
 	    "id")));
 	printf("received: %s\n", fmt_time(json_object_get(reply, "received"),
 	    t, sizeof(t)));
 	fputs("record:   ", stdout);
-	if (json_is_string(rec))
+	if ((text = record_text(rec, &len)) != NULL) {
+		print_one_line(text, len);
+		putchar('\n');
+	} else if (json_is_string(rec))
 		puts(json_string_value(rec));
 	else
 		print_json(rec);
@@ -539,6 +573,32 @@ print_record(json_t *reply)
 	    "NEXT_ATTEMPT", "LAST_ANSWER");
 	json_array_foreach(json_object_get(reply, "hooks"), i, e)
 		print_state(e, NULL);
+}
+
+/* print_json, with a record that came as its text put as it is. */
+static void
+print_show_json(json_t *reply)
+{
+	json_t		*v;
+	const char	*key, *text;
+	size_t		 len;
+	int		 first = 1;
+
+	if ((text = record_text(json_object_get(reply, "record"),
+	    &len)) == NULL) {
+		print_json(reply);
+		return;
+	}
+	putchar('{');
+	json_object_foreach(reply, key, v) {
+		printf("%s\"%s\":", first ? "" : ",", key);
+		first = 0;
+		if (strcmp(key, "record") == 0)
+			print_one_line(text, len);
+		else
+			json_dumpf(v, stdout, JSON_COMPACT | JSON_ENCODE_ANY);
+	}
+	puts("}");
 }
 
 static int
@@ -557,7 +617,7 @@ cmd_show(int argc, char *argv[], const struct config *conf)
 	path_arg(&q, "id", argv[0]);
 	reply = call("show", "GET", &q);
 	if (json_out)
-		print_json(reply);
+		print_show_json(reply);
 	else
 		print_record(reply);
 	json_decref(reply);

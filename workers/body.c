@@ -76,8 +76,13 @@ batch_free(struct batch *b)
 	b->n = 0;
 }
 
+/*
+ * A key may hold NUL bytes (\u0000), a pattern never does: a NUL in the
+ * key differs from whatever the pattern has at its place.
+ */
 int
-body_match(const struct patterns *p, const char *key, int icase)
+body_match(const struct patterns *p, const char *key, size_t keylen,
+    int icase)
 {
 	const char	*s;
 	size_t		 i, len;
@@ -85,12 +90,12 @@ body_match(const struct patterns *p, const char *key, int icase)
 	for (i = 0; i < p->n; i++) {
 		s = p->v[i];
 		len = strlen(s);
-		if (len > 0 && s[len - 1] == '*') {
+		if (len > 0 && s[len - 1] == '*')
 			len--;
-			if ((icase ? strncasecmp(key, s, len) :
-			    strncmp(key, s, len)) == 0)
-				return 1;
-		} else if ((icase ? strcasecmp(key, s) : strcmp(key, s)) == 0)
+		else if (len != keylen)
+			continue;
+		if (len <= keylen && (icase ? strncasecmp(key, s, len) :
+		    strncmp(key, s, len)) == 0)
 			return 1;
 	}
 	return 0;
@@ -143,19 +148,29 @@ value_end(const char *p, const char *e)
 	return e;
 }
 
-/* A member key as text: escapes are rare, and jansson decodes them. */
+/*
+ * A member key as text, its length in *len: escapes are rare, and jansson
+ * decodes them. Loaded as a string value, the key may hold \u0000, which
+ * jansson refuses in a key.
+ */
 static char *
-key_text(const char *p, const char *end)
+key_text(const char *p, const char *end, size_t *len)
 {
 	json_t	*j;
-	char	*k;
+	char	*k = NULL;
 
-	if (memchr(p, '\\', (size_t)(end - p)) == NULL)
-		return strndup(p + 1, (size_t)(end - p) - 2);
-	if ((j = json_loadb(p, (size_t)(end - p), JSON_DECODE_ANY, NULL)) ==
-	    NULL)
+	if (memchr(p, '\\', (size_t)(end - p)) == NULL) {
+		*len = (size_t)(end - p) - 2;
+		return strndup(p + 1, *len);
+	}
+	if ((j = json_loadb(p, (size_t)(end - p),
+	    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL)) == NULL)
 		return NULL;
-	k = json_is_string(j) ? strdup(json_string_value(j)) : NULL;
+	if (json_is_string(j)) {
+		*len = json_string_length(j);
+		if ((k = malloc(*len + 1)) != NULL)
+			memcpy(k, json_string_value(j), *len + 1);
+	}
 	json_decref(j);
 	return k;
 }
@@ -219,12 +234,13 @@ keep_inner(void *arg, const char *k, const char *kend, const char *v,
 {
 	struct inner	*in = arg;
 	char		*key;
+	size_t		 keylen;
 	int		 keep;
 
-	if ((key = key_text(k, kend)) == NULL)
+	if ((key = key_text(k, kend, &keylen)) == NULL)
 		keep = 1;
 	else
-		keep = body_match(in->pat, key, in->icase);
+		keep = body_match(in->pat, key, keylen, in->icase);
 	free(key);
 	if (!keep) {
 		o->removed = 1;

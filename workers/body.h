@@ -47,7 +47,11 @@ void	body_free(struct body *);
  */
 char	*body_project(const struct hook *, const char *, size_t, size_t *);
 
-/* Does key match one of the patterns ("*", "prefix*" or a name)? */
-int	body_match(const struct patterns *, const char *, int icase);
+/*
+ * Does the key of keylen bytes, NULs among them maybe, match one of the
+ * patterns ("*", "prefix*" or a name)?
+ */
+int	body_match(const struct patterns *, const char *key, size_t keylen,
+	    int icase);
 
 #endif

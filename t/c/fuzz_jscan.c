@@ -1,8 +1,9 @@
 /*
  * libFuzzer harness for the ingest JSON scanner: jscan_document must
- * agree with jansson's json_loadb (flags 0) on every input, jscan_record
- * and jscan_json_body with what jansson makes of it, and the NDJSON
- * splitter with jansson on each line. Any disagreement aborts, so that
+ * agree with its oracle, jansson's json_loadb with JSON_ALLOW_NUL and
+ * \u0000 in keys (t/c/jsonoracle.c), on every input, jscan_record and
+ * jscan_json_body with what the oracle makes of it, and the NDJSON
+ * splitter with the oracle on each line. Any disagreement aborts, so that
  * libFuzzer keeps the input.
  */
 #include <jansson.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "jscan.h"
+#include "jsonoracle.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -20,7 +22,8 @@ fail(const char *what, const char *p, size_t n)
 {
 	size_t	 i;
 
-	fprintf(stderr, "jscan disagrees with jansson: %s\ninput: \"", what);
+	fprintf(stderr, "jscan disagrees with its oracle: %s\ninput: \"",
+	    what);
 	for (i = 0; i < n; i++) {
 		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
 			fputc(p[i], stderr);
@@ -42,7 +45,7 @@ count_cb(void *arg, size_t index, const struct jscan_rec *rec)
 	return 0;
 }
 
-/* The "type" member as jscan reports it, from jansson's tree. */
+/* The "type" member as jscan reports it, from the oracle's tree. */
 static void
 check_type(const char *p, size_t n, json_t *j, const struct jscan_rec *rec)
 {
@@ -69,11 +72,10 @@ check_type(const char *p, size_t n, json_t *j, const struct jscan_rec *rec)
 static int
 line_ok(const char *p, size_t n)
 {
-	json_error_t	 e;
 	json_t		*j;
 	int		 r;
 
-	j = memchr(p, '\0', n) ? NULL : json_loadb(p, n, 0, &e);
+	j = oracle_loadb(p, n, NULL);
 	r = j != NULL && json_is_object(j);
 	json_decref(j);
 	return r;
@@ -116,13 +118,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char		*p = (const char *)data;
 	struct jscan_err	 err;
 	struct jscan_rec	 rec;
-	json_error_t		 e;
 	json_t			*j, *v;
 	size_t			 i, nrec = 0, want = 1;
 	int			 body, r;
 
-	/* jansson lets one raw NUL through after a number; it is not JSON. */
-	j = memchr(p, '\0', size) ? NULL : json_loadb(p, size, 0, &e);
+	j = oracle_loadb(p, size, NULL);
 	if ((jscan_document(p, size, &err) == 0) != (j != NULL))
 		fail(j ? "jscan_document rejects" : "jscan_document accepts",
 		    p, size);

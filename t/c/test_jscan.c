@@ -2,8 +2,9 @@
  * Tests of the ingest JSON scanner (common/jscan.c).
  *
  * The scanner's contract is to accept exactly what jansson's json_loadb
- * with flags 0 accepts, so besides hand-written edge cases (each also
- * checked against jansson, so the table cannot drift from the oracle)
+ * with JSON_ALLOW_NUL accepts, \u0000 in keys too (t/c/jsonoracle.c), so
+ * besides hand-written edge cases (each also checked against that oracle,
+ * so the table cannot drift from it)
  * this runs a deterministic differential test: generated KumoMTA-like log
  * records, numbers at the int64 and double limits, nesting around
  * jansson's depth limit, every escape, random UTF-8 valid and not, and
@@ -18,7 +19,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "config.h"
 #include "jscan.h"
+#include "jsonoracle.h"
 #include "tap.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -135,7 +138,7 @@ diag_input(const char *what, const char *p, size_t n)
 	free(b.p);
 }
 
-/* What jansson makes of an input: the oracle. */
+/* What the oracle (jansson) makes of an input. */
 struct oracle {
 	int		 doc;		/* json_loadb accepts */
 	int		 rec;		/* ... and it is an object */
@@ -154,10 +157,7 @@ oracle(const char *p, size_t n, struct oracle *o)
 	size_t		 i;
 
 	memset(o, 0, sizeof(*o));
-	/* jansson's one deviation from RFC 8259: a raw NUL it lets through. */
-	if (memchr(p, '\0', n) != NULL)
-		return;
-	if ((j = json_loadb(p, n, 0, &e)) == NULL)
+	if ((j = oracle_loadb(p, n, &e)) == NULL)
 		return;
 	o->doc = 1;
 	o->rec = json_is_object(j);
@@ -314,7 +314,7 @@ static const struct hcase structure_cases[] = {
 	{ "{\"a\"\t:\r1\n,\"b\" :[ 1 , 2 ] }", 0, 1, 1 },
 	/*
 	 * jansson skips one raw NUL after a number or literal; a raw NUL
-	 * is never JSON, so the scanner refuses it (see oracle()).
+	 * is never JSON, so the scanner refuses it (see jsonoracle.c).
 	 */
 	{ L("[1\0]"), 0, 0 }, { L("[1\0\0]"), 0, 0 }, { L("[1\0 ]"), 0, 0 },
 	{ L("[1 \0]"), 0, 0 }, { L("[1\0,2]"), 0, 0 }, { L("[1.5\0]"), 0, 0 },
@@ -385,8 +385,7 @@ static const struct hcase string_cases[] = {
 	{ "[\"\\'\"]", 0, 0, 0 }, { "[\"\\0\"]", 0, 0, 0 },
 	{ "[\"\\U0041\"]", 0, 0, 0 }, { "[\"\\u0041\"]", 0, 1, 0 },
 	{ "[\"\\uABCD\\uabcd\"]", 0, 1, 0 }, { "[\"\\u004\"]", 0, 0, 0 },
-	{ "[\"\\u00G1\"]", 0, 0, 0 }, { "[\"\\u0000\"]", 0, 0, 0 },
-	{ "{\"\\u0000\":1}", 0, 0, 0 }, { "[\"a\\u0000b\"]", 0, 0, 0 },
+	{ "[\"\\u00G1\"]", 0, 0, 0 },
 	{ L("[\"a\0\"]"), 0, 0 }, { "[\"\t\"]", 0, 0, 0 },
 	{ "[\"\n\"]", 0, 0, 0 }, { "[\"\x1f\"]", 0, 0, 0 },
 	{ "[\"\x7f\"]", 0, 1, 0 }, { "[\"abc]", 0, 0, 0 }, { "[\"\\", 0, 0, 0 },
@@ -401,6 +400,32 @@ static const struct hcase string_cases[] = {
 	{ "{\"\\ud83d\\ude00\":\"\\u00e9\"}", 0, 1, 1 },
 	{ "[\"0123456789abcdef0123456789abcdef\"]", 0, 1, 0 },
 	{ "[\"0123456789abcdef\\n0123456789abcdef\x01\"]", 0, 0, 0 },
+};
+
+/* RFC 8259 allows \u0000 anywhere a string may be, keys included. */
+static const struct hcase nul_cases[] = {
+	{ "[\"\\u0000\"]", 0, 1, 0 }, { "[\"a\\u0000b\"]", 0, 1, 0 },
+	{ "[\"\\u0000abc\"]", 0, 1, 0 }, { "[\"abc\\u0000\"]", 0, 1, 0 },
+	{ "[\"\\u0000\\u0000\"]", 0, 1, 0 },
+	{ "{\"foo\\u0000bar\": 42}", 0, 1, 1 },
+	{ "{\"v\":\"\\u0000\"}", 0, 1, 1 },
+	{ "{\"\\u0000\":1}", 0, 1, 1 }, { "{\"\\u0000k\":1}", 0, 1, 1 },
+	{ "{\"k\\u0000\":\"\\u0000v\\u0000\"}", 0, 1, 1 },
+	{ "{\"a\\u0000\" \r\n\t: 1}", 0, 1, 1 },
+	{ "{\"a\\u0000\":1,\"a\\u0001\":2}", 0, 1, 1 },
+	{ "{\"h\":{\"X-Nul\\u0000\":\"a\\u0000b\",\"n\":{\"\\u0000\":"
+	    "[\"\\u0000\",{\"k\\u0000\":{}}]}}}", 0, 1, 1 },
+	{ "[[{\"\\u0000\":[\"\\u0000\"]}],\"\\u0000\"]", 0, 1, 0 },
+	{ "{\"0123456789abcdef\\u0000\":\"0123456789abcdef\\u0000x\"}", 0,
+	    1, 1 },
+	{ "[\"\\\\u0000\"]", 0, 1, 0 }, { "{\"\\\\u0000\":1}", 0, 1, 1 },
+	{ "[\"\\ud800\\u0000\"]", 0, 0, 0 },
+	{ "[\"\\u0000\\udc00\"]", 0, 0, 0 },
+	{ "{\"a\\u0000\" 1}", 0, 0, 0 }, { "{\"a\\u0000\"}", 0, 0, 0 },
+	{ "{\"a\":\"\\u0000\":1}", 0, 0, 0 }, { "[\"\\u0000\":1]", 0, 0, 0 },
+	{ "{\"a\\u000\":1}", 0, 0, 0 }, { "{\"a\\u0000", 0, 0, 0 },
+	{ "{\"\\u0000\":\"\x01\"}", 0, 0, 0 }, { "[\\u0000]", 0, 0, 0 },
+	{ L("{\"\\u0000\":1\0}"), 0, 0 },
 };
 
 static const struct hcase utf8_cases[] = {
@@ -431,14 +456,15 @@ static const struct hcase utf8_cases[] = {
 
 static const struct hcase *const all_cases[] = {
 	structure_cases, literal_cases, number_cases, string_cases, utf8_cases,
+	nul_cases,
 };
 static const size_t all_ncases[] = {
 	NELEM(structure_cases), NELEM(literal_cases), NELEM(number_cases),
-	NELEM(string_cases), NELEM(utf8_cases),
+	NELEM(string_cases), NELEM(utf8_cases), NELEM(nul_cases),
 };
 static const char *const all_names[] = {
 	"structure and whitespace", "literals", "numbers", "strings and escapes",
-	"UTF-8",
+	"UTF-8", "\\u0000 in keys and values",
 };
 
 static void
@@ -565,7 +591,6 @@ static const struct errcase err_cases[] = {
 	{ "[tru]", 1, "invalid literal" },
 	{ "[\"\\x\"]", 2, "invalid escape" },
 	{ "[\"\\u12x4\"]", 2, "invalid \\u escape" },
-	{ "[\"\\u0000\"]", 2, "\\u0000 is not allowed" },
 	{ "[\"\\udc00\"]", 2, "lone low surrogate \\uDC00" },
 	{ "[\"\\ud800\"]", 2, "unpaired surrogate \\uD800" },
 	{ "[\"\\ud800\\u0041\"]", 2,
@@ -605,46 +630,72 @@ struct typecase {
 	const char	*in;
 	int		 state;
 	const char	*type;
+	size_t		 len;
 };
 
 static const struct typecase type_cases[] = {
-	{ "{\"type\":\"Delivery\"}", JSCAN_TYPE_STRING, "Delivery" },
-	{ "{}", JSCAN_TYPE_NONE, "" },
-	{ "{\"a\":1,\"types\":\"x\",\"typ\":\"y\"}", JSCAN_TYPE_NONE, "" },
-	{ "{\"Type\":\"x\"}", JSCAN_TYPE_NONE, "" },
-	{ "{\"type\":1}", JSCAN_TYPE_OTHER, "" },
-	{ "{\"type\":null}", JSCAN_TYPE_OTHER, "" },
-	{ "{\"type\":[\"x\"]}", JSCAN_TYPE_OTHER, "" },
-	{ "{\"type\":{\"type\":\"x\"}}", JSCAN_TYPE_OTHER, "" },
-	{ "{\"type\":\"a\",\"type\":\"b\"}", JSCAN_TYPE_STRING, "b" },
-	{ "{\"type\":\"a\",\"type\":3}", JSCAN_TYPE_OTHER, "" },
-	{ "{\"type\":3,\"type\":\"a\"}", JSCAN_TYPE_STRING, "a" },
-	{ "{\"\\u0074ype\":\"x\"}", JSCAN_TYPE_STRING, "x" },
-	{ "{\"\\u0074\\u0079\\u0070\\u0065\":\"x\"}", JSCAN_TYPE_STRING, "x" },
-	{ "{\"t\\u0079pe\":\"x\",\"\\/type\":\"y\"}", JSCAN_TYPE_STRING, "x" },
-	{ "{\"type\\n\":\"x\"}", JSCAN_TYPE_NONE, "" },
-	{ "{\"a\":{\"type\":\"x\"}}", JSCAN_TYPE_NONE, "" },
-	{ "{\"a\":[{\"type\":\"x\"}]}", JSCAN_TYPE_NONE, "" },
-	{ "{\"a\":{\"b\":1},\"type\":\"x\"}", JSCAN_TYPE_STRING, "x" },
-	{ "{\"type\":\"\"}", JSCAN_TYPE_STRING, "" },
+	{ "{\"type\":\"Delivery\"}", JSCAN_TYPE_STRING, L("Delivery") },
+	{ "{}", JSCAN_TYPE_NONE, L("") },
+	{ "{\"a\":1,\"types\":\"x\",\"typ\":\"y\"}", JSCAN_TYPE_NONE, L("") },
+	{ "{\"Type\":\"x\"}", JSCAN_TYPE_NONE, L("") },
+	{ "{\"type\":1}", JSCAN_TYPE_OTHER, L("") },
+	{ "{\"type\":null}", JSCAN_TYPE_OTHER, L("") },
+	{ "{\"type\":[\"x\"]}", JSCAN_TYPE_OTHER, L("") },
+	{ "{\"type\":{\"type\":\"x\"}}", JSCAN_TYPE_OTHER, L("") },
+	{ "{\"type\":\"a\",\"type\":\"b\"}", JSCAN_TYPE_STRING, L("b") },
+	{ "{\"type\":\"a\",\"type\":3}", JSCAN_TYPE_OTHER, L("") },
+	{ "{\"type\":3,\"type\":\"a\"}", JSCAN_TYPE_STRING, L("a") },
+	{ "{\"\\u0074ype\":\"x\"}", JSCAN_TYPE_STRING, L("x") },
+	{ "{\"\\u0074\\u0079\\u0070\\u0065\":\"x\"}", JSCAN_TYPE_STRING,
+	    L("x") },
+	{ "{\"t\\u0079pe\":\"x\",\"\\/type\":\"y\"}", JSCAN_TYPE_STRING,
+	    L("x") },
+	{ "{\"type\\n\":\"x\"}", JSCAN_TYPE_NONE, L("") },
+	{ "{\"a\":{\"type\":\"x\"}}", JSCAN_TYPE_NONE, L("") },
+	{ "{\"a\":[{\"type\":\"x\"}]}", JSCAN_TYPE_NONE, L("") },
+	{ "{\"a\":{\"b\":1},\"type\":\"x\"}", JSCAN_TYPE_STRING, L("x") },
+	{ "{\"type\":\"\"}", JSCAN_TYPE_STRING, L("") },
 	{ "{\"type\":\"De\\\"l\\\\i\\/v\\u0065ry\"}", JSCAN_TYPE_STRING,
-	    "De\"l\\i/very" },
-	{ "{\"type\":\"\\b\\f\\n\\r\\t\"}", JSCAN_TYPE_STRING, "\b\f\n\r\t" },
+	    L("De\"l\\i/very") },
+	{ "{\"type\":\"\\b\\f\\n\\r\\t\"}", JSCAN_TYPE_STRING,
+	    L("\b\f\n\r\t") },
 	{ "{\"type\":\"\\u00e9\\u65e5\\ud83d\\ude00\"}", JSCAN_TYPE_STRING,
-	    "\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80" },
-	{ "{\"type\":\"\xc3\xa9\"}", JSCAN_TYPE_STRING, "\xc3\xa9" },
-	{ " {\"type\" : \"x\" } ", JSCAN_TYPE_STRING, "x" },
+	    L("\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80") },
+	{ "{\"type\":\"\xc3\xa9\"}", JSCAN_TYPE_STRING, L("\xc3\xa9") },
+	{ " {\"type\" : \"x\" } ", JSCAN_TYPE_STRING, L("x") },
 	{ "{\"type\":\"0123456789012345678901234567890123456789012345678901"
 	    "23456789012\"}", JSCAN_TYPE_STRING,
-	    "012345678901234567890123456789012345678901234567890123456789012" },
+	    L("0123456789012345678901234567890123456789012345678901"
+	    "23456789012") },
 	{ "{\"type\":\"0123456789012345678901234567890123456789012345678901"
-	    "234567890123\"}", JSCAN_TYPE_OTHER, "" },
+	    "234567890123\"}", JSCAN_TYPE_OTHER, L("") },
 	{ "{\"type\":\"0123456789012345678901234567890123456789012345678901"
-	    "2345678901\\u00e9\"}", JSCAN_TYPE_OTHER, "" },
+	    "2345678901\\u00e9\"}", JSCAN_TYPE_OTHER, L("") },
 	{ "{\"type\":\"0123456789012345678901234567890123456789012345678901"
 	    "234567890\\u00e9\"}", JSCAN_TYPE_STRING,
-	    "0123456789012345678901234567890123456789012345678901"
-	    "234567890\xc3\xa9" },
+	    L("0123456789012345678901234567890123456789012345678901"
+	    "234567890\xc3\xa9") },
+	/* A NUL is one byte of the type, not its end. */
+	{ "{\"type\":\"Deliv\\u0000ery\"}", JSCAN_TYPE_STRING,
+	    L("Deliv\0ery") },
+	{ "{\"type\":\"Delivery\\u0000\"}", JSCAN_TYPE_STRING,
+	    L("Delivery\0") },
+	{ "{\"type\":\"\\u0000Delivery\"}", JSCAN_TYPE_STRING,
+	    L("\0Delivery") },
+	{ "{\"type\":\"\\u0000\"}", JSCAN_TYPE_STRING, L("\0") },
+	{ "{\"ty\\u0000pe\":\"Delivery\"}", JSCAN_TYPE_NONE, L("") },
+	{ "{\"type\\u0000\":\"Delivery\"}", JSCAN_TYPE_NONE, L("") },
+	{ "{\"\\u0000type\":\"Delivery\"}", JSCAN_TYPE_NONE, L("") },
+	{ "{\"type\":\"x\",\"type\\u0000\":\"y\"}", JSCAN_TYPE_STRING,
+	    L("x") },
+	{ "{\"a\":{\"type\":\"\\u0000\"},\"type\":\"b\\u0000\"}",
+	    JSCAN_TYPE_STRING, L("b\0") },
+	{ "{\"type\":\"0123456789012345678901234567890123456789012345678901"
+	    "2345678901\\u0000\"}", JSCAN_TYPE_STRING,
+	    L("0123456789012345678901234567890123456789012345678901"
+	    "2345678901\0") },
+	{ "{\"type\":\"0123456789012345678901234567890123456789012345678901"
+	    "23456789012\\u0000\"}", JSCAN_TYPE_OTHER, L("") },
 };
 
 static void
@@ -666,8 +717,11 @@ test_types(void)
 			diag("case %zu: %s at %zu", i, err.msg, err.offset);
 		} else if (rec.type_state != type_cases[i].state ||
 		    o.type_state != type_cases[i].state ||
-		    strcmp(rec.type, type_cases[i].type) != 0 ||
-		    rec.type_len != strlen(type_cases[i].type)) {
+		    rec.type_len != type_cases[i].len ||
+		    o.type_len != type_cases[i].len ||
+		    memcmp(rec.type, type_cases[i].type, rec.type_len) != 0 ||
+		    memcmp(o.type, type_cases[i].type, o.type_len) != 0 ||
+		    rec.type[rec.type_len] != '\0') {
 			fails++;
 			diag("case %zu: state %d (jansson %d) \"%s\"", i,
 			    rec.type_state, o.type_state, rec.type);
@@ -685,6 +739,40 @@ test_types(void)
 	ok(jscan_record("", 0, &rec, &err) != 0, "empty record");
 }
 
+/*
+ * Ingest routes a record by rectype_lookup(type, type_len): a NUL makes
+ * the type none that a hook's types names, and "ty\u0000pe" is no type.
+ */
+static void
+test_type_routes(void)
+{
+	static const char *const in[] = {
+		"{\"type\":\"Deliv\\u0000ery\"}",
+		"{\"type\":\"Delivery\\u0000\"}",
+		"{\"type\":\"\\u0000Delivery\"}",
+		"{\"ty\\u0000pe\":\"Delivery\"}",
+		"{\"type\\u0000\":\"Delivery\"}",
+	};
+	struct jscan_err	 err;
+	struct jscan_rec	 rec;
+	size_t			 i;
+	int			 fails = 0;
+
+	for (i = 0; i < NELEM(in); i++) {
+		if (jscan_record(in[i], strlen(in[i]), &rec, &err) != 0 ||
+		    (rec.type_state == JSCAN_TYPE_STRING &&
+		    rectype_lookup(rec.type, rec.type_len) != RT_OTHER)) {
+			fails++;
+			diag("case %zu: %s", i, err.msg);
+		}
+	}
+	ok(fails == 0, "a type holding \\u0000 is accepted and no hook's "
+	    "type: %zu cases", NELEM(in));
+	ok(jscan_record(L("{\"\\u0074ype\":\"Deliv\\u0065ry\"}"), &rec,
+	    &err) == 0 && rectype_lookup(rec.type, rec.type_len) ==
+	    RT_DELIVERY, "an escaped Delivery is Delivery");
+}
+
 /* Collects the records a splitter passes, as "index:bytes|" text. */
 struct collect {
 	char	 out[512];
@@ -696,11 +784,19 @@ static int
 collect_cb(void *arg, size_t index, const struct jscan_rec *rec)
 {
 	struct collect	*c = arg;
-	size_t		 n = strlen(c->out);
+	size_t		 n = strlen(c->out), i;
 
-	snprintf(c->out + n, sizeof(c->out) - n, "%zu:%.*s%s%s|", index,
+	snprintf(c->out + n, sizeof(c->out) - n, "%zu:%.*s%s", index,
 	    (int)rec->len, rec->ptr, rec->type_state ==
-	    JSCAN_TYPE_STRING ? "=" : "", rec->type);
+	    JSCAN_TYPE_STRING ? "=" : "");
+	/* The type's own length: a NUL in it shows as \0. */
+	for (i = 0; i < rec->type_len; i++) {
+		n = strlen(c->out);
+		snprintf(c->out + n, sizeof(c->out) - n, "%s", rec->type[i] ?
+		    (char [2]){ rec->type[i], '\0' } : "\\0");
+	}
+	n = strlen(c->out);
+	snprintf(c->out + n, sizeof(c->out) - n, "|");
 	c->calls++;
 	return c->calls == c->stop_at ? 42 : 0;
 }
@@ -747,6 +843,17 @@ static const struct bodycase body_cases[] = {
 	{ 1, "{}\r\r\n{}", 0, "0:{}|1:{}|", 0, 0 },
 	{ 1, "{}\n\x0c{}", -1, "0:{}|", 1, 3 },
 	{ 1, "{}\n{\r}", 0, "0:{}|1:{\r}|", 0, 0 },
+	{ 0, "[{\"\\u0000\":1},{\"type\":\"\\u0000x\"}]", 0,
+	    "0:{\"\\u0000\":1}|1:{\"type\":\"\\u0000x\"}=\\0x|", 0, 0 },
+	{ 0, "{\"h\":{\"a\\u0000\":[\"\\u0000\"]},\"type\":\"b\\u0000\"}", 0,
+	    "0:{\"h\":{\"a\\u0000\":[\"\\u0000\"]},\"type\":\"b\\u0000\"}"
+	    "=b\\0|", 0, 0 },
+	{ 0, "[{\"\\u0000\":1},{\"a\\u0000\" 1}]", -1, "0:{\"\\u0000\":1}|", 1,
+	    25 },
+	{ 1, "{\"a\\u0000\":\"\\u0000\"}\r\n{\"type\":\"b\\u0000\"}\n", 0,
+	    "0:{\"a\\u0000\":\"\\u0000\"}|1:{\"type\":\"b\\u0000\"}=b\\0|", 0,
+	    0 },
+	{ 1, "{}\n{\"k\\u0000\":}\n", -1, "0:{}|", 1, 14 },
 };
 
 static void
@@ -838,6 +945,7 @@ test_body_depth(void)
 static const char *const types[] = {
 	"Reception", "Delivery", "TransientFailure", "Bounce", "Expiration",
 	"AdminBounce", "OOB", "Feedback", "Rejection", "Any",
+	"Deliv\\u0000ery", "Bounce\\u0000",
 };
 
 static const char *const words[] = {
@@ -846,6 +954,7 @@ static const char *const words[] = {
 	"😀", "Ünïcödé", "ﬁle", "€", "ᚠᛇᚻ", "مرحبا", "\\\"quoted\\\"",
 	"line\\nbreak", "tab\\there", "\\u00e9t\\u00e9", "\\ud83d\\ude00",
 	"slash\\/", "back\\\\slash", "\\r\\n", "x", "", "<a@b.c>",
+	"nul\\u0000byte", "\\u0000",
 };
 
 /* Valid string content: words, escapes, UTF-8. */
@@ -929,6 +1038,7 @@ gen_record(struct buf *b)
 {
 	static const char *const tkeys[] = {
 		"type", "\\u0074ype", "typ\\u0065", "\\u0074\\u0079\\u0070e",
+		"ty\\u0000pe",
 	};
 	int	 pretty = rn(4) == 0, first = 1;
 	int	 dup = rn(10) == 0;
@@ -1566,6 +1676,7 @@ main(void)
 	test_depth();
 	test_errors();
 	test_types();
+	test_type_routes();
 	test_bodies();
 	test_body_depth();
 	test_differential();

@@ -200,8 +200,8 @@ main(int argc, char *argv[])
 	t = now();
 	for (r = 0; r < (rounds + 9) / 10; r++)
 		for (i = 0; i < n; i++) {
-			j = json_loadb(b.p + off[i], off[i + 1] - off[i], 0,
-			    &jerr);
+			j = json_loadb(b.p + off[i], off[i + 1] - off[i],
+			    JSON_ALLOW_NUL, &jerr);
 			if (j == NULL) {
 				fprintf(stderr, "jansson %zu: %s\n", i,
 				    jerr.text);
