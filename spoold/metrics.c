@@ -11,6 +11,7 @@
 
 #include "metrics.h"
 #include "scheduler.h"
+#include "server.h"
 #include "spoold.h"
 
 static const unsigned int codes[] = { 200, 400, 401, 404, 405, 413, 415,
@@ -197,6 +198,29 @@ render_ingest(FILE *fp)
 }
 
 static void
+render_connections(FILE *fp)
+{
+	struct server_stats	 st;
+
+	server_stats(&st);
+	family(fp, "spoold_ingest_connections", "gauge", "Connections open "
+	    "to the ingest listener.");
+	fprintf(fp, "spoold_ingest_connections %llu\n",
+	    (unsigned long long)st.open);
+	family(fp, "spoold_ingest_connections_refused_total", "counter",
+	    "Connections closed as soon as accepted: over max_connections "
+	    "or max_connections_per_client.");
+	fprintf(fp, "spoold_ingest_connections_refused_total %llu\n",
+	    (unsigned long long)st.refused);
+	family(fp, "spoold_ingest_connections_timed_out_total", "counter",
+	    "Requests cut off: a head not whole within "
+	    "client_header_timeout, or a body or answer stalled for "
+	    "client_idle_timeout.");
+	fprintf(fp, "spoold_ingest_connections_timed_out_total %llu\n",
+	    (unsigned long long)st.timed_out);
+}
+
+static void
 render_commits(FILE *fp)
 {
 	family(fp, "spoold_commits_total", "counter", "Group commits: "
@@ -226,6 +250,7 @@ metrics_render(struct spoold *d, size_t *len)
 	if ((fp = open_memstream(&buf, len)) == NULL)
 		return NULL;
 	render_ingest(fp);
+	render_connections(fp);
 	render_commits(fp);
 	store_usage(d->store, &used, &map, &max);
 	family(fp, "spoold_spool_bytes", "gauge", "The spool's size, by "

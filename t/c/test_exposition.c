@@ -12,13 +12,14 @@
 #include "log.h"
 #include "metrics.h"
 #include "scheduler.h"
+#include "server.h"
 #include "spoold.h"
 #include "tap.h"
 
 static char		 dir[] = "/tmp/spoold-exposition-XXXXXX";
 static struct routes	 rt;
 
-/* The daemon's routes and scheduler are not linked: these stand in. */
+/* The daemon's routes, scheduler and server are not linked: these stand in. */
 struct routes *
 routes_get(void)
 {
@@ -36,6 +37,14 @@ sched_stats(uint32_t hook, uint64_t *in_flight, uint64_t *workers)
 {
 	*in_flight = hook + 10;
 	*workers = hook + 20;
+}
+
+void
+server_stats(struct server_stats *st)
+{
+	st->open = 7;
+	st->refused = 8;
+	st->timed_out = 9;
 }
 
 /* How many lines of text start with prefix. */
