@@ -86,7 +86,11 @@ my %SIZE = (
 	mem_queued => scaled(1_000_000, 1000, 20),	# workload 4
 	backlog => scaled(2_000_000, 1000, 20),		# workload 5
 	backlog_probe => scaled(500_000, 100, 100),
+	crowd => scaled(20_000, 1, 1000),		# workload 6
 );
+my $CROWD_IDLE = 10_000;	# idle connections in workload 6
+my $CROWD_SLOW = 1_000;		# ... or slow ones
+my $CROWD_RATE = 2_000;		# the producer's requests/s
 my $LAT_RATE = 10_000;		# records/s offered in workload 3
 my $LAT_PER_REQ = 10;		# ... as 1,000 requests/s of 10 records
 my $E2E_PER_REQ = 100;		# producers' request size in workloads 2, 5
@@ -867,6 +871,37 @@ sub w_latency {
 	return $r;
 }
 
+# 6. A producer among a crowd: 10,000 idle connections, or 1,000 that
+# trickle a request head one byte a second and are opened again when
+# client_header_timeout cuts them off. The producer sends one record
+# per request at a steady rate; its answer times are what counts.
+sub w_crowd {
+	my ($kind) = @_;
+	my $s = spoold_up(hook_toml('batch', 'http://127.0.0.1:9'));
+	my $d = tempdir(DIR => $WORK, CLEANUP => 1);
+	my $fpid;
+	my $r = eval {
+		spoolctl($s, 'hold', 'bench');
+		$fpid = spawn('connflood', "$d/out", "$d/err",
+		    "$B/t/connflood", '-a', "127.0.0.1:$s->{port}", '-d', 600,
+		    $kind eq 'idle' ? ('-i', $CROWD_IDLE) :
+		    ('-s', $CROWD_SLOW, '-b', 1000, '-r'));
+		wait_until(sub { (slurp("$d/out") // '') =~ /^ready$/m ||
+		    reaped($fpid) }, 120, 0.1) && !reaped($fpid)
+		    or die "connflood: " . (slurp("$d/err") // '') . "\n";
+		my $lg = loadgen(url => "$s->{url}/log", producers => 4,
+		    records => $SIZE{crowd}, per_req => 1,
+		    req_rate => $CROWD_RATE);
+		{ p50 => $lg->{p50_ms}, p99 => $lg->{p99_ms},
+		    errors => $lg->{errors} // 0, rate => $lg->{rate} };
+	};
+	my $err = $@;
+	stop_pid($fpid, 10) if $fpid;
+	spoold_down($s);
+	die $err if $err;
+	return $r;
+}
+
 # 4. Peak memory of spoold and its workers: 1,000,000 records ingested
 # while the hook is held, then released and delivered; memory sampled
 # all along, every 100 ms.
@@ -1056,6 +1091,8 @@ my @plan = (
 	[memory => \&w_memory],
 	[empty => sub { w_backlog(0) }],
 	[backlog => sub { w_backlog($SIZE{backlog}) }],
+	[crowd_idle => sub { w_crowd('idle') }],
+	[crowd_slow => sub { w_crowd('slow') }],
 );
 if (my $only = $ENV{BENCH_ONLY}) {
 	my %want = map { $_ => 1 } split /,/, $only;
@@ -1211,6 +1248,17 @@ row('', 'delivery, empty spool', 'empty', 'deliver', 'records/s',
     'batched hook');
 row('', "delivery, $bq queued", 'backlog', 'deliver', 'records/s',
     note => versus('deliver'));
+my $crowd = sprintf('1 record/request, %s requests/s, 4 producers, ' .
+    'failures %%s', fmt_n($CROWD_RATE));
+for my $k (['idle', fmt_n($CROWD_IDLE) . ' idle connections open'],
+    ['slow', fmt_n($CROWD_SLOW) . ' connections trickling a head']) {
+	my ($name, $what) = ("crowd_$k->[0]", $k->[1]);
+	my ($e) = med($name, 'errors');
+	row($k->[0] eq 'idle' ? '6 crowd' : '', "ingest answer p99, $what",
+	    $name, 'p99', 'ms', dec => 2,
+	    note => sprintf($crowd, fmt_n($e)) . sprintf('; p50 %s ms',
+	    fmt_n((med($name, 'p50'))[0], 2)));
+}
 
 my @head = ('workload', 'measure', 'median', 'unit', 'runs', 'note');
 my $table = join('', map { '| ' . join(' | ', @$_) . " |\n" }

@@ -1445,7 +1445,7 @@ config_defaults(struct load *ld)
 	cfg->max_spool_size = 4ULL << 30;
 	cfg->max_record_size = 1ULL << 20;
 	cfg->max_request_size = 64ULL << 20;
-	cfg->max_connections = 10000;
+	cfg->max_connections = 16384;
 	cfg->client_idle_timeout_ms = 120000;
 	cfg->client_header_timeout_ms = 10000;
 	if ((cfg->spool_dir = strdup("/var/spool/spoold")) == NULL ||

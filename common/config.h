@@ -121,7 +121,7 @@ struct config {
 	char		*ingest_token;
 	uint64_t	 max_record_size;	/* 1MiB */
 	uint64_t	 max_request_size;	/* 64MiB */
-	uint64_t	 max_connections;	/* 10000 */
+	uint64_t	 max_connections;	/* 16384 */
 	uint64_t	 max_connections_per_client;	/* 0: no cap */
 	uint64_t	 client_idle_timeout_ms;	/* 120s */
 	uint64_t	 client_header_timeout_ms;	/* 10s */

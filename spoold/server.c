@@ -83,7 +83,7 @@ struct conn {
 	unsigned char	*in;		/* heads and pipelined bytes */
 	size_t		 inlen, incap;
 	size_t		 headlen;
-	struct request	 req;
+	struct request	*req;		/* from a head's first byte */
 	unsigned char	*body;
 	size_t		 blen, bcap, blimit, braw;
 	struct chunked	 chunks;
@@ -178,18 +178,18 @@ conn_answer(struct conn *c, unsigned int status, const char *ctype,
 	int	 head, n;
 	size_t	 blen;
 
-	sv_h->answered(&c->req, status);
+	sv_h->answered(c->req, status);
 	/* Unread body bytes are not ours to read: the connection ends. */
-	if (!c->req.keep_alive || (!c->body_read && (c->req.chunked ||
-	    c->req.clen > 0)))
+	if (!c->req->keep_alive || (!c->body_read && (c->req->chunked ||
+	    c->req->clen > 0)))
 		c->close_after = 1;
-	head = c->req.mlen == 4 && memcmp(c->req.method, "HEAD", 4) == 0;
+	head = c->req->mlen == 4 && memcmp(c->req->method, "HEAD", 4) == 0;
 	blen = head ? 0 : len;
 	n = asprintf(&out, "HTTP/1.1 %u %s\r\nDate: %s\r\n"
 	    "Content-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n",
 	    status, reason(status), http_date(c->loop), ctype, len,
 	    extra ? extra : "", c->close_after ? "Connection: close\r\n" :
-	    c->req.minor == 0 ? "Connection: keep-alive\r\n" : "");
+	    c->req->minor == 0 ? "Connection: keep-alive\r\n" : "");
 	free(c->out);
 	c->out = NULL;
 	c->outlen = c->outoff = 0;
@@ -294,6 +294,7 @@ conn_close(struct conn *c)
 
 	request_over(c);
 	free(c->in);
+	free(c->req);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -312,7 +313,9 @@ set_idle(struct conn *c)
 	c->phase = PH_IDLE;
 	c->deadline = mono_ms() + sv_conf.idle_ms;
 	c->close_after = 0;
-	memset(&c->req, 0, sizeof(c->req));
+	/* An idle connection holds no request: a fleet keeps thousands. */
+	free(c->req);
+	c->req = NULL;
 }
 
 /*
@@ -401,7 +404,7 @@ static int
 body_done(struct conn *c)
 {
 	c->body_read = 1;
-	sv_h->body(c, &c->req, (char *)c->body, c->blen);
+	sv_h->body(c, c->req, (char *)c->body, c->blen);
 	if (c->phase == PH_BODY)
 		conn_error(c, 500, "request not answered", NULL);
 	return c->phase == PH_WRITE;
@@ -459,14 +462,14 @@ step_body(struct conn *c)
 	size_t	 want;
 	ssize_t	 n;
 
-	if (c->req.chunked) {
+	if (c->req->chunked) {
 		if (c->braw > 0 && (body_chunks(c) || c->phase != PH_BODY))
 			return 1;
 		want = READ_CHUNK;
 	} else {
-		if (c->blen == c->req.clen)
+		if (c->blen == c->req->clen)
 			return body_done(c);
-		want = (size_t)c->req.clen - c->blen;
+		want = (size_t)c->req->clen - c->blen;
 		if (want > READ_CHUNK)
 			want = READ_CHUNK;
 	}
@@ -484,7 +487,7 @@ step_body(struct conn *c)
 		return -1;
 	}
 	c->deadline = mono_ms() + sv_conf.idle_ms;
-	if (c->req.chunked)
+	if (c->req->chunked)
 		c->braw += (size_t)n;
 	else
 		c->blen += (size_t)n;
@@ -508,10 +511,10 @@ head_done(struct conn *c, size_t len)
 
 	c->headlen = len;
 	c->in_request = 1;
-	c->blimit = sv_h->head(c, &c->req);
+	c->blimit = sv_h->head(c, c->req);
 	if (c->phase == PH_WRITE)
 		return 1;
-	if (!c->req.chunked && c->req.clen > c->blimit) {
+	if (!c->req->chunked && c->req->clen > c->blimit) {
 		too_large(c);
 		return 1;
 	}
@@ -519,8 +522,8 @@ head_done(struct conn *c, size_t len)
 	c->deadline = mono_ms() + sv_conf.idle_ms;
 	memset(&c->chunks, 0, sizeof(c->chunks));
 	extra = c->inlen - len;
-	n = c->req.chunked || extra < c->req.clen ? extra :
-	    (size_t)c->req.clen;
+	n = c->req->chunked || extra < c->req->clen ? extra :
+	    (size_t)c->req->clen;
 	if (n > 0) {
 		if (grow_buf(&c->body, &c->bcap, n, BODY_FIRST) == -1) {
 			conn_error(c, 500, "out of memory", NULL);
@@ -530,12 +533,12 @@ head_done(struct conn *c, size_t len)
 		memmove(c->in + len, c->in + len + n, extra - n);
 		c->inlen -= n;
 	}
-	if (c->req.chunked)
+	if (c->req->chunked)
 		c->braw = n;
 	else
 		c->blen = n;
-	if (c->req.expect_continue && (c->req.chunked || c->blen <
-	    c->req.clen))
+	if (c->req->expect_continue && (c->req->chunked || c->blen <
+	    c->req->clen))
 		send_continue(c);
 	return 1;
 }
@@ -548,14 +551,19 @@ step_head(struct conn *c)
 
 	if (c->inlen > 0) {
 		if (c->phase == PH_IDLE) {
+			if (c->req == NULL &&
+			    (c->req = malloc(sizeof(*c->req))) == NULL) {
+				conn_close(c);
+				return -1;
+			}
 			c->phase = PH_HEAD;
 			c->deadline = mono_ms() + sv_conf.header_ms;
 		}
-		if ((len = req_parse(&c->req, (char *)c->in, c->inlen)) > 0)
+		if ((len = req_parse(c->req, (char *)c->in, c->inlen)) > 0)
 			return head_done(c, (size_t)len);
 		if (len == -1) {
-			c->req.keep_alive = 0;
-			conn_error(c, c->req.status, c->req.why, NULL);
+			c->req->keep_alive = 0;
+			conn_error(c, c->req->status, c->req->why, NULL);
 			return 1;
 		}
 	}
@@ -734,7 +742,7 @@ expire(struct conn *c)
 
 	atomic_fetch_add(&sv_timed_out, ph != PH_IDLE && ph != PH_LINGER);
 	if (ph == PH_HEAD || ph == PH_BODY) {
-		c->req.keep_alive = 0;
+		c->req->keep_alive = 0;
 		conn_error(c, 408, ph == PH_HEAD ? "request head not "
 		    "received in time (client_header_timeout)" :
 		    "request body stalled (client_idle_timeout)", NULL);
@@ -777,7 +785,7 @@ wake_parked(struct loop *l)
 	for (; c != NULL; c = next) {
 		next = c->wake_next;
 		l->parked--;
-		sv_h->resume(c, &c->req);
+		sv_h->resume(c, c->req);
 		if (c->phase != PH_WRITE)
 			conn_error(c, 500, "request not answered", NULL);
 		if (c->gone)

@@ -96,7 +96,8 @@ my $text = $scrape->{content} // '';
 my $v = samples($text);
 
 my @families = qw(spoold_ingest_requests_total spoold_ingest_records_total
-    spoold_commits_total spoold_commit_jobs_total spoold_commit_seconds_total
+    spoold_ingest_connections spoold_ingest_connections_refused_total
+    spoold_ingest_connections_timed_out_total spoold_commits_total spoold_commit_jobs_total spoold_commit_seconds_total
     spoold_spool_bytes spoold_hook_records spoold_hook_in_flight_records
     spoold_hook_workers spoold_hook_delivered_total
     spoold_hook_failed_total);

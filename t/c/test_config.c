@@ -198,7 +198,7 @@ test_defaults(void)
 	    "ingest_token = (none)\n"
 	    "max_record_size = 1MiB\n"
 	    "max_request_size = 64MiB\n"
-	    "max_connections = 10000\n"
+	    "max_connections = 16384\n"
 	    "max_connections_per_client = 0\n"
 	    "client_idle_timeout = 2m\n"
 	    "client_header_timeout = 10s\n"

@@ -127,8 +127,13 @@ main(void)
 	snprintf(want, sizeof(want), "spoold_hook_workers{hook=\"plain\"} "
 	    "%u\n", ids[0] + 20);
 	ok(strstr(text, want) != NULL, "the scheduler's figures");
-	is_int(lines(text, "# HELP "), 11, "11 families with a HELP");
-	is_int(lines(text, "# TYPE "), 11, "and a TYPE");
+	is_int(lines(text, "# HELP "), 14, "14 families with a HELP");
+	is_int(lines(text, "# TYPE "), 14, "and a TYPE");
+	ok(strstr(text, "\nspoold_ingest_connections 7\n") != NULL &&
+	    strstr(text, "\nspoold_ingest_connections_refused_total 8\n") !=
+	    NULL && strstr(text,
+	    "\nspoold_ingest_connections_timed_out_total 9\n") != NULL,
+	    "the ingest server's connection figures");
 	ok(strstr(text, "# HELP spoold_hook_records Records queued for a "
 	    "hook, by state: ready, deferred (waiting for a retry) or dead.\n"
 	    "# TYPE spoold_hook_records gauge\n"

@@ -3,7 +3,7 @@
  * and the benchmark of ingest under connection pressure.
  *
  *   connflood -a HOST:PORT [-i idle] [-s slow] [-b interval_ms]
- *       [-d seconds]
+ *       [-d seconds] [-r]
  *
  * Opens idle connections, which send nothing, and slow ones, which send
  * a request head one byte every interval_ms and never finish it. Once
@@ -15,7 +15,9 @@
  * close times are from the slow connection's first byte, and refused
  * counts connections closed before their first byte was sent or, for
  * idle ones, within 200 ms of opening (a server over its limit).
- * Exit 1 when a connection could not be opened at all.
+ * With -r a slow connection the server closed is opened again, so that
+ * the pressure lasts as long as the flood. Exit 1 when a connection
+ * could not be opened at all.
  */
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -71,6 +73,24 @@ open_conn(const struct addrinfo *ai)
 	return fd;
 }
 
+/* Open c's connection and watch it for the server's close. */
+static int
+watch(int ep, struct flood_conn *c, const struct addrinfo *ai)
+{
+	struct epoll_event	 ev;
+
+	c->closed = 0;
+	c->sent = 0;
+	if ((c->fd = open_conn(ai)) == -1) {
+		fprintf(stderr, "connflood: connect: %s\n", strerror(errno));
+		return -1;
+	}
+	c->opened_ms = mono_ms();
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	ev.data.ptr = c;
+	return epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+}
+
 static void
 raise_nofile(size_t n)
 {
@@ -109,7 +129,7 @@ parse_addr(const char *arg, struct addrinfo **res)
 int
 main(int argc, char *argv[])
 {
-	struct epoll_event	 ev, evs[256];
+	struct epoll_event	 evs[256];
 	struct addrinfo		*ai = NULL;
 	struct flood_conn	*cs, *c;
 	size_t			 nidle = 0, nslow = 0, n, i, refused = 0;
@@ -117,9 +137,9 @@ main(int argc, char *argv[])
 	uint64_t		 interval = 1000, secs = 10, end, now, next;
 	uint64_t		 cmin = UINT64_MAX, cmax = 0, t;
 	char			 buf[512];
-	int			 ch, ep, k, nev;
+	int			 ch, ep, k, nev, reopen = 0;
 
-	while ((ch = getopt(argc, argv, "a:i:s:b:d:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:i:s:b:d:r")) != -1) {
 		switch (ch) {
 		case 'a':
 			if (parse_addr(optarg, &ai) == -1) {
@@ -139,6 +159,9 @@ main(int argc, char *argv[])
 		case 'd':
 			secs = strtoull(optarg, NULL, 10);
 			break;
+		case 'r':
+			reopen = 1;
+			break;
 		default:
 			fprintf(stderr, "usage: connflood -a host:port [-i idle] "
 			    "[-s slow] [-b interval_ms] [-d seconds]\n");
@@ -154,17 +177,8 @@ main(int argc, char *argv[])
 	    (ep = epoll_create1(0)) == -1)
 		return 1;
 	for (i = 0; i < n; i++) {
-		c = &cs[i];
-		c->slow = i >= nidle;
-		if ((c->fd = open_conn(ai)) == -1) {
-			fprintf(stderr, "connflood: connection %zu: %s\n", i,
-			    strerror(errno));
-			return 1;
-		}
-		c->opened_ms = mono_ms();
-		ev.events = EPOLLIN | EPOLLRDHUP;
-		ev.data.ptr = c;
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) == -1)
+		cs[i].slow = i >= nidle;
+		if (watch(ep, &cs[i], ai) == -1)
 			return 1;
 	}
 	printf("ready\n");
@@ -199,6 +213,9 @@ main(int argc, char *argv[])
 			t = now - c->first_ms;
 			cmin = t < cmin ? t : cmin;
 			cmax = t > cmax ? t : cmax;
+			close(c->fd);
+			if (reopen && watch(ep, c, ai) == -1)
+				return 1;
 		}
 	}
 	printf("idle=%zu idle_closed=%zu slow=%zu slow_closed=%zu "
