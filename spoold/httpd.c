@@ -1,8 +1,8 @@
 /*
- * HTTP plumbing on libmicrohttpd. Each listening socket gets a daemon
- * with a thread per connection: an ingest request blocks its own thread
- * while the group commit it joined is fsynced, and nobody else waits
- * for it.
+ * Listening sockets for ingest and the control socket, and the control
+ * socket's HTTP on libmicrohttpd: a thread per connection, which for a
+ * root-only socket that spoolctl opens one at a time costs nothing, and
+ * lets a command block its own thread while its change is committed.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>

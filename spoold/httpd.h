@@ -1,7 +1,6 @@
 /*
- * The HTTP plumbing shared by the ingest listeners and the control
- * socket: listening sockets, libmicrohttpd daemons, request bodies and
- * answers.
+ * Listening sockets for ingest and control, and the control socket's
+ * HTTP plumbing: libmicrohttpd daemons, request bodies and answers.
  */
 #ifndef SPOOLD_HTTPD_H
 #define SPOOLD_HTTPD_H

@@ -300,15 +300,20 @@ log_head(struct conn *conn, const struct request *r)
 	limit = rt->conf->max_request_size;
 	ctype = req_field(r, "Content-Type", &len);
 	kind = body_kind(ctype, ctype ? len : 0);
-	if (!token_ok(r, rt->conf->ingest_token))
+	if (!token_ok(r, rt->conf->ingest_token)) {
 		conn_error(conn, 401, "missing or bad bearer token",
 		    "WWW-Authenticate: Bearer\r\n");
-	else if (kind == -1)
+		kind = -1;
+	} else if (kind == -1)
 		conn_error(conn, 415, "Content-Type must be "
 		    "application/json or application/x-ndjson", NULL);
 	routes_put(rt);
-	if (kind == -1 || (job = calloc(1, sizeof(*job))) == NULL)
+	if (kind == -1)
 		return 0;
+	if ((job = calloc(1, sizeof(*job))) == NULL) {
+		conn_error(conn, 500, "out of memory", NULL);
+		return 0;
+	}
 	job->kind = kind;
 	job->conn = conn;
 	*conn_data(conn) = job;
@@ -340,10 +345,6 @@ log_body(struct conn *conn, char *body, size_t len)
 {
 	struct ingest_job	*job = *conn_data(conn);
 
-	if (job == NULL) {
-		conn_error(conn, 500, "out of memory", NULL);
-		return;
-	}
 	if (ingest_prepare(job, body, len, job->kind) == 1) {
 		reply_answer(conn, &job->a);
 		return;

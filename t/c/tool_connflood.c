@@ -223,5 +223,11 @@ main(int argc, char *argv[])
 	    nidle, idle_closed, nslow, slow_closed,
 	    (unsigned long long)(slow_closed ? cmin : 0),
 	    (unsigned long long)cmax, refused);
+	for (i = 0; i < n; i++)
+		if (!cs[i].closed)
+			close(cs[i].fd);
+	free(cs);
+	freeaddrinfo(ai);
+	close(ep);
 	return 0;
 }
