@@ -16,10 +16,12 @@
 #include "request.h"
 #include "util.h"
 
-#define MAX_CLEN_DIGITS	18	/* keeps the value below 2^63 */
+/* Content-Lengths of more than 18 digits are all too large alike. */
+#define CLEN_DIGITS_MAX	100000000000000000ULL
 
-enum { CH_SIZE, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF,
-    CH_TRAILER, CH_TRAILER_LF, CH_DONE };
+enum { CH_SIZE, CH_SIZE_WS, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR,
+    CH_DATA_LF, CH_TRAILER, CH_NAME, CH_VALUE, CH_VALUE_LF, CH_END_LF,
+    CH_DONE };
 
 static int
 is_tchar(unsigned char c)
@@ -189,9 +191,10 @@ content_length(struct request *r, const char *p, size_t n)
 	for (i = 0; i < n; i++) {
 		if (p[i] < '0' || p[i] > '9')
 			return fail(r, 400, "malformed Content-Length");
-		if (i == MAX_CLEN_DIGITS)
+		/* Leading zeros are digits too, but no larger a number. */
+		if (v >= CLEN_DIGITS_MAX)
 			v = UINT64_MAX;		/* too large whatever it is */
-		else if (v != UINT64_MAX)
+		else
 			v = v * 10 + (uint64_t)(p[i] - '0');
 	}
 	if (r->clen != UINT64_MAX - 1 && r->clen != v)
@@ -211,12 +214,14 @@ transfer_coding(struct request *r, const char *p, size_t n)
 	return 0;
 }
 
+/* A close anywhere wins over a keep-alive, whichever comes first. */
 static long
 connection_option(struct request *r, const char *p, size_t n)
 {
 	if (token_is(p, n, "close"))
-		r->keep_alive = 0;
-	else if (token_is(p, n, "keep-alive") && r->minor == 0)
+		r->keep_alive = -1;
+	else if (token_is(p, n, "keep-alive") && r->minor == 0 &&
+	    r->keep_alive == 0)
 		r->keep_alive = 1;
 	return 0;
 }
@@ -232,6 +237,28 @@ expectation(struct request *r, const char *p, size_t n)
 	return 0;
 }
 
+/*
+ * A Host is uri-host [ ":" port ] (RFC 9110 7.2), or empty: its
+ * characters are those of a reg-name or an IP literal, and a colon.
+ */
+static int
+host_ok(const struct request *r)
+{
+	const char	*h;
+	size_t		 n, i;
+
+	if ((h = req_field(r, "Host", &n)) == NULL)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (!((h[i] >= '0' && h[i] <= '9') ||
+		    (h[i] >= 'a' && h[i] <= 'z') ||
+		    (h[i] >= 'A' && h[i] <= 'Z') ||
+		    (h[i] != '\0' &&
+		    strchr("-._~%!$&'()*+,;=:[]", h[i]) != NULL)))
+			return 0;
+	return 1;
+}
+
 /* The framing and connection semantics of a parsed head. */
 static long
 semantics(struct request *r)
@@ -241,6 +268,8 @@ semantics(struct request *r)
 	if (hosts > 1 || (hosts == 0 && r->minor >= 1))
 		return fail(r, 400, hosts ? "more than one Host field" :
 		    "HTTP/1.1 request without Host");
+	if (!host_ok(r))
+		return fail(r, 400, "malformed Host");
 	r->keep_alive = r->minor >= 1;
 	r->clen = UINT64_MAX - 1;	/* none seen */
 	if (each_element(r, "Content-Length", content_length) != 0)
@@ -258,6 +287,8 @@ semantics(struct request *r)
 		r->clen = 0;
 	if (each_element(r, "Connection", connection_option) != 0)
 		return -1;
+	if (r->keep_alive == -1)
+		r->keep_alive = 0;
 	return each_element(r, "Expect", expectation);
 }
 
@@ -324,43 +355,119 @@ req_is(const struct request *r, const char *method, const char *path)
 	    r->tlen == strlen(path) && memcmp(r->target, path, r->tlen) == 0;
 }
 
-/* One byte of the framing between chunks. 0, or -1 when malformed. */
+/* The end of a chunk-size line: the chunk's data, or the trailer. */
 static int
-chunk_byte(struct chunked *c, unsigned char ch)
+size_line_end(struct chunked *c)
+{
+	c->line = 0;
+	c->state = c->left ? CH_DATA : CH_TRAILER;
+	return 0;
+}
+
+/*
+ * One byte of a chunk-size line: the size, white space, and extensions
+ * after a semicolon (ignored). Anything else after the size, such as
+ * "5 6", is refused: another reader could take it for a size of its own.
+ */
+static int
+size_byte(struct chunked *c, unsigned char ch)
 {
 	int	 v;
 
+	if (++c->line >= REQ_MAX_HEAD)
+		return -1;
 	switch (c->state) {
 	case CH_SIZE:
 		if ((v = hex_value(ch)) >= 0) {
 			if (c->left >> 56)
 				return -1;
 			c->left = c->left << 4 | (uint64_t)v;
-			c->line++;
 			return 0;
 		}
-		if (c->line == 0 || strchr("; \t\r\n", ch) == NULL || ch == 0)
+		if (c->line == 1)
 			return -1;
-		c->state = CH_EXT;
+		c->state = CH_SIZE_WS;
 		/* FALLTHROUGH */
+	case CH_SIZE_WS:
+		if (is_ows(ch))
+			return 0;
+		if (ch == ';') {
+			c->state = CH_EXT;
+			return 0;
+		}
+		break;
 	case CH_EXT:
-		/* Extensions are ignored, but must stay on their line. */
-		if (ch == '\r') {
-			c->state = CH_SIZE_LF;
-			return 0;
-		}
-		if (ch != '\n') {
-			if (!is_value_char(ch) || ++c->line >= REQ_MAX_HEAD)
-				return -1;
-			return 0;
-		}
-		/* FALLTHROUGH */
+		if (ch != '\r' && ch != '\n')
+			return is_value_char(ch) ? 0 : -1;
+		break;
 	case CH_SIZE_LF:
+		return ch == '\n' ? size_line_end(c) : -1;
+	}
+	if (ch == '\r') {
+		c->state = CH_SIZE_LF;
+		return 0;
+	}
+	return ch == '\n' ? size_line_end(c) : -1;
+}
+
+/*
+ * One byte of the trailer section: field lines, read past and never used,
+ * but held to the syntax of header fields, then an empty line.
+ */
+static int
+trailer_byte(struct chunked *c, unsigned char ch)
+{
+	if (++c->trailer >= REQ_MAX_HEAD)
+		return -1;
+	switch (c->state) {
+	case CH_TRAILER:
+		if (ch == '\r')
+			c->state = CH_END_LF;
+		else if (ch == '\n')
+			c->state = CH_DONE;
+		else if (is_tchar(ch))
+			c->state = CH_NAME;
+		else
+			return -1;
+		return 0;
+	case CH_NAME:
+		if (ch == ':')
+			c->state = CH_VALUE;
+		else if (!is_tchar(ch))
+			return -1;
+		return 0;
+	case CH_VALUE:
+		if (ch == '\r')
+			c->state = CH_VALUE_LF;
+		else if (ch == '\n')
+			c->state = CH_TRAILER;
+		else if (!is_value_char(ch))
+			return -1;
+		return 0;
+	case CH_VALUE_LF:
 		if (ch != '\n')
 			return -1;
-		c->line = 0;
-		c->state = c->left ? CH_DATA : CH_TRAILER;
+		c->state = CH_TRAILER;
 		return 0;
+	case CH_END_LF:
+		if (ch != '\n')
+			return -1;
+		c->state = CH_DONE;
+		return 0;
+	}
+	return -1;
+}
+
+/* One byte of the framing between chunks. 0, or -1 when malformed. */
+static int
+chunk_byte(struct chunked *c, unsigned char ch)
+{
+	switch (c->state) {
+	case CH_SIZE:
+	case CH_SIZE_WS:
+	case CH_EXT:
+	case CH_SIZE_LF:
+		return size_byte(c, ch);
 	case CH_DATA_CR:
 		if (ch == '\r') {
 			c->state = CH_DATA_LF;
@@ -372,27 +479,8 @@ chunk_byte(struct chunked *c, unsigned char ch)
 			return -1;
 		c->state = CH_SIZE;
 		return 0;
-	case CH_TRAILER:
-		/* Trailer fields are read past, never used. */
-		if (ch == '\r') {
-			c->state = CH_TRAILER_LF;
-			return 0;
-		}
-		if (ch != '\n') {
-			if (!is_value_char(ch) || ++c->trailer >= REQ_MAX_HEAD)
-				return -1;
-			c->line++;
-			return 0;
-		}
-		/* FALLTHROUGH */
-	case CH_TRAILER_LF:
-		if (ch != '\n')
-			return -1;
-		c->state = c->line == 0 ? CH_DONE : CH_TRAILER;
-		c->line = 0;
-		return 0;
 	}
-	return -1;
+	return trailer_byte(c, ch);
 }
 
 int
