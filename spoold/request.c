@@ -403,16 +403,18 @@ size_byte(struct chunked *c, unsigned char ch)
 	case CH_SIZE_LF:
 		return ch == '\n' ? size_line_end(c) : -1;
 	}
+	/* CRLF only: a bare LF is where readers of chunks disagree. */
 	if (ch == '\r') {
 		c->state = CH_SIZE_LF;
 		return 0;
 	}
-	return ch == '\n' ? size_line_end(c) : -1;
+	return -1;
 }
 
 /*
  * One byte of the trailer section: field lines, read past and never used,
- * but held to the syntax of header fields, then an empty line.
+ * but held to the syntax of header fields (LF alone ends a line, as in
+ * the head), then an empty line.
  */
 static int
 trailer_byte(struct chunked *c, unsigned char ch)
@@ -469,11 +471,10 @@ chunk_byte(struct chunked *c, unsigned char ch)
 	case CH_SIZE_LF:
 		return size_byte(c, ch);
 	case CH_DATA_CR:
-		if (ch == '\r') {
-			c->state = CH_DATA_LF;
-			return 0;
-		}
-		/* FALLTHROUGH */
+		if (ch != '\r')
+			return -1;
+		c->state = CH_DATA_LF;
+		return 0;
 	case CH_DATA_LF:
 		if (ch != '\n')
 			return -1;

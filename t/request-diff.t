@@ -47,9 +47,6 @@
 #   leading-empty   empty lines before the request line: h11 refuses
 #                   them at the start of a connection; we skip them (RFC
 #                   9112 2.2). h11 is given the input without them.
-#   chunk-lf        a chunk line, or the end of a chunk's data, that is
-#                   LF alone: h11 wants CRLF; we take LF, as for the
-#                   head.
 #   chunk-bws       white space between a chunk size and its ';': we
 #                   take it (RFC 9112 7.1.1 BWS); h11 does not.
 #   chunk-ctl       a control character in a chunk extension: h11 takes
@@ -438,38 +435,8 @@ def ours_body(j):
     return ("more",) if j["rc"] == 0 else ("error",)
 
 
-def framing_lf(body):
-    """Whether a line of the chunked framing ends in LF alone, found by
-    walking the body as loosely as it can be read."""
-    i = 0
-    while True:
-        j = body.find(b"\n", i)
-        if j < 0:
-            return False
-        if body[j - 1:j] != b"\r":
-            return True
-        m = re.match(rb"[0-9a-fA-F]+", body[i:j])
-        if m is None or int(m.group(0), 16) == 0:
-            break
-        i = j + 1 + int(m.group(0), 16)
-        if body[i:i + 1] == b"\n":
-            return True
-        i += 2
-    while True:
-        i = j + 1
-        j = body.find(b"\n", i)
-        if j < 0:
-            return False
-        if body[j - 1:j] != b"\r":
-            return True
-        if j - 1 == i:
-            return False
-
-
 def body_allowances(body):
     names = set()
-    if framing_lf(body):
-        names.add("chunk-lf")
     if re.search(rb"[0-9a-fA-F][ \t]+;", body):
         names.add("chunk-bws")
     if re.search(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)", body):
@@ -490,7 +457,7 @@ def body_allowed(names, ours, theirs):
             if n in names:
                 return n
     elif theirs[0] != "done":
-        for n in ("chunk-lf", "chunk-bws"):
+        for n in ("chunk-bws",):
             if n in names:
                 return n
     return None

@@ -440,8 +440,7 @@ static const struct body bodies[] = {
 	B("4\r\n\r\n\r\n\r\n0\r\n\r\n", "\r\n\r\n"),
 	B("3\r\n\0\xff\n\r\n0\r\n\r\n", "\0\xff\n"),
 	B("5\r\nhello\r\n0\r\nX-Trailer: 1\r\nY:\r\nZ: a b \r\n\r\n", "hello"),
-	B("5\nhello\n0\nX: 1\n\n", "hello"),
-	B("5\r\nhello\n0\r\n\n", "hello"),
+	B("5\r\nhello\r\n0\r\nX: 1\n\n", "hello"),
 	BP("5\r\nhello\r\n0\r\n\r\nPOST / HTTP/1.1\r\n\r\n", "hello", 15),
 	BP("0\r\n\r\n0\r\n\r\n", "", 5),
 	BP("0\r\nT: x\r\n\r\n\r\n", "", 11),
@@ -453,6 +452,14 @@ struct bad_body {
 };
 
 static const struct bad_body bad_bodies[] = {
+	/*
+	 * Chunk lines end in CRLF only; trailer fields, like the head's,
+	 * may end in LF.
+	 */
+	{ S("5\nhello\r\n0\r\n\r\n") },
+	{ S("5\r\nhello\n0\r\n\r\n") },
+	{ S("5\r\nhello\r\n0\n\r\n") },
+	{ S("5;a\nhello\r\n0\r\n\r\n") },
 	{ S("\r\n") },
 	{ S("\n") },
 	{ S(";a\r\n") },
