@@ -283,7 +283,7 @@ unavailable(struct conn *conn)
 }
 
 /* Checks on the head alone, before any of the body is read. */
-static size_t
+static void
 log_head(struct conn *conn, const struct request *r)
 {
 	struct ingest_job	*job;
@@ -294,7 +294,7 @@ log_head(struct conn *conn, const struct request *r)
 
 	if (atomic_load(&sd->stopping)) {
 		unavailable(conn);
-		return 0;
+		return;
 	}
 	rt = routes_get();
 	limit = rt->conf->max_request_size;
@@ -309,26 +309,27 @@ log_head(struct conn *conn, const struct request *r)
 		    "application/json or application/x-ndjson", NULL);
 	routes_put(rt);
 	if (kind == -1)
-		return 0;
+		return;
 	if ((job = calloc(1, sizeof(*job))) == NULL) {
 		conn_error(conn, 500, "out of memory", NULL);
-		return 0;
+		return;
 	}
 	job->kind = kind;
 	job->conn = conn;
 	*conn_data(conn) = job;
 	/* Counted from here so that a stop lets this request finish. */
 	atomic_fetch_add(&sd->inflight, 1);
-	return limit;
+	conn_body_limit(conn, limit, "max_request_size");
 }
 
-static size_t
+static void
 ingest_head(struct conn *conn, const struct request *r)
 {
 	if (req_is(r, "POST", "/log"))
-		return log_head(conn, r);
-	/* Other requests have no use for a body, but it is read past. */
-	return OTHER_BODY_MAX;
+		log_head(conn, r);
+	else
+		/* Other requests have no use for a body, but it is read past. */
+		conn_body_limit(conn, OTHER_BODY_MAX, NULL);
 }
 
 /* On the committer thread. */

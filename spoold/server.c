@@ -47,6 +47,8 @@
 #define LINGER_MS	5000
 #define PAUSE_MS	100	/* accepting, when out of descriptors */
 #define ACCEPT_BURST	64
+#define TURN_STEPS	64	/* a connection's share of a loop turn */
+#define STOP_WRITE_MS	5000	/* answers still going out at a stop */
 
 enum src_kind { SRC_LISTEN, SRC_WAKE, SRC_CONN };
 
@@ -71,6 +73,8 @@ struct conn {
 	struct loop	*loop;
 	struct conn	*prev, *next;
 	struct conn	*wake_next;
+	struct conn	*rprev, *rnext;	/* on the loop's ready list */
+	int		 queued;		/* ... when set */
 	enum phase	 phase;
 	int		 readable;	/* since the last EAGAIN */
 	int		 gone;		/* the peer hung up */
@@ -86,6 +90,10 @@ struct conn {
 	struct request	*req;		/* from a head's first byte */
 	unsigned char	*body;
 	size_t		 blen, bcap, blimit, braw;
+	size_t		 btail;		/* pipelined bytes after the body */
+	uint64_t	 rawseen;	/* of a chunked body, framing too */
+	const char	*limit_name;
+	size_t		 cont_left;	/* of 100 Continue, not yet sent */
 	struct chunked	 chunks;
 	char		*out;
 	size_t		 outlen, outoff;
@@ -99,6 +107,7 @@ struct loop {
 	pthread_mutex_t	 wake_lock;
 	struct conn	*woken;
 	struct conn	*conns;
+	struct conn	*ready;		/* had their turn, not their fill */
 	size_t		 parked;
 	uint64_t	 paused_until;	/* accepting */
 	uint64_t	 next_sweep;
@@ -117,6 +126,8 @@ static atomic_int		 sv_stop;
 static atomic_ullong		 sv_open, sv_refused, sv_timed_out;
 
 static void	conn_close(struct conn *);
+
+static const char	 continue_msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 static const char *
 reason(unsigned int status)
@@ -185,14 +196,17 @@ conn_answer(struct conn *c, unsigned int status, const char *ctype,
 		c->close_after = 1;
 	head = c->req->mlen == 4 && memcmp(c->req->method, "HEAD", 4) == 0;
 	blen = head ? 0 : len;
-	n = asprintf(&out, "HTTP/1.1 %u %s\r\nDate: %s\r\n"
+	/* What a full socket buffer kept of 100 Continue goes first. */
+	n = asprintf(&out, "%s" "HTTP/1.1 %u %s\r\nDate: %s\r\n"
 	    "Content-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n",
+	    continue_msg + sizeof(continue_msg) - 1 - c->cont_left,
 	    status, reason(status), http_date(c->loop), ctype, len,
 	    extra ? extra : "", c->close_after ? "Connection: close\r\n" :
 	    c->req->minor == 0 ? "Connection: keep-alive\r\n" : "");
 	free(c->out);
 	c->out = NULL;
 	c->outlen = c->outoff = 0;
+	c->cont_left = 0;
 	c->phase = PH_WRITE;
 	c->deadline = mono_ms() + sv_conf.idle_ms;
 	if (n == -1 || (blen > 0 && (c->out = realloc(out, (size_t)n +
@@ -223,6 +237,13 @@ conn_error(struct conn *c, unsigned int status, const char *why,
 	conn_answer(c, status, "application/json", s ? s : "{}",
 	    s ? strlen(s) : 2, extra);
 	free(s);
+}
+
+void
+conn_body_limit(struct conn *c, size_t limit, const char *name)
+{
+	c->blimit = limit;
+	c->limit_name = name;
 }
 
 void
@@ -269,22 +290,52 @@ request_over(struct conn *c)
 		sv_h->done(c);
 	c->in_request = c->body_read = 0;
 	c->data = NULL;
-	free(c->body);
-	c->body = NULL;
-	c->blen = c->bcap = c->braw = 0;
 	free(c->out);
 	c->out = NULL;
 	c->outlen = c->outoff = 0;
+	c->cont_left = 0;
 	if (c->headlen > 0) {
 		memmove(c->in, c->in + c->headlen, c->inlen - c->headlen);
 		c->inlen -= c->headlen;
 		c->headlen = 0;
 	}
+	/*
+	 * Bytes read past a chunked body wait in the body buffer until the
+	 * head they follow is gone: the request points into c->in.
+	 */
+	if (c->btail > 0) {
+		if (grow_buf(&c->in, &c->incap, c->inlen + c->btail,
+		    IN_FIRST) == -1)
+			c->close_after = 1;
+		else {
+			memcpy(c->in + c->inlen, c->body + c->blen, c->btail);
+			c->inlen += c->btail;
+		}
+		c->btail = 0;
+	}
+	free(c->body);
+	c->body = NULL;
+	c->blen = c->bcap = c->braw = 0;
+	c->rawseen = 0;
 	if (c->inlen == 0) {
 		free(c->in);
 		c->in = NULL;
 		c->incap = 0;
 	}
+}
+
+static void
+unqueue(struct conn *c)
+{
+	if (!c->queued)
+		return;
+	if (c->rprev != NULL)
+		c->rprev->rnext = c->rnext;
+	else
+		c->loop->ready = c->rnext;
+	if (c->rnext != NULL)
+		c->rnext->rprev = c->rprev;
+	c->queued = 0;
 }
 
 static void
@@ -295,6 +346,7 @@ conn_close(struct conn *c)
 	request_over(c);
 	free(c->in);
 	free(c->req);
+	unqueue(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -415,8 +467,12 @@ too_large(struct conn *c)
 {
 	char	 msg[128];
 
-	snprintf(msg, sizeof(msg), "request body larger than "
-	    "max_request_size (%zu bytes)", c->blimit);
+	if (c->limit_name != NULL)
+		snprintf(msg, sizeof(msg), "request body larger than %s "
+		    "(%zu bytes)", c->limit_name, c->blimit);
+	else
+		snprintf(msg, sizeof(msg), "request body larger than %zu "
+		    "bytes", c->blimit);
 	conn_error(c, 413, msg, NULL);
 }
 
@@ -436,23 +492,17 @@ body_chunks(struct conn *c)
 	    c->braw - used);
 	c->blen += out;
 	c->braw -= used;
-	if (c->blen > c->blimit) {
+	/* Framing counts too: chunk extensions must not go on for ever. */
+	c->rawseen += used;
+	if (c->blen > c->blimit || c->rawseen > 2 * (uint64_t)c->blimit +
+	    BODY_FIRST) {
 		too_large(c);
 		return 1;
 	}
 	if (rc == 0)
 		return 0;
-	/* Pipelined bytes go back behind the head, where the next starts. */
-	if (c->braw > 0) {
-		if (grow_buf(&c->in, &c->incap, c->headlen + c->braw,
-		    IN_FIRST) == -1) {
-			conn_error(c, 500, "out of memory", NULL);
-			return 1;
-		}
-		memcpy(c->in + c->headlen, c->body + c->blen, c->braw);
-		c->inlen = c->headlen + c->braw;
-		c->braw = 0;
-	}
+	c->btail = c->braw;
+	c->braw = 0;
 	return body_done(c) ? 1 : 0;
 }
 
@@ -494,13 +544,18 @@ step_body(struct conn *c)
 	return 1;
 }
 
-/* 100 Continue goes out at once, or not at all: it is only a hint. */
+/*
+ * 100 Continue goes out now; what a full socket buffer does not take
+ * goes before the answer, so the client never reads half of it.
+ */
 static void
 send_continue(struct conn *c)
 {
-	static const char	 msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	ssize_t	 n;
 
-	(void)send(c->src.fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL);
+	n = send(c->src.fd, continue_msg, sizeof(continue_msg) - 1,
+	    MSG_NOSIGNAL);
+	c->cont_left = sizeof(continue_msg) - 1 - (n > 0 ? (size_t)n : 0);
 }
 
 /* The bytes after the head are the body's first. */
@@ -511,7 +566,9 @@ head_done(struct conn *c, size_t len)
 
 	c->headlen = len;
 	c->in_request = 1;
-	c->blimit = sv_h->head(c, c->req);
+	c->blimit = 0;
+	c->limit_name = NULL;
+	sv_h->head(c, c->req);
 	if (c->phase == PH_WRITE)
 		return 1;
 	if (!c->req->chunked && c->req->clen > c->blimit) {
@@ -587,12 +644,28 @@ step_head(struct conn *c)
 	return n > 0;
 }
 
+/*
+ * A connection whose client keeps its socket full would never see
+ * EAGAIN: after TURN_STEPS it waits on the ready list for the loop's
+ * next turn, so that the others get theirs.
+ */
 static void
 conn_run(struct conn *c)
 {
-	int	 rc = 1;
+	struct loop	*l = c->loop;
+	int		 rc = 1, steps = 0;
 
 	while (rc == 1) {
+		if (++steps > TURN_STEPS) {
+			if (!c->queued) {
+				c->queued = 1;
+				c->rprev = NULL;
+				if ((c->rnext = l->ready) != NULL)
+					c->rnext->rprev = c;
+				l->ready = c;
+			}
+			return;
+		}
 		switch (c->phase) {
 		case PH_IDLE:
 		case PH_HEAD:
@@ -770,6 +843,23 @@ sweep(struct loop *l, uint64_t now)
 	}
 }
 
+/* Those that had their turn go again; newcomers wait for the next. */
+static void
+run_ready(struct loop *l)
+{
+	struct conn	*c, *list = l->ready;
+
+	l->ready = NULL;
+	for (c = list; c != NULL; c = c->rnext)
+		c->queued = 0;
+	while ((c = list) != NULL) {
+		list = c->rnext;
+		if (list != NULL)
+			list->rprev = NULL;
+		conn_run(c);
+	}
+}
+
 static void
 wake_parked(struct loop *l)
 {
@@ -804,29 +894,61 @@ timeout_ms(struct loop *l, uint64_t now)
 	return t > now ? (int)(t - now) : 0;
 }
 
+/* Answers still going out, once stopping: they were promised. */
+static int
+writing(struct loop *l)
+{
+	struct conn	*c;
+
+	for (c = l->conns; c != NULL; c = c->next)
+		if (c->phase == PH_WRITE)
+			return 1;
+	return 0;
+}
+
+static int
+running(struct loop *l, uint64_t *stop_by)
+{
+	if (!atomic_load(&sv_stop))
+		return 1;
+	if (l->parked > 0)
+		return 1;
+	if (*stop_by == 0)
+		*stop_by = mono_ms() + STOP_WRITE_MS;
+	return mono_ms() < *stop_by && writing(l);
+}
+
 static void *
 loop_main(void *arg)
 {
 	struct loop		*l = arg;
 	struct epoll_event	 evs[256];
 	struct src		*s;
-	uint64_t		 now;
-	int			 i, n;
+	uint64_t		 now, stop_by = 0;
+	int			 i, n, woken;
 
 	l->next_sweep = mono_ms() + 1000;
-	while (!atomic_load(&sv_stop) || l->parked > 0) {
-		n = epoll_wait(l->ep, evs, 256, timeout_ms(l, mono_ms()));
+	while (running(l, &stop_by)) {
+		n = epoll_wait(l->ep, evs, 256, l->ready != NULL ? 0 :
+		    timeout_ms(l, mono_ms()));
 		if (n == -1 && errno != EINTR)
 			fatal("ingest: epoll_wait");
-		for (i = 0; i < n; i++) {
+		/*
+		 * Woken requests are answered after the batch: answering can
+		 * free a connection whose own event is further on in it.
+		 */
+		for (i = woken = 0; i < n; i++) {
 			s = evs[i].data.ptr;
 			if (s->kind == SRC_LISTEN)
 				accept_conns(l, s->fd);
 			else if (s->kind == SRC_WAKE)
-				wake_parked(l);
+				woken = 1;
 			else
 				conn_event((struct conn *)s, evs[i].events);
 		}
+		if (woken)
+			wake_parked(l);
+		run_ready(l);
 		if ((now = mono_ms()) >= l->next_sweep ||
 		    (l->paused_until != 0 && now >= l->paused_until)) {
 			sweep(l, now);

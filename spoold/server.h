@@ -25,9 +25,9 @@ struct server_handler {
 	void	(*answered)(const struct request *, unsigned int status);
 	/*
 	 * The head is read: answer (conn_answer) to refuse the request
-	 * before its body, or return the most body bytes to take.
+	 * before its body, or set its conn_body_limit (none: 0 bytes).
 	 */
-	size_t	(*head)(struct conn *, const struct request *);
+	void	(*head)(struct conn *, const struct request *);
 	/* The body is read: answer, or conn_park() and conn_wake() later. */
 	void	(*body)(struct conn *, const struct request *, char *,
 		    size_t);
@@ -59,6 +59,8 @@ void	 conn_answer(struct conn *, unsigned int status, const char *ctype,
 /* {"error":why} as application/json. */
 void	 conn_error(struct conn *, unsigned int status, const char *why,
 	    const char *extra);
+/* The most body bytes to take, and the setting that says so, or NULL. */
+void	 conn_body_limit(struct conn *, size_t, const char *name);
 void	 conn_park(struct conn *);
 /* Any thread: the parked request's resume() follows on its own. */
 void	 conn_wake(struct conn *);

@@ -122,6 +122,20 @@ is_deeply(\@codes, [200, 200, 200, 200], 'four pipelined requests, in order');
 like($out, qr/ok\n\z/, 'the last pipelined answer is the health check');
 is(stored(), 5, 'the pipelined records stored');
 
+# A chunked body and, in the same bytes, a next request larger than
+# what was read of the first: the first request's head must outlive the
+# bytes read after it.
+my $nd = join('', map { qq({"type":"Delivery","id":"c$_"}\n) } 1 .. 150);
+$out = raw("${post}Content-Type: application/x-ndjson\r\n"
+    . "Transfer-Encoding: chunked\r\n\r\n"
+    . sprintf("%x\r\n%s\r\n0\r\n\r\n", length $nd, $nd)
+    . "GET /health HTTP/1.1\r\nHost: t\r\nX-Pad: " . ('p' x 9000)
+    . "\r\nConnection: close\r\n\r\n");
+@codes = $out =~ /HTTP\/1\.1 (\d{3}) /g;
+is_deeply(\@codes, [200, 200], 'a chunked body, then a large pipelined head');
+like($out, qr/"queued":150/, 'the chunked records queued');
+is(stored(), 155, 'and stored');
+
 $out = raw("$post${ct}Expect: 100-continue\r\nContent-Length: $len\r\n\r\n",
     answers => 1, wait => 2);
 like($out, qr/\AHTTP\/1\.1 100 Continue\r\n\r\n/, 'Expect: 100-continue: 100');
