@@ -259,12 +259,16 @@ conn_wake(struct conn *c)
 {
 	struct loop	*l = c->loop;
 	uint64_t	 one = 1;
+	int		 first;
 
+	/* One commit wakes many: the first of them rings for all. */
 	pthread_mutex_lock(&l->wake_lock);
+	first = l->woken == NULL;
 	c->wake_next = l->woken;
 	l->woken = c;
 	pthread_mutex_unlock(&l->wake_lock);
-	if (write(l->wake.fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+	if (first && write(l->wake.fd, &one, sizeof(one)) == -1 &&
+	    errno != EAGAIN)
 		log_warn("ingest: eventfd");
 }
 
@@ -476,6 +480,15 @@ too_large(struct conn *c)
 	conn_error(c, 413, msg, NULL);
 }
 
+/* A small body known by its length gets just its size. */
+static size_t
+body_first(const struct conn *c)
+{
+	if (!c->req->chunked && c->req->clen > 0 && c->req->clen < BODY_FIRST)
+		return (size_t)c->req->clen;
+	return BODY_FIRST;
+}
+
 /* Decode what is raw at the end of the body. */
 static int
 body_chunks(struct conn *c)
@@ -526,7 +539,7 @@ step_body(struct conn *c)
 	if (!c->readable)
 		return 0;
 	if (grow_buf(&c->body, &c->bcap, c->blen + c->braw + want,
-	    BODY_FIRST) == -1) {
+	    body_first(c)) == -1) {
 		conn_error(c, 500, "out of memory", NULL);
 		return 1;
 	}
@@ -582,7 +595,7 @@ head_done(struct conn *c, size_t len)
 	n = c->req->chunked || extra < c->req->clen ? extra :
 	    (size_t)c->req->clen;
 	if (n > 0) {
-		if (grow_buf(&c->body, &c->bcap, n, BODY_FIRST) == -1) {
+		if (grow_buf(&c->body, &c->bcap, n, body_first(c)) == -1) {
 			conn_error(c, 500, "out of memory", NULL);
 			return 1;
 		}

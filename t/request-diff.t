@@ -69,6 +69,11 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "lib"))
+import tap  # noqa: E402
+from tap import diag, ok  # noqa: E402
+
 try:
     import h11
     from h11._connection import _body_framing, _keep_alive
@@ -91,20 +96,6 @@ SEED = int(os.environ.get("REQ_DIFF_SEED", "20250611"))
 COUNT = int(os.environ.get("REQ_DIFF_COUNT", "4000"))
 HUGE = 2**64 - 1
 
-ntest = 0
-failed = 0
-
-
-def ok(cond, name, why=()):
-    global ntest, failed
-    ntest += 1
-    print("%sok %d - %s" % ("" if cond else "not ", ntest, name))
-    if not cond:
-        failed += 1
-        for line in why:
-            print("# " + line)
-    sys.stdout.flush()
-    return cond
 
 
 def run_tool(inputs, args=()):
@@ -495,7 +486,7 @@ def main():
     rnd = random.Random(SEED)
     test_heads(rnd)
     test_bodies(rnd)
-    return 1 if failed else 0
+    return tap.status()
 
 
 sys.exit(main())

@@ -24,6 +24,11 @@ import random
 import re
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "lib"))
+import tap  # noqa: E402
+from tap import diag, ok  # noqa: E402
 import time
 
 try:
@@ -44,25 +49,7 @@ COUNT = int(os.environ.get("TOML_DIFF_COUNT", "5000"))
 BUDGET = float(os.environ.get("TOML_DIFF_SECONDS", "120"))
 CHUNK = 250
 
-ntest = 0
-failed = 0
 
-
-def ok(cond, name, why=()):
-    global ntest, failed
-    ntest += 1
-    print("%sok %d - %s" % ("" if cond else "not ", ntest, name))
-    if not cond:
-        failed += 1
-        for line in why:
-            diag(line)
-    sys.stdout.flush()
-    return cond
-
-
-def diag(msg):
-    for line in str(msg).splitlines() or [""]:
-        print("# " + line)
 
 
 class Reject(Exception):
@@ -474,8 +461,8 @@ def main():
     deadline = start + BUDGET
     check_docs("generated", generated, deadline)
     check_docs("mutated", mutated, deadline)
-    print("1..%d" % ntest)
-    return 1 if failed else 0
+    print("1..%d" % tap.ntest)
+    return tap.status()
 
 
 sys.exit(main())
