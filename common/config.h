@@ -16,13 +16,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CONFIG_PATH	"/etc/spoold/spoold.conf"
+#include "units.h"
 
-/* "N/period": n events per per_ms milliseconds; n == 0 means no limit. */
-struct rate {
-	uint64_t	 n;
-	uint64_t	 per_ms;
-};
+#define CONFIG_PATH	"/etc/spoold/spoold.conf"
 
 /* Record types of KumoMTA log records, as bits of a hook's filter. */
 enum rectype {

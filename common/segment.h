@@ -35,7 +35,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
+/* One record to enqueue for the listed hooks (ids from store_hook_id). */
+struct store_in {
+	const char	*ptr;
+	uint32_t	 len;
+	uint8_t		 rectype;
+	uint32_t	 nhooks;
+	const uint32_t	*hooks;
+};
 
 struct seg {
 	uint64_t	 first;

@@ -45,6 +45,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "segment.h"
+
 #define STORE_OK	 0
 #define STORE_EFULL	-1	/* max_spool_size reached: answer 503 */
 #define STORE_EIO	-2	/* the disk refused (ENOSPC, EIO): 503 */
@@ -64,15 +66,6 @@ struct store_counts {
 	uint64_t	 dead;
 	uint64_t	 delivered;	/* totals since the spool was made */
 	uint64_t	 failed;
-};
-
-/* One record to enqueue for the listed hooks (ids from store_hook_id). */
-struct store_in {
-	const char	*ptr;
-	uint32_t	 len;
-	uint8_t		 rectype;
-	uint32_t	 nhooks;
-	const uint32_t	*hooks;
 };
 
 #define OUT_DELIVERED	0

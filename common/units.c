@@ -13,7 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config.h"
 #include "units.h"
 
 #define MS_SECOND	1000ULL

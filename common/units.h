@@ -8,7 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+/* "N/period": n events per per_ms milliseconds; n == 0 means no limit. */
+struct rate {
+	uint64_t	 n;
+	uint64_t	 per_ms;
+};
 
 /* Each returns 0, or -1 with a short reason in *why (static string). */
 int	parse_duration(const char *, uint64_t *ms, const char **why);

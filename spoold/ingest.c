@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "commit.h"
+#include "exposition.h"
 #include "ingest.h"
 #include "jscan.h"
 #include "log.h"

@@ -9,16 +9,25 @@
 
 #include "store.h"
 
-/* The text exposition format metrics_render() writes. */
-#define METRICS_CTYPE	"text/plain; version=0.0.4; charset=utf-8"
+/* The answers counted by code; any other is counted as "other". */
+#define METRICS_NCODES	9
+extern const unsigned int metrics_codes[METRICS_NCODES];
 
-struct spoold;
+struct metrics_counts {
+	uint64_t	 requests[METRICS_NCODES + 1];	/* last: other */
+	uint64_t	 queued;
+	uint64_t	 discarded;
+	uint64_t	 commits;
+	uint64_t	 commit_ms;
+	uint64_t	 jobs_ingest;
+	uint64_t	 jobs_outcomes;
+};
 
 void	metrics_request(unsigned int status);
 void	metrics_records(uint64_t queued, uint64_t discarded);
 /* A call of store_ingest() on jobs, which took ms. */
 void	metrics_commit(struct store_job **jobs, size_t n, uint64_t ms);
-/* The exposition of every family; the caller frees. */
-char	*metrics_render(struct spoold *, size_t *len);
+/* A snapshot of every counter. */
+void	metrics_read(struct metrics_counts *);
 
 #endif

@@ -21,7 +21,6 @@
 #include <curl/curl.h>
 
 #include "answer.h"
-#include "http.h"
 #include "util.h"
 
 enum {
@@ -170,7 +169,7 @@ field(struct answer *a, const char *l, size_t len)
 	else if (token_is(l, nlen, "connection"))
 		each_token(v, vlen, h, connection_token);
 	else if (token_is(l, nlen, "retry-after"))
-		a->retry_after = http_retry_after(v, vlen, a->now);
+		a->retry_after = answer_retry_after(v, vlen, a->now);
 	return 0;
 }
 
@@ -407,4 +406,46 @@ answer_eof(struct answer *a, size_t pending)
 		return fail(a, CURLE_GOT_NOTHING, "empty reply from server");
 	return fail(a, CURLE_PARTIAL_FILE,
 	    "connection closed before the answer was complete");
+}
+
+static uint32_t
+clamp_u32(uint64_t v)
+{
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+uint32_t
+answer_retry_after(const char *s, size_t len, time_t now)
+{
+	char		 buf[64];
+	uint64_t	 v = 0;
+	size_t		 i;
+	time_t		 t;
+
+	while (len > 0 && isspace((unsigned char)*s)) {
+		s++;
+		len--;
+	}
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		len--;
+	if (len == 0 || len >= sizeof(buf))
+		return 0;
+	if (isdigit((unsigned char)*s)) {
+		for (i = 0; i < len; i++) {
+			if (!isdigit((unsigned char)s[i]))
+				return 0;
+			v = v * 10 + (uint64_t)(s[i] - '0');
+			if (v > UINT32_MAX)
+				return UINT32_MAX;
+		}
+		return (uint32_t)v;
+	}
+	/* Every HTTP-date form starts with the day's name. */
+	if (!isalpha((unsigned char)*s))
+		return 0;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if ((t = curl_getdate(buf, NULL)) == -1 || t <= now)
+		return 0;
+	return clamp_u32((uint64_t)(t - now));
 }

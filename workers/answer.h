@@ -68,4 +68,11 @@ enum answer_rc	answer_feed(struct answer *, const char *p, size_t len,
  */
 enum answer_rc	answer_eof(struct answer *, size_t pending);
 
+/*
+ * A Retry-After value (delta-seconds or an HTTP-date) as seconds from
+ * now; 0 when absent, in the past or not understood. libcurl's client
+ * (http.c) takes it from here too.
+ */
+uint32_t	 answer_retry_after(const char *, size_t, time_t now);
+
 #endif

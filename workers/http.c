@@ -11,7 +11,6 @@
  * status, the CURLcode, Retry-After, whether a connection was opened, how
  * long it took, and the start of the answer for the dead letters.
  */
-#include <ctype.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +21,7 @@
 
 #include <curl/curl.h>
 
+#include "answer.h"
 #include "config.h"
 #include "http.h"
 #include "http1.h"
@@ -142,7 +142,7 @@ on_header(char *buf, size_t size, size_t n, void *arg)
 	if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0)
 		ht->res->retry_after = 0;
 	else if (len > hl && strncasecmp(buf, "Retry-After:", hl) == 0)
-		ht->res->retry_after = http_retry_after(buf + hl, len - hl,
+		ht->res->retry_after = answer_retry_after(buf + hl, len - hl,
 		    time(NULL));
 	return len;
 }
@@ -377,46 +377,4 @@ http_post(struct http *ht, const char *body, size_t len,
 		curl_slist_free_all(l);
 	ht->res = NULL;
 	return 0;
-}
-
-static uint32_t
-clamp_u32(uint64_t v)
-{
-	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-}
-
-uint32_t
-http_retry_after(const char *s, size_t len, time_t now)
-{
-	char		 buf[64];
-	uint64_t	 v = 0;
-	size_t		 i;
-	time_t		 t;
-
-	while (len > 0 && isspace((unsigned char)*s)) {
-		s++;
-		len--;
-	}
-	while (len > 0 && isspace((unsigned char)s[len - 1]))
-		len--;
-	if (len == 0 || len >= sizeof(buf))
-		return 0;
-	if (isdigit((unsigned char)*s)) {
-		for (i = 0; i < len; i++) {
-			if (!isdigit((unsigned char)s[i]))
-				return 0;
-			v = v * 10 + (uint64_t)(s[i] - '0');
-			if (v > UINT32_MAX)
-				return UINT32_MAX;
-		}
-		return (uint32_t)v;
-	}
-	/* Every HTTP-date form starts with the day's name. */
-	if (!isalpha((unsigned char)*s))
-		return 0;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if ((t = curl_getdate(buf, NULL)) == -1 || t <= now)
-		return 0;
-	return clamp_u32((uint64_t)(t - now));
 }

@@ -39,10 +39,4 @@ int		 http_post(struct http *, const char *body, size_t len,
 		    const char *const *extra, size_t nextra, unsigned flags,
 		    struct proto_result *r);
 
-/*
- * A Retry-After value (delta-seconds or an HTTP-date) as seconds from
- * now; 0 when absent, in the past or not understood.
- */
-uint32_t	 http_retry_after(const char *, size_t, time_t now);
-
 #endif

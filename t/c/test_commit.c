@@ -34,7 +34,7 @@ static size_t		 commits[64];	/* requests in each transaction */
 static size_t		 ncommits;
 static int		 ndone;
 
-/* spoold's metrics are not linked: the committer reports here. */
+/* The committer reports each transaction here, in place of metrics.c. */
 void
 metrics_commit(struct store_job **jobs, size_t n, uint64_t ms)
 {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "exposition.h"
 #include "metrics.h"
 #include "scheduler.h"
 #include "server.h"

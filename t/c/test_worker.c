@@ -28,6 +28,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "answer.h"
 #include "body.h"
 #include "config.h"
 #include "http.h"
@@ -834,7 +835,7 @@ test_sign(void)
 static void
 ra_is(const char *s, time_t now, uint32_t want, const char *what)
 {
-	is_int(http_retry_after(s, strlen(s), now), want, "retry-after "
+	is_int(answer_retry_after(s, strlen(s), now), want, "retry-after "
 	    "\"%s\": %s", s, what);
 }
 
