@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "control.h"
-#include "httpd.h"
+#include "ctlhttp.h"
 #include "ingest.h"
 #include "scheduler.h"
 #include "spoold.h"
@@ -100,13 +100,13 @@ status(struct MHD_Connection *conn)
 		if ((h = hook_status(rt, i)) == NULL) {
 			routes_put(rt);
 			json_decref(hooks);
-			return http_error(conn, 500, "cannot read the spool");
+			return ctl_error(conn, 500, "cannot read the spool");
 		}
 		json_object_set_new(hooks, rt->conf->hooks[i].name, h);
 	}
 	routes_put(rt);
 	store_usage(sd->store, &used, &map, &max);
-	return http_reply_json(conn, 200, json_pack("{sos{sIsIsI}}",
+	return ctl_reply_json(conn, 200, json_pack("{sos{sIsIsI}}",
 	    "hooks", hooks, "spool", "used_bytes", (json_int_t)used,
 	    "map_bytes", (json_int_t)map, "max_bytes", (json_int_t)max),
 	    NULL, NULL);
@@ -191,7 +191,7 @@ parse_limit(const char *s, size_t *limit)
 	return 0;
 }
 
-/* An error message of any length and bytes, unlike http_error()'s. */
+/* An error message of any length and bytes, unlike ctl_error()'s. */
 static enum MHD_Result
 text_error(struct MHD_Connection *conn, unsigned int status,
     const char *prefix, const char *text)
@@ -203,7 +203,7 @@ text_error(struct MHD_Connection *conn, unsigned int status,
 		return MHD_NO;
 	msg = text_json(s, strlen(s));
 	free(s);
-	return http_reply_json(conn, status, json_pack("{so}", "error", msg),
+	return ctl_reply_json(conn, status, json_pack("{so}", "error", msg),
 	    NULL, NULL);
 }
 
@@ -347,19 +347,19 @@ list(struct MHD_Connection *conn)
 	memset(&c, 0, sizeof(c));
 	c.limit = LIST_LIMIT;
 	if ((c.state = parse_state(arg(conn, "state"))) == -2)
-		return http_error(conn, 400, "state must be ready, deferred "
+		return ctl_error(conn, 400, "state must be ready, deferred "
 		    "or dead");
 	if (parse_limit(arg(conn, "limit"), &c.limit) == -1)
-		return http_error(conn, 400, "limit must be a number");
+		return ctl_error(conn, 400, "limit must be a number");
 	if ((c.out = json_array()) == NULL)
 		return MHD_NO;
 	if ((n = each_hook(hook, list_hook, &c)) < 0) {
 		json_decref(c.out);
 		if (n == NO_HOOK)
 			return no_hook(conn, hook);
-		return http_error(conn, 500, "cannot read the spool");
+		return ctl_error(conn, 500, "cannot read the spool");
 	}
-	return http_reply_json(conn, 200, c.out, NULL, NULL);
+	return ctl_reply_json(conn, 200, c.out, NULL, NULL);
 }
 
 /*
@@ -402,7 +402,7 @@ show(struct MHD_Connection *conn)
 	int		 found;
 
 	if (parse_id(hex, &id) == -1)
-		return http_error(conn, 400, "id must be 1 to 16 hex digits");
+		return ctl_error(conn, 400, "id must be 1 to 16 hex digits");
 	memset(&c, 0, sizeof(c));
 	if ((c.hooks = json_array()) == NULL)
 		return MHD_NO;
@@ -413,11 +413,11 @@ show(struct MHD_Connection *conn)
 		json_decref(c.hooks);
 		json_decref(c.record);
 		if (found == 0)
-			return http_error(conn, 404, "no such record: %s",
+			return ctl_error(conn, 404, "no such record: %s",
 			    hex);
-		return http_error(conn, 500, "cannot read the spool");
+		return ctl_error(conn, 500, "cannot read the spool");
 	}
-	return http_reply_json(conn, 200, json_pack("{sosIsoso}",
+	return ctl_reply_json(conn, 200, json_pack("{sosIsoso}",
 	    "id", id_json(id), "received", (json_int_t)(c.received_ms / 1000),
 	    "record", c.record ? c.record : json_null(), "hooks", c.hooks),
 	    NULL, NULL);
@@ -432,8 +432,8 @@ counted(struct MHD_Connection *conn, const char *key, const char *hook,
 	if (n == NO_HOOK)
 		return no_hook(conn, hook);
 	if (n < 0)
-		return http_error(conn, 500, "cannot change the spool");
-	return http_reply_json(conn, 200, json_pack("{sI}", key,
+		return ctl_error(conn, 500, "cannot change the spool");
+	return ctl_reply_json(conn, 200, json_pack("{sI}", key,
 	    (json_int_t)n), NULL, NULL);
 }
 
@@ -468,14 +468,14 @@ set_held(struct MHD_Connection *conn, int held)
 	ssize_t		 rc;
 
 	if (hook == NULL || *hook == '\0')
-		return http_error(conn, 400, "hook required");
+		return ctl_error(conn, 400, "hook required");
 	rc = each_hook(hook, held_hook, &held);
 	sched_rescan();
 	if (rc == NO_HOOK)
 		return no_hook(conn, hook);
 	if (rc < 0)
-		return http_error(conn, 500, "cannot change the spool");
-	return http_reply_json(conn, 200, json_pack("{sosb}", "hook",
+		return ctl_error(conn, 500, "cannot change the spool");
+	return ctl_reply_json(conn, 200, json_pack("{sosb}", "hook",
 	    text_json(hook, strlen(hook)), "held", held), NULL, NULL);
 }
 
@@ -554,7 +554,7 @@ requeue(struct MHD_Connection *conn)
 	ssize_t			 n;
 
 	if (get_ids(conn, &a.l) == -1)
-		return http_error(conn, 400, "id must be 1 to 16 hex digits");
+		return ctl_error(conn, 400, "id must be 1 to 16 hex digits");
 	a.now = now_ms();
 	n = each_hook(hook, requeue_hook, &a);
 	free(a.l.ids);
@@ -577,7 +577,7 @@ delete(struct MHD_Connection *conn)
 	ssize_t		 n;
 
 	if (get_ids(conn, &l) == -1)
-		return http_error(conn, 400, "id must be 1 to 16 hex digits");
+		return ctl_error(conn, 400, "id must be 1 to 16 hex digits");
 	if (hook == NULL && state == NULL && l.n > 0) {
 		n = store_delete(sd->store, l.ids, l.n);
 		free(l.ids);
@@ -587,7 +587,7 @@ delete(struct MHD_Connection *conn)
 	/* Only dead letters go by the hook: the others are still wanted. */
 	if (l.n > 0 || hook == NULL || state == NULL ||
 	    strcmp(state, "dead") != 0)
-		return http_error(conn, 400, "delete takes id=..., or "
+		return ctl_error(conn, 400, "delete takes id=..., or "
 		    "hook=NAME&state=dead");
 	return counted(conn, "deleted", hook, each_hook(hook,
 	    delete_dead_hook, NULL));
@@ -610,7 +610,7 @@ reload(struct MHD_Connection *conn)
 		    msg[0] != '\0')
 			json_object_set_new(o, "warning", text_json(msg,
 			    strlen(msg)));
-		return http_reply_json(conn, 200, o, NULL, NULL);
+		return ctl_reply_json(conn, 200, o, NULL, NULL);
 	case RELOAD_REFUSED:
 		return text_error(conn, 422, "reload refused: ", msg);
 	default:
@@ -619,30 +619,30 @@ reload(struct MHD_Connection *conn)
 }
 
 static enum MHD_Result
-inject(struct MHD_Connection *conn, struct http_req *r)
+inject(struct MHD_Connection *conn, struct ctl_req *r)
 {
-	struct answer	 a;
+	struct ingest_reply	 a;
 	char		 ra[16];
 
 	if (r->too_large)
-		return http_error(conn, 413, "request body larger than "
+		return ctl_error(conn, 413, "request body larger than "
 		    "max_request_size (%zu bytes)", r->limit);
 	ingest_body(r->body, r->len, BODY_NDJSON, &a);
 	if (a.retry_after == 0)
-		return http_reply_json(conn, a.status, a.body, NULL, NULL);
+		return ctl_reply_json(conn, a.status, a.body, NULL, NULL);
 	snprintf(ra, sizeof(ra), "%u", a.retry_after);
-	return http_reply_json(conn, a.status, a.body,
+	return ctl_reply_json(conn, a.status, a.body,
 	    MHD_HTTP_HEADER_RETRY_AFTER, ra);
 }
 
 static enum MHD_Result
-inject_start(struct MHD_Connection *conn, struct http_req *r)
+inject_start(struct MHD_Connection *conn, struct ctl_req *r)
 {
 	struct routes	*rt;
 
 	if (atomic_load(&sd->stopping)) {
 		r->answered = 1;
-		return http_unavailable(conn, "spoold is stopping", 5);
+		return ctl_unavailable(conn, "spoold is stopping", 5);
 	}
 	rt = routes_get();
 	r->limit = rt->conf->max_request_size;
@@ -678,10 +678,10 @@ command(struct MHD_Connection *conn, const char *url, const char *method)
 		if (strcmp(url, commands[i].path) != 0)
 			continue;
 		if (strcmp(method, commands[i].method) != 0)
-			return http_not_allowed(conn, commands[i].method);
+			return ctl_not_allowed(conn, commands[i].method);
 		return commands[i].fn(conn);
 	}
-	return http_error(conn, 404, "no such command: %s", url);
+	return ctl_error(conn, 404, "no such command: %s", url);
 }
 
 enum MHD_Result
@@ -689,12 +689,12 @@ control_handler(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *data,
     size_t *size, void **con_cls)
 {
-	struct http_req	*r = *con_cls;
+	struct ctl_req	*r = *con_cls;
 
 	(void)cls;
 	(void)version;
 	if (r == NULL) {
-		if ((r = http_req(con_cls)) == NULL)
+		if ((r = ctl_req_new(con_cls)) == NULL)
 			return MHD_NO;
 		/*
 		 * Other commands are answered once the request is read whole:
@@ -705,12 +705,12 @@ control_handler(void *cls, struct MHD_Connection *conn, const char *url,
 			return MHD_YES;
 		if (strcmp(method, "POST") != 0) {
 			r->answered = 1;
-			return http_not_allowed(conn, "POST");
+			return ctl_not_allowed(conn, "POST");
 		}
 		return inject_start(conn, r);
 	}
 	if (*size > 0)
-		return http_body(r, data, size);
+		return ctl_body(r, data, size);
 	if (r->answered)
 		return MHD_YES;
 	r->answered = 1;

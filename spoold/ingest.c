@@ -71,11 +71,11 @@ collect_rec(void *arg, size_t index, const struct jscan_rec *rec)
 }
 
 static void
-answer_error(struct answer *a, unsigned int status, size_t index,
+reply_error(struct ingest_reply *a, unsigned int status, size_t index,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static void
-answer_error(struct answer *a, unsigned int status, size_t index,
+reply_error(struct ingest_reply *a, unsigned int status, size_t index,
     const char *fmt, ...)
 {
 	char	 msg[512];
@@ -91,7 +91,7 @@ answer_error(struct answer *a, unsigned int status, size_t index,
 
 /* An error of the whole request, no record's. */
 static void
-answer_msg(struct answer *a, unsigned int status, const char *msg)
+reply_msg(struct ingest_reply *a, unsigned int status, const char *msg)
 {
 	a->status = status;
 	a->body = json_pack("{ss}", "error", msg);
@@ -100,7 +100,7 @@ answer_msg(struct answer *a, unsigned int status, const char *msg)
 struct ingest_job {
 	struct collect		 c;
 	struct commit_req	 req;
-	struct answer		 a;
+	struct ingest_reply		 a;
 	struct conn		*conn;
 	int			 kind;
 };
@@ -108,9 +108,9 @@ struct ingest_job {
 static void	ingest_committed(struct ingest_job *, int);
 
 static void
-answer_store(struct answer *a, int result)
+reply_store(struct ingest_reply *a, int result)
 {
-	answer_msg(a, 503, result == STORE_EFULL ?
+	reply_msg(a, 503, result == STORE_EFULL ?
 	    "spool is full (max_spool_size)" : "spool write failed");
 	a->retry_after = RETRY_FULL;
 }
@@ -134,18 +134,18 @@ ingest_prepare(struct ingest_job *job, const char *buf, size_t len,
 	else
 		rc = jscan_json_body(buf, len, collect_rec, c, &err);
 	if (rc == -1) {
-		answer_error(&job->a, 400, err.index, "record %zu: %s "
+		reply_error(&job->a, 400, err.index, "record %zu: %s "
 		    "(byte %zu)", err.index, err.msg, err.offset);
 		return 1;
 	}
 	if (c->too_big) {
-		answer_error(&job->a, 413, c->too_big_index,
+		reply_error(&job->a, 413, c->too_big_index,
 		    "record %zu: larger than max_record_size (%llu bytes)",
 		    c->too_big_index, (unsigned long long)c->max_record);
 		return 1;
 	}
 	if (rc != 0) {
-		answer_msg(&job->a, 500, "out of memory");
+		reply_msg(&job->a, 500, "out of memory");
 		return 1;
 	}
 	if (c->n == 0) {
@@ -156,7 +156,7 @@ ingest_prepare(struct ingest_job *job, const char *buf, size_t len,
 	job->req.job.nrecs = c->n;
 	/* Here, in the request's thread, not in the one committer. */
 	if ((rc = store_pack(&job->req.job)) != 0) {
-		answer_msg(&job->a, rc == EFBIG ? 413 : 500, rc == EFBIG ?
+		reply_msg(&job->a, rc == EFBIG ? 413 : 500, rc == EFBIG ?
 		    "request too large for the spool (4 GiB)" :
 		    "out of memory");
 		return 1;
@@ -172,7 +172,7 @@ ingest_committed(struct ingest_job *job, int result)
 
 	store_pack_free(&job->req.job);
 	if (result != STORE_OK) {
-		answer_store(&job->a, result);
+		reply_store(&job->a, result);
 		return;
 	}
 	metrics_records(c->n, c->discarded);
@@ -192,7 +192,7 @@ ingest_job_free(struct ingest_job *job)
 }
 
 void
-ingest_body(const char *buf, size_t len, int kind, struct answer *a)
+ingest_body(const char *buf, size_t len, int kind, struct ingest_reply *a)
 {
 	struct ingest_job	 job;
 
@@ -205,7 +205,7 @@ ingest_body(const char *buf, size_t len, int kind, struct answer *a)
 }
 
 static char *
-answer_text(struct answer *a)
+reply_text(struct ingest_reply *a)
 {
 	char	*s;
 
@@ -259,7 +259,7 @@ token_ok(const struct request *r, const char *token)
 }
 
 static void
-reply_answer(struct conn *conn, struct answer *a)
+send_reply(struct conn *conn, struct ingest_reply *a)
 {
 	char	 ra[48];
 	char	*s;
@@ -268,7 +268,7 @@ reply_answer(struct conn *conn, struct answer *a)
 	if (a->retry_after != 0)
 		snprintf(ra, sizeof(ra), "Retry-After: %u\r\n",
 		    a->retry_after);
-	s = answer_text(a);
+	s = reply_text(a);
 	conn_answer(conn, a->status, "application/json", s ? s : "{}",
 	    s ? strlen(s) : 2, ra);
 	free(s);
@@ -348,7 +348,7 @@ log_body(struct conn *conn, char *body, size_t len)
 	struct ingest_job	*job = *conn_data(conn);
 
 	if (ingest_prepare(job, body, len, job->kind) == 1) {
-		reply_answer(conn, &job->a);
+		send_reply(conn, &job->a);
 		return;
 	}
 	job->req.done = log_committed;
@@ -364,7 +364,7 @@ ingest_resume(struct conn *conn, const struct request *r)
 
 	(void)r;
 	ingest_committed(job, job->req.job.result);
-	reply_answer(conn, &job->a);
+	send_reply(conn, &job->a);
 }
 
 void

@@ -12,7 +12,7 @@
 #define BODY_JSON	0
 #define BODY_NDJSON	1
 
-struct answer {
+struct ingest_reply {
 	unsigned int	 status;
 	json_t		*body;
 	unsigned int	 retry_after;	/* 503 only */
@@ -22,7 +22,7 @@ struct answer {
  * Validate, route and durably store a body of records, all or nothing;
  * the answer is what the client should be told.
  */
-void		ingest_body(const char *, size_t, int kind, struct answer *);
+void		ingest_body(const char *, size_t, int kind, struct ingest_reply *);
 /* A request counted in sd->inflight is over. */
 void		ingest_finished(void);
 

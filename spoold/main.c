@@ -26,7 +26,8 @@
 #include "commit.h"
 #include "config.h"
 #include "control.h"
-#include "httpd.h"
+#include "ctlhttp.h"
+#include "listen.h"
 #include "ingest.h"
 #include "launcher.h"
 #include "log.h"
@@ -123,7 +124,7 @@ bind_sockets(const struct config *conf)
 	for (i = 0; i < conf->nlisten; i++) {
 		if (conf->listen[i].path != NULL)
 			mkparent(conf->listen[i].path);
-		if ((listen_fds[i] = http_listen(&conf->listen[i], 0660, err,
+		if ((listen_fds[i] = listen_socket(&conf->listen[i], 0660, err,
 		    sizeof(err))) == -1)
 			fatalx("listen %s", err);
 	}
@@ -131,7 +132,7 @@ bind_sockets(const struct config *conf)
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.path = conf->control_socket;
 	mkparent(ctl.path);
-	if ((control_fd = http_listen(&ctl, 0600, err, sizeof(err))) == -1)
+	if ((control_fd = listen_socket(&ctl, 0600, err, sizeof(err))) == -1)
 		fatalx("control socket %s", err);
 }
 
@@ -263,33 +264,33 @@ write_pidfile(const char *path)
 static uint64_t
 raise_nofile(uint64_t conns)
 {
-	struct rlimit	 rl;
+	struct rlimit	 lim;
 	rlim_t		 want = (rlim_t)conns + FD_RESERVE;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+	if (getrlimit(RLIMIT_NOFILE, &lim) == -1)
 		fatal("getrlimit");
-	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want &&
+	if (lim.rlim_max != RLIM_INFINITY && lim.rlim_max < want &&
 	    geteuid() == 0) {
-		rl.rlim_max = want;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1 &&
-		    getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		lim.rlim_max = want;
+		if (setrlimit(RLIMIT_NOFILE, &lim) == -1 &&
+		    getrlimit(RLIMIT_NOFILE, &lim) == -1)
 			fatal("getrlimit");
 	}
-	if (rl.rlim_cur < want) {
-		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY &&
-		    rl.rlim_max < want ? rl.rlim_max : want;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+	if (lim.rlim_cur < want) {
+		lim.rlim_cur = lim.rlim_max != RLIM_INFINITY &&
+		    lim.rlim_max < want ? lim.rlim_max : want;
+		if (setrlimit(RLIMIT_NOFILE, &lim) == -1)
 			log_warn("setrlimit RLIMIT_NOFILE");
-		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		if (getrlimit(RLIMIT_NOFILE, &lim) == -1)
 			fatal("getrlimit");
 	}
-	if (rl.rlim_cur >= want)
+	if (lim.rlim_cur >= want)
 		return conns;
-	conns = rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE :
-	    rl.rlim_cur / 2;
+	conns = lim.rlim_cur > 2 * FD_RESERVE ? lim.rlim_cur - FD_RESERVE :
+	    lim.rlim_cur / 2;
 	log_warnx("max_connections lowered to %llu: the open file limit is "
 	    "%llu", (unsigned long long)conns,
-	    (unsigned long long)rl.rlim_cur);
+	    (unsigned long long)lim.rlim_cur);
 	return conns;
 }
 
@@ -307,7 +308,7 @@ start_serving(const struct config *conf, uint64_t max_conns)
 	sc.header_ms = conf->client_header_timeout_ms;
 	if (server_start(listen_fds, nlisteners, &sc, &ingest_handler) == -1)
 		fatal("cannot start the ingest server");
-	if ((control_d = http_serve(control_fd, control_handler,
+	if ((control_d = ctl_serve(control_fd, control_handler,
 	    NULL)) == NULL)
 		fatalx("cannot start the control socket");
 }
@@ -504,7 +505,7 @@ shutdown_daemon(void)
 	sched_stop(deadline);
 	pool_fini();
 	server_stop();
-	http_stop(control_d);
+	ctl_stop(control_d);
 	commit_stop();
 }
 

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "httpd.h"
+#include "listen.h"
 #include "tap.h"
 
 static char	 dir[] = "/tmp/spoold-listen-XXXXXX";
@@ -49,7 +49,7 @@ check(const char *name, mode_t mode, mode_t mask)
 	la.path = path;
 	at_bind = 0;
 	umask(mask);
-	fd = http_listen(&la, mode, err, sizeof(err));
+	fd = listen_socket(&la, mode, err, sizeof(err));
 	if (!ok(fd != -1, "%s: bound", name))
 		diag("%s", err);
 	is_int(at_bind, mode, "%s: mode %04o from the moment it exists",
@@ -84,7 +84,7 @@ main(void)
 	la.host = "127.0.0.1";
 	la.port = "0";
 	binds = 0;
-	fd = http_listen(&la, 0600, err, sizeof(err));
+	fd = listen_socket(&la, 0600, err, sizeof(err));
 	ok(fd != -1 && binds == 1, "TCP: bound");
 	is_int(umask(022), 022, "TCP: the umask is untouched");
 	if (fd != -1)

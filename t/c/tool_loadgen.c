@@ -111,17 +111,17 @@ wall_ms(void)
 }
 
 static char *
-load(const char *path, size_t *len)
+load(const char *file, size_t *len)
 {
 	FILE	*fp;
 	char	*buf;
 	long	 n;
 
-	if ((fp = fopen(path, "rb")) == NULL || fseek(fp, 0, SEEK_END) == -1 ||
+	if ((fp = fopen(file, "rb")) == NULL || fseek(fp, 0, SEEK_END) == -1 ||
 	    (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) == -1 ||
 	    (buf = malloc((size_t)n + 1)) == NULL ||
 	    fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-		fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "loadgen: %s: %s\n", file, strerror(errno));
 		exit(2);
 	}
 	fclose(fp);
@@ -486,19 +486,19 @@ cmp(const void *a, const void *b)
 
 /* Written after the run, so that logging costs the producers nothing. */
 static void
-write_acklog(const char *path)
+write_acklog(const char *file)
 {
 	FILE	*fp;
 	long	 i;
 
-	if ((fp = fopen(path, "w")) == NULL) {
-		fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+	if ((fp = fopen(file, "w")) == NULL) {
+		fprintf(stderr, "loadgen: %s: %s\n", file, strerror(errno));
 		exit(2);
 	}
 	for (i = 0; i < total; i++)
 		fprintf(fp, "%ld %.3f %.3f\n", i, sent_ms[i], acked_ms[i]);
 	if (fclose(fp) == EOF) {
-		fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "loadgen: %s: %s\n", file, strerror(errno));
 		exit(2);
 	}
 }
