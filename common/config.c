@@ -162,12 +162,6 @@ static const struct shaping shaping_defaults = {
 	.mx_rollup = 1,
 };
 
-static const char *const rtnames[RT_COUNT] = {
-	"Reception", "Delivery", "Bounce", "TransientFailure",
-	"Expiration", "AdminBounce", "OOB", "Feedback", "Rejection",
-	"DeferredInjectionRebind", "Delayed", "XferOut", "XferIn", "Other"
-};
-
 /* Indexed by enum toml_type, for "expected X, got Y". */
 static const char *const typenames[] = {
 	"string", "integer", "float", "boolean", "datetime", "array", "table"
@@ -1627,28 +1621,6 @@ config_hook(const struct config *cfg, const char *name)
 	    hook_cmp);
 }
 
-enum rectype
-rectype_lookup(const char *s, size_t len)
-{
-	size_t	 i;
-
-	if (s == NULL)
-		return RT_OTHER;
-	for (i = 0; i < RT_OTHER; i++)
-		if (strlen(rtnames[i]) == len &&
-		    memcmp(rtnames[i], s, len) == 0)
-			return (enum rectype)i;
-	return RT_OTHER;
-}
-
-const char *
-rectype_name(enum rectype t)
-{
-	if ((unsigned)t >= RT_OTHER)
-		return rtnames[RT_OTHER];
-	return rtnames[t];
-}
-
 /*
  * spoold -n: "key = value" lines; strings quoted as TOML basic strings,
  * sizes, durations and rates bare in their canonical units.
@@ -1760,7 +1732,7 @@ print_types(FILE *fp, uint32_t types)
 	for (i = 0; i < RT_OTHER; i++) {
 		if (!(types & (1u << i)))
 			continue;
-		fprintf(fp, "%s\"%s\"", first ? "" : ", ", rtnames[i]);
+		fprintf(fp, "%s\"%s\"", first ? "" : ", ", rectype_name(i));
 		first = 0;
 	}
 	fputs("]\n", fp);
