@@ -16,19 +16,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "rectype.h"
 #include "units.h"
 
 #define CONFIG_PATH	"/etc/spoold/spoold.conf"
-
-/* Record types of KumoMTA log records, as bits of a hook's filter. */
-enum rectype {
-	RT_RECEPTION, RT_DELIVERY, RT_BOUNCE, RT_TRANSIENTFAILURE,
-	RT_EXPIRATION, RT_ADMINBOUNCE, RT_OOB, RT_FEEDBACK, RT_REJECTION,
-	RT_DEFERREDINJECTIONREBIND, RT_DELAYED, RT_XFEROUT, RT_XFERIN,
-	RT_OTHER,		/* missing, unknown or not a string */
-	RT_COUNT
-};
-#define RT_ALL		((1u << RT_COUNT) - 1)
 
 enum hook_format {
 	FORMAT_JSON,
@@ -150,9 +141,5 @@ void		 config_print(const struct config *, FILE *);
 const struct hook *config_hook(const struct config *, const char *name);
 /* Does the hook set this request header itself (names are caseless)? */
 int		 config_hook_sets(const struct hook *, const char *name);
-
-/* RT_* of a record's "type" value; RT_OTHER when unknown. */
-enum rectype	 rectype_lookup(const char *, size_t);
-const char	*rectype_name(enum rectype);
 
 #endif

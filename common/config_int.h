@@ -1,0 +1,112 @@
+/*
+ * What the configuration's own files share, and no one else: the state
+ * of one load (config.c, config_hook.c, shaping.c), the key tables and
+ * the typed values with their errors (config_value.c), and which header
+ * names hold credentials (config_secrets.c, for config_print.c).
+ */
+#ifndef SPOOLD_CONFIG_INT_H
+#define SPOOLD_CONFIG_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "config.h"
+#include "toml.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct shfile {
+	char			*path;	/* resolved; positions point here */
+	char			*buf;
+	struct toml_value	*root;
+};
+
+/* One section of the shaping files as merged so far. */
+struct section {
+	const struct toml_kv	**kv;
+	size_t			  n;
+};
+
+struct load {
+	struct config		*cfg;
+	char			*err;
+	size_t			 errlen;
+	char			*buf;	/* spoold.conf */
+	struct toml_value	*root;
+	struct shfile		*files;
+	size_t			 nfiles;
+	struct section		 dflt;
+};
+
+struct keydef;
+typedef int	setter(struct load *, const struct keydef *, void *,
+		    const struct toml_value *);
+
+struct keydef {
+	const char	*name;
+	setter		*set;
+	size_t		 off;	/* of the field in the object */
+	uint64_t	 min;
+};
+
+static inline int
+keyis(const struct toml_kv *kv, const char *name)
+{
+	return kv->keylen == strlen(name) && strcmp(kv->key, name) == 0;
+}
+
+static inline void *
+field(void *obj, const struct keydef *d)
+{
+	return (char *)obj + d->off;
+}
+
+/* Keys that take a list of strings also take one string. */
+static inline const struct toml_value *
+item(const struct toml_value *v, size_t i)
+{
+	return v->type == TOML_ARRAY ? v->u.arr.v[i] : v;
+}
+
+/*
+ * config_value.c: each error fills ld->err and returns -1, so that a
+ * setter can return what it reports.
+ */
+int		 errat(struct load *, const struct toml_pos *, const char *,
+		    ...) __attribute__((format(printf, 3, 4)));
+int		 errfile(struct load *, const char *file, const char *msg);
+int		 nomem(struct load *);
+int		 errtype(struct load *, const char *name,
+		    const struct toml_value *, const char *want);
+int		 errkey(struct load *, const struct toml_kv *);
+/* s made safe to show inside double quotes, in buf. */
+const char	*shown(const char *s, char *buf, size_t len);
+const struct keydef *keyfind(const struct keydef *, size_t,
+		    const struct toml_kv *);
+/* A string value without embedded NUL bytes. */
+int		 want_str(struct load *, const char *name,
+		    const struct toml_value *);
+/* A string or an array of them; *n is how many. */
+int		 strlist(struct load *, const char *name,
+		    const struct toml_value *, size_t *n);
+setter		 set_str, set_size, set_dur, set_uint, set_bool;
+
+/* config_hook.c: the [hook.NAME] tables, sorted by name once read. */
+int		 load_hooks(struct load *, const struct toml_value *);
+
+/* shaping.c */
+extern const struct shaping shaping_defaults;
+/* The definition of a shaping key, which a hook's table may also set. */
+const struct keydef *shaping_key(const struct toml_kv *);
+/* ["default"], merged and checked even when no hook uses it. */
+int		 shaping_default(struct load *);
+/* ["default"], then ['NAME.log_hook'], over h's shaping. */
+int		 shaping_hook(struct load *, struct hook *);
+/* Sections of the shaping files that no hook reads, as ignored. */
+int		 shaping_unused(struct load *);
+
+/* config_secrets.c: header values that may carry credentials. */
+int		 header_secret(const char *name);
+
+#endif

@@ -1,0 +1,288 @@
+/*
+ * The listing of spoold -n: each hook's effective settings and every
+ * ignored key and section, as "key = value" lines; strings quoted as
+ * TOML basic strings, sizes, durations and rates bare in their canonical
+ * units, secrets shown only as set or not.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "config_int.h"
+#include "rectype.h"
+#include "units.h"
+
+static void
+print_str(FILE *fp, const char *s)
+{
+	unsigned char	 c;
+
+	fputc('"', fp);
+	for (; (c = (unsigned char)*s) != '\0'; s++) {
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(fp, "\\u%04x", c);
+		else
+			fputc(c, fp);
+	}
+	fputc('"', fp);
+}
+
+/* A key bare when TOML allows it, quoted otherwise. */
+static void
+print_key(FILE *fp, const char *s)
+{
+	size_t	 n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_-");
+
+	if (*s != '\0' && s[n] == '\0')
+		fputs(s, fp);
+	else
+		print_str(fp, s);
+}
+
+static void
+print_opt(FILE *fp, const char *name, const char *s, const char *none)
+{
+	fprintf(fp, "%s = ", name);
+	if (s != NULL)
+		print_str(fp, s);
+	else
+		fputs(none, fp);
+	fputc('\n', fp);
+}
+
+static void
+print_secret(FILE *fp, const char *name, const void *s)
+{
+	fprintf(fp, "%s = %s\n", name, s != NULL ? "(set)" : "(none)");
+}
+
+static void
+print_size(FILE *fp, const char *name, uint64_t n)
+{
+	char	 b[64];
+
+	fmt_size(n, b, sizeof(b));
+	fprintf(fp, "%s = %s\n", name, b);
+}
+
+static void
+print_dur(FILE *fp, const char *name, uint64_t ms)
+{
+	char	 b[64];
+
+	fmt_duration(ms, b, sizeof(b));
+	fprintf(fp, "%s = %s\n", name, b);
+}
+
+static void
+print_rate(FILE *fp, const char *name, const struct rate *r)
+{
+	char	 b[64];
+
+	if (r->n == 0) {
+		fprintf(fp, "%s = (none)\n", name);
+		return;
+	}
+	fmt_rate(r, b, sizeof(b));
+	fprintf(fp, "%s = %s\n", name, b);
+}
+
+static void
+print_list(FILE *fp, char *const *v, size_t n)
+{
+	size_t	 i;
+
+	fputc('[', fp);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			fputs(", ", fp);
+		print_str(fp, v[i]);
+	}
+	fputc(']', fp);
+}
+
+static void
+print_types(FILE *fp, uint32_t types)
+{
+	int	 i, first = 1;
+
+	fputs("types = ", fp);
+	if (types == RT_ALL) {
+		fputs("\"Any\"\n", fp);
+		return;
+	}
+	fputc('[', fp);
+	for (i = 0; i < RT_OTHER; i++) {
+		if (!(types & (1u << i)))
+			continue;
+		fprintf(fp, "%s\"%s\"", first ? "" : ", ", rectype_name(i));
+		first = 0;
+	}
+	fputs("]\n", fp);
+}
+
+static void
+print_logparams(FILE *fp, const struct hook *h)
+{
+	fputs("log_parameters = ", fp);
+	if (!h->has_log_parameters) {
+		fputs("(none)\n", fp);
+		return;
+	}
+	fputs("{ meta = ", fp);
+	print_list(fp, h->lp_meta.v, h->lp_meta.n);
+	fputs(", headers = ", fp);
+	print_list(fp, h->lp_headers.v, h->lp_headers.n);
+	fputs(" }\n", fp);
+}
+
+static void
+print_headers(FILE *fp, const struct hook *h)
+{
+	size_t	 i;
+
+	fputs("headers = ", fp);
+	if (h->nheaders == 0) {
+		fputs("(none)\n", fp);
+		return;
+	}
+	fputs("{ ", fp);
+	for (i = 0; i < h->nheaders; i++) {
+		if (i > 0)
+			fputs(", ", fp);
+		print_key(fp, h->headers[i].name);
+		fputs(" = ", fp);
+		if (header_secret(h->headers[i].name))
+			fputs("(set)", fp);
+		else
+			print_str(fp, h->headers[i].value);
+	}
+	fputs(" }\n", fp);
+}
+
+/* Whole 4xx and 5xx classes print as such, other codes one by one. */
+static void
+print_transient(FILE *fp, const struct hook *h)
+{
+	int	 c, s, whole, first = 1;
+
+	fputs("transient_status = [", fp);
+	for (c = 100; c < 600; c += 100) {
+		for (whole = c >= 400, s = c; s < c + 100; s++)
+			whole = whole && h->transient[s];
+		if (whole) {
+			fprintf(fp, "%s\"%dxx\"", first ? "" : ", ", c / 100);
+			first = 0;
+			continue;
+		}
+		for (s = c; s < c + 100; s++) {
+			if (!h->transient[s])
+				continue;
+			fprintf(fp, "%s%d", first ? "" : ", ", s);
+			first = 0;
+		}
+	}
+	fputs("]\n", fp);
+}
+
+static void
+print_shaping(FILE *fp, const struct shaping *sh)
+{
+	fprintf(fp, "connection_limit = %lu\n",
+	    (unsigned long)sh->connection_limit);
+	print_rate(fp, "max_connection_rate", &sh->max_connection_rate);
+	print_rate(fp, "max_message_rate", &sh->max_message_rate);
+	fprintf(fp, "max_deliveries_per_connection = %llu\n",
+	    (unsigned long long)sh->max_deliveries_per_connection);
+	fprintf(fp, "max_ready = %llu\n", (unsigned long long)sh->max_ready);
+	print_dur(fp, "idle_timeout", sh->idle_timeout_ms);
+	print_dur(fp, "system_shutdown_timeout",
+	    sh->system_shutdown_timeout_ms);
+	fprintf(fp, "mx_rollup = %s\n", sh->mx_rollup ? "true" : "false");
+}
+
+static void
+print_hook(FILE *fp, const struct config *cfg, const struct hook *h)
+{
+	size_t	 i;
+
+	fputs("\n[hook.", fp);
+	print_key(fp, h->name);
+	fputs("]\n", fp);
+	print_opt(fp, "url", h->url, "(none)");
+	fprintf(fp, "batch_size = %llu\n", (unsigned long long)h->batch_size);
+	fprintf(fp, "min_batch_size = %llu\n",
+	    (unsigned long long)h->min_batch_size);
+	print_dur(fp, "max_batch_latency", h->max_batch_latency_ms);
+	fprintf(fp, "format = \"%s\"\n",
+	    h->format == FORMAT_NDJSON ? "ndjson" : "json");
+	print_types(fp, h->types);
+	print_logparams(fp, h);
+	print_headers(fp, h);
+	print_dur(fp, "timeout", h->timeout_ms);
+	print_dur(fp, "retry_interval", h->retry_interval_ms);
+	print_dur(fp, "max_retry_interval", h->max_retry_interval_ms);
+	print_dur(fp, "max_age", h->max_age_ms);
+	print_transient(fp, h);
+	print_secret(fp, "signing_secret", h->signing_secret);
+	fprintf(fp, "tls_verify = %s\n", h->tls_verify ? "true" : "false");
+	print_opt(fp, "ca_file", h->ca_file, "(system)");
+	print_opt(fp, "client_cert", h->client_cert, "(none)");
+	print_opt(fp, "client_key", h->client_key, "(none)");
+	print_shaping(fp, &h->shaping);
+	for (i = 0; i < cfg->nignored; i++) {
+		if (cfg->ignored[i].hook == NULL ||
+		    strcmp(cfg->ignored[i].hook, h->name) != 0)
+			continue;
+		fputs("ignored key ", fp);
+		print_str(fp, cfg->ignored[i].what);
+		fprintf(fp, " at %s\n", cfg->ignored[i].where);
+	}
+}
+
+void
+config_print(const struct config *cfg, FILE *fp)
+{
+	size_t	 i;
+	int	 first = 1;
+
+	print_opt(fp, "spool_dir", cfg->spool_dir, "(none)");
+	print_size(fp, "max_spool_size", cfg->max_spool_size);
+	fputs("listen = [", fp);
+	for (i = 0; i < cfg->nlisten; i++) {
+		if (i > 0)
+			fputs(", ", fp);
+		print_str(fp, cfg->listen[i].text);
+	}
+	fputs("]\n", fp);
+	print_opt(fp, "control_socket", cfg->control_socket, "(none)");
+	print_opt(fp, "pid_file", cfg->pid_file, "(none)");
+	fputs("shaping = ", fp);
+	print_list(fp, cfg->shaping, cfg->nshaping);
+	fputc('\n', fp);
+	print_secret(fp, "ingest_token", cfg->ingest_token);
+	print_size(fp, "max_record_size", cfg->max_record_size);
+	print_size(fp, "max_request_size", cfg->max_request_size);
+	fprintf(fp, "max_connections = %llu\n",
+	    (unsigned long long)cfg->max_connections);
+	fprintf(fp, "max_connections_per_client = %llu\n",
+	    (unsigned long long)cfg->max_connections_per_client);
+	print_dur(fp, "client_idle_timeout", cfg->client_idle_timeout_ms);
+	print_dur(fp, "client_header_timeout", cfg->client_header_timeout_ms);
+	print_opt(fp, "user", cfg->user, "(none)");
+	for (i = 0; i < cfg->nhooks; i++)
+		print_hook(fp, cfg, &cfg->hooks[i]);
+	for (i = 0; i < cfg->nignored; i++) {
+		if (cfg->ignored[i].hook != NULL)
+			continue;
+		fputs(first ? "\nignored section " : "ignored section ", fp);
+		first = 0;
+		print_str(fp, cfg->ignored[i].what);
+		fprintf(fp, " at %s\n", cfg->ignored[i].where);
+	}
+}
