@@ -34,6 +34,7 @@
 #include "http.h"
 #include "jsonoracle.h"
 #include "proto.h"
+#include "scripted.h"
 #include "sign.h"
 #include "tap.h"
 #include "util.h"
@@ -874,33 +875,8 @@ test_retry_after(void)
  * its body ("fail": 503 with Retry-After and a long answer, "slow": after
  * the worker's timeout, "interim": 100 Continue and hang up, else 200
  * "ok") and sends every request, with the number of its connection as
- * the type, to logfd as a frame.
+ * the type, to the log socket (its script's argument) as a frame.
  */
-static size_t
-req_read(int c, char *buf, size_t size)
-{
-	size_t		 got = 0, need = 0;
-	ssize_t		 n;
-	char		*e, *cl;
-
-	for (;;) {
-		if (need == 0 && (e = memmem(buf, got, "\r\n\r\n", 4)) !=
-		    NULL) {
-			cl = strcasestr(buf, "\r\ncontent-length:");
-			need = (size_t)(e + 4 - buf) + (cl != NULL && cl < e ?
-			    strtoul(cl + 17, NULL, 10) : 0);
-		}
-		if (need > 0 && got >= need)
-			return got;
-		if (got == size - 1)
-			return 0;
-		if ((n = read(c, buf + got, size - 1 - got)) <= 0)
-			return 0;
-		got += (size_t)n;
-		buf[got] = '\0';
-	}
-}
-
 static void
 answer(int c, const char *req)
 {
@@ -926,65 +902,40 @@ answer(int c, const char *req)
 }
 
 static void
-serve_conn(int c, int conn, int logfd)
+serve_conn(struct scripted *s, int c, int conn, char *req)
 {
-	static char	 req[1 << 16];
-	struct timeval	 tv = { 5, 0 };
-	size_t		 len;
+	int	 logfd = (int)(intptr_t)s->arg;
+	size_t	 len;
 
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	while ((len = req_read(c, req, sizeof(req))) > 0) {
+	while ((len = scripted_read(s, c, req, SCRIPTED_REQ_MAX)) > 0) {
 		proto_write(logfd, conn, req, len);
 		answer(c, req);
 	}
-	_exit(0);
-}
-
-/* A process per connection: an old one may linger beside a new one. */
-static void
-serve(int ls, int logfd)
-{
-	int	 c, conn;
-
-	signal(SIGCHLD, SIG_IGN);
-	signal(SIGTERM, SIG_DFL);
-	for (conn = 1; (c = accept(ls, NULL, NULL)) != -1; conn++) {
-		if (fork() == 0)
-			serve_conn(c, conn, logfd);
-		close(c);
-	}
-	_exit(0);
 }
 
 struct env {
-	pid_t	 srv, wrk;
-	int	 port;
-	int	 log;	/* requests the server saw */
-	int	 ctl;	/* spoold's end of the worker's socket */
+	struct scripted	 srv;
+	pid_t		 wrk;
+	int		 port;
+	int		 log;	/* requests the server saw */
+	int		 ctl;	/* spoold's end of the worker's socket */
 };
 
+/* A process per connection: an old one may linger beside a new one. */
 static int
 start_server(struct env *e)
 {
-	struct sockaddr_in	 sin;
-	socklen_t		 sl = sizeof(sin);
-	int			 ls, lp[2];
+	int	 lp[2];
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((ls = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-	    bind(ls, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(ls, 8) == -1 ||
-	    getsockname(ls, (struct sockaddr *)&sin, &sl) == -1 ||
-	    socketpair(AF_UNIX, SOCK_STREAM, 0, lp) == -1)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, lp) == -1)
 		return -1;
-	e->port = ntohs(sin.sin_port);
-	if ((e->srv = fork()) == 0) {
+	if (scripted_fork(&e->srv, serve_conn, (void *)(intptr_t)lp[1]) ==
+	    -1) {
 		close(lp[0]);
-		serve(ls, lp[1]);
+		close(lp[1]);
+		return -1;
 	}
-	close(ls);
+	e->port = e->srv.port;
 	close(lp[1]);
 	e->log = lp[0];
 	return 0;
@@ -1344,8 +1295,7 @@ test_worker_http(void)
 	is_int(reap(e.wrk), 0, "worker: exits 0 when spoold closes");
 	test_worker_term(&e, url);
 	test_worker_queue(&e, url);
-	kill(e.srv, SIGTERM);
-	reap(e.srv);
+	scripted_stop(&e.srv);
 	close(e.log);
 }
 
