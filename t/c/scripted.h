@@ -1,8 +1,8 @@
 /*
  * Scripted HTTP servers for the tests (scripted.c).
  */
-#ifndef SCRIPTED_H
-#define SCRIPTED_H
+#ifndef SPOOLD_SCRIPTED_H
+#define SPOOLD_SCRIPTED_H
 
 #include <sys/types.h>
 
