@@ -76,23 +76,6 @@ sub count_in_log {
 	return scalar(() = $l =~ /$re/g);
 }
 
-# Children of spoold with the process title $title.
-sub children_titled {
-	my ($s, $title) = @_;
-	my @pids;
-	for my $stat (glob '/proc/[0-9]*/stat') {
-		my $st = slurp($stat) // next;
-		next unless $st =~ /^(\d+) \(.*\) \S (\d+) /s && $2 == $s->{pid};
-		my $pid = $1;
-		my $cmd = slurp("/proc/$pid/cmdline") // '';
-		push @pids, $pid if $cmd =~ /^\Q$title\E\0?$/;
-	}
-	return @pids;
-}
-
-# Worker processes of spoold with the title "spoold: worker HOOK".
-sub worker_pids { children_titled($_[0], "spoold: worker $_[1]") }
-
 my $n = 0;
 sub rec { kumo_record($n++) }
 sub ingest {

@@ -11,9 +11,10 @@ use HTTP::Tiny;
 use IO::Select;
 use IO::Socket::INET;
 use JSON::PP;
-use POSIX qw(WNOHANG);
 use lib 't/lib';
-use SpooldTest ();	# its HTTP::Tiny with TCP_NODELAY
+# The receiver run with exactly the options given, and an HTTP::Tiny with
+# TCP_NODELAY.
+use SpooldTest qw(run_receiver stop_receiver);
 use Test::More;
 use Time::HiRes qw(time sleep);
 
@@ -22,54 +23,6 @@ plan skip_all => "$bin is not built" unless -x $bin;
 
 my $dir = tempdir(CLEANUP => 1);
 my $json = JSON::PP->new->utf8;
-my %running;
-
-END {
-	kill 'KILL', keys %running;
-}
-
-# Starts a receiver and waits, at most 10 s, for its "port N" line.
-sub start_receiver {
-	my @args = @_;
-	my $pid = open(my $out, '-|', $bin, @args) // die "cannot run $bin: $!";
-	$running{$pid} = 1;
-	my $sel = IO::Select->new($out);
-	my $line = '';
-	my $deadline = time + 10;
-	while ($line !~ /\n/) {
-		my $left = $deadline - time;
-		die "receiver @args: no port line in 10 s\n"
-		    if $left <= 0 || !$sel->can_read($left);
-		sysread($out, $line, 256, length $line)
-		    or die "receiver @args: exited before listening\n";
-	}
-	$line =~ /\Aport (\d+)\n\z/ or die "receiver: first line was '$line'\n";
-	return { pid => $pid, out => $out, port => $1,
-	    url => "http://127.0.0.1:$1" };
-}
-
-# Signals a receiver and returns its wait status, -1 if it took over 10 s.
-sub stop_receiver {
-	my ($r, $sig) = @_;
-	kill $sig // 'TERM', $r->{pid};
-	my $deadline = time + 10;
-	my $status = -1;
-	while (time < $deadline) {
-		if (waitpid($r->{pid}, WNOHANG) == $r->{pid}) {
-			$status = $?;
-			last;
-		}
-		sleep 0.02;
-	}
-	if ($status == -1) {
-		kill 'KILL', $r->{pid};
-		waitpid($r->{pid}, 0);
-	}
-	delete $running{$r->{pid}};
-	close $r->{out};
-	return $status;
-}
-
 sub client {
 	return HTTP::Tiny->new(keep_alive => 1, timeout => 20,
 	    agent => 'receiver-test/1');
@@ -107,7 +60,7 @@ sub which {
 
 # The answers of 200 POSTs on one connection.
 sub statuses {
-	my $r = start_receiver(@_);
+	my $r = run_receiver(@_);
 	my $h = client();
 	my @s = map { post($h, $r, qq({"n":$_}))->{status} } 1 .. 200;
 	stop_receiver($r);
@@ -116,7 +69,7 @@ sub statuses {
 
 # Default: 200 "ok", whatever the path; GET elsewhere 404, PUT 405.
 {
-	my $r = start_receiver();
+	my $r = run_receiver();
 	my $h = client();
 	my $res = post($h, $r, '{"a":1}');
 	is($res->{status}, 200, 'default answer is 200');
@@ -132,7 +85,7 @@ sub statuses {
 
 # -s STATUS alone answers every request with it.
 {
-	my $r = start_receiver('-s', '503');
+	my $r = run_receiver('-s', '503');
 	my $h = client();
 	my @s = map { post($h, $r, '{}')->{status} } 1 .. 20;
 	is_deeply(\@s, [(503) x 20], '-s 503 answers 503 to all');
@@ -161,7 +114,7 @@ sub statuses {
 
 # -m SUBSTRING:STATUS wins over -s.
 {
-	my $r = start_receiver('-m', 'poison:422', '-m', 'a:b:409',
+	my $r = run_receiver('-m', 'poison:422', '-m', 'a:b:409',
 	    '-s', '503');
 	my $h = client();
 	is(post($h, $r, '[{"x":1},{"poison":true},{"x":2}]')->{status}, 422,
@@ -175,7 +128,7 @@ sub statuses {
 
 # -a adds Retry-After to non-2xx answers only.
 {
-	my $r = start_receiver('-a', '7', '-m', 'bad:500');
+	my $r = run_receiver('-a', '7', '-m', 'bad:500');
 	my $h = client();
 	my $res = post($h, $r, '{"bad":1}');
 	is($res->{status}, 500, '-m bad:500');
@@ -188,7 +141,7 @@ sub statuses {
 
 # -d delays each answer.
 {
-	my $r = start_receiver('-d', '300');
+	my $r = run_receiver('-d', '300');
 	my $h = client();
 	my $t0 = time;
 	my $res = post($h, $r, '{}');
@@ -201,7 +154,7 @@ sub statuses {
 # -o: one JSON line per POST, written before the answer leaves.
 {
 	my $log = "$dir/requests.log";
-	my $r = start_receiver('-o', $log, '-m', 'refuse:410');
+	my $r = run_receiver('-o', $log, '-m', 'refuse:410');
 	my ($ca, $cb) = (client(), client());
 	my $big = '[' . join(',', map { qq({"i":$_,"pad":") . ('x' x 90) . '"}' }
 	    1 .. 30000) . ']';
@@ -265,7 +218,7 @@ sub statuses {
 
 # /_stats: only connections that POST count.
 {
-	my $r = start_receiver();
+	my $r = run_receiver();
 	my $sh = client();
 	my $s = stats($sh, $r);
 	is_deeply([@$s{qw(connections open max_open requests
@@ -315,7 +268,7 @@ sub statuses {
 # bodies; -L logs each record's id and arrival time.
 {
 	my $ids = "$dir/ids.log";
-	my $r = start_receiver('-L', $ids, '-m', 'refuse:503');
+	my $r = run_receiver('-L', $ids, '-m', 'refuse:503');
 	my $h = client();
 	my $s = stats($h, $r);
 	is_deeply([@$s{qw(records last_record_ms bad_bodies)}], [0, 0, 0],
@@ -366,7 +319,7 @@ sub statuses {
 
 # SIGINT stops it cleanly too.
 {
-	my $r = start_receiver('-q');
+	my $r = run_receiver('-q');
 	my $h = client();
 	post($h, $r, '{}');
 	is(stop_receiver($r, 'INT'), 0, 'exits 0 on SIGINT');
@@ -430,11 +383,11 @@ EOT
 		close $c;
 		return $code;
 	};
-	my $r = start_receiver('-C', "$t/server.pem", '-K', "$t/server.key");
+	my $r = run_receiver('-C', "$t/server.pem", '-K', "$t/server.key");
 	is($curl->($r), '200', 'HTTPS: 200');
 	stop_receiver($r);
 
-	$r = start_receiver('-C', "$t/server.pem", '-K', "$t/server.key",
+	$r = run_receiver('-C', "$t/server.pem", '-K', "$t/server.key",
 	    '-T', "$t/ca.pem");
 	is($curl->($r, '--cert', "$t/client.pem", '--key', "$t/client.key"),
 	    '200', '-T: a client certificate from the CA gets 200');
@@ -448,7 +401,7 @@ EOT
 # HTTP/1.1, keep-alive and pipelined, and -L.
 {
 	my $ids = "$dir/fast-ids";
-	my $r = start_receiver('-F', '-L', $ids);
+	my $r = run_receiver('-F', '-L', $ids);
 	my $h = client();
 	my $res = post($h, $r, '{"type":"Delivery","id":"f1"}');
 	is($res->{status}, 200, '-F: a POST gets 200');

@@ -10,22 +10,6 @@ use SpooldTest;
 use Test::More;
 use Time::HiRes qw(time);
 
-# The workers of this spoold (other tests may run spoolds of their own).
-sub worker_pids {
-	my ($s, $hook) = @_;
-	my @pids;
-	opendir(my $dh, '/proc') or return ();
-	for my $p (grep { /^\d+$/ } readdir($dh)) {
-		my $cmd = slurp("/proc/$p/cmdline") // next;
-		my $stat = slurp("/proc/$p/stat") // next;
-		$cmd =~ s/\0.*//s;
-		my ($ppid) = $stat =~ /^\d+ \(.*\) \S+ (\d+)/s;
-		push @pids, $p if $cmd eq "spoold: worker $hook" &&
-		    ($ppid // 0) == $s->{pid};
-	}
-	return @pids;
-}
-
 # A worker killed with SIGKILL in the middle of a request.
 my $rcv = start_receiver('-d', '1500');
 my $s = new_spool(hooks => <<"EOT");

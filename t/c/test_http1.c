@@ -4,19 +4,13 @@
  * worker's client and once by libcurl (http_curl_only), and both must
  * give the same results (status, Retry-After, answer text, error or not,
  * new connections) and make the same requests (request line, header
- * lines, body) over as many connections. Then the answer parser alone:
- * every answer fed whole and a byte at a time must read the same, and
- * what it must refuse.
+ * lines, body) over as many connections. The answer parser alone is
+ * test_answer.c's.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
-#include <errno.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,14 +22,14 @@
 
 #include <curl/curl.h>
 
-#include "answer.h"
 #include "config.h"
 #include "http.h"
+#include "scripted.h"
 #include "tap.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAXREQ		8
-#define REQ_MAX		(2 << 20)
+#define REQ_MAX		SCRIPTED_REQ_MAX
 
 struct scene {
 	const char	*name;
@@ -50,162 +44,60 @@ struct scene {
 };
 
 struct srv {
-	int			 ls;
-	int			 port;
+	struct scripted		 s;
 	const struct scene	*sc;
-	volatile int		 stop;
-	int			 conns;
 	size_t			 nreq;
 	char			*req[MAXREQ];
 	size_t			 reqlen[MAXREQ];
 	size_t			 body[MAXREQ];	/* read after an early answer */
 };
 
+/* Keeps a request the client made, the first MAXREQ of them. */
 static void
-wr(int fd, const char *p, size_t len, int split)
+keep(struct srv *v, const char *req, size_t len)
 {
-	ssize_t	 n;
-	size_t	 step;
-
-	while (len > 0) {
-		step = split ? 1 : len;
-		if ((n = write(fd, p, step)) <= 0)
-			return;
-		p += n;
-		len -= (size_t)n;
+	if (v->nreq < MAXREQ) {
+		v->req[v->nreq] = malloc(len + 1);
+		memcpy(v->req[v->nreq], req, len);
+		v->req[v->nreq][len] = '\0';
+		v->reqlen[v->nreq] = len;
 	}
-}
-
-/* Reads one request whole: 0 at the end of the connection. */
-static size_t
-req_read(struct srv *s, int c, char *buf, size_t size)
-{
-	struct pollfd	 pfd = { c, POLLIN, 0 };
-	size_t		 got = 0, need = 0;
-	ssize_t		 n;
-	char		*e, *cl;
-
-	for (;;) {
-		if (need == 0 && (e = memmem(buf, got, "\r\n\r\n", 4)) !=
-		    NULL) {
-			cl = strcasestr(buf, "\r\ncontent-length:");
-			need = (size_t)(e + 4 - buf) + (cl != NULL && cl < e ?
-			    strtoul(cl + 17, NULL, 10) : 0);
-		}
-		if (need > 0 && got >= need)
-			return got;
-		if (got == size - 1 || s->stop)
-			return 0;
-		if (poll(&pfd, 1, 100) == 0)
-			continue;
-		if ((n = read(c, buf + got, size - 1 - got)) <= 0)
-			return 0;
-		got += (size_t)n;
-		buf[got] = '\0';
-	}
-}
-
-/* Waits, boundedly, for the client to hang up. */
-static void
-until_closed(struct srv *s, int c)
-{
-	struct pollfd	 pfd = { c, POLLIN, 0 };
-	char		 b[256];
-	int		 i;
-
-	for (i = 0; i < 100 && !s->stop; i++)
-		if (poll(&pfd, 1, 100) == 1 && read(c, b, sizeof(b)) <= 0)
-			return;
-}
-
-/* Reads a request's head only, and keeps it; 0: the client is gone. */
-static size_t
-head_read(struct srv *s, int c, char *buf)
-{
-	struct pollfd	 pfd = { c, POLLIN, 0 };
-	size_t		 got = 0;
-	ssize_t		 n;
-	int		 idle = 0;
-
-	/* A byte at a time: the body behind the head stays unread. */
-	while (idle < 50 && !s->stop && got < 65535 &&
-	    memmem(buf, got, "\r\n\r\n", 4) == NULL) {
-		if (poll(&pfd, 1, 100) == 0) {
-			idle++;
-			continue;
-		}
-		if ((n = read(c, buf + got, 1)) <= 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got == 0)
-		return 0;
-	if (s->nreq < MAXREQ) {
-		s->req[s->nreq] = malloc(got + 1);
-		memcpy(s->req[s->nreq], buf, got);
-		s->req[s->nreq][got] = '\0';
-		s->reqlen[s->nreq] = got;
-	}
-	s->nreq++;
-	return got;
-}
-
-/* Reads the body a head announced; how much of it came. */
-static size_t
-body_read(struct srv *s, int c, const char *head, char *buf)
-{
-	struct pollfd	 pfd = { c, POLLIN, 0 };
-	const char	*cl;
-	size_t		 want, got = 0;
-	ssize_t		 n;
-	int		 idle = 0;
-
-	if ((cl = strcasestr(head, "\r\ncontent-length:")) == NULL)
-		return 0;
-	want = strtoul(cl + 17, NULL, 10);
-	while (got < want && idle < 20 && !s->stop) {
-		if (poll(&pfd, 1, 100) == 0) {
-			idle++;
-			continue;
-		}
-		if ((n = read(c, buf, want - got < REQ_MAX ? want - got :
-		    REQ_MAX)) <= 0)
-			break;
-		got += (size_t)n;
-	}
-	return got;
+	v->nreq++;
 }
 
 /* Answers before the body is read: the client must read it all the same. */
 static void
-serve_early(struct srv *s, int c, char *buf)
+serve_early(struct srv *v, int c, char *buf)
 {
+	struct scripted	*s = &v->s;
 	struct pollfd	 pfd = { c, POLLRDHUP, 0 };
-	size_t		 req = s->nreq;
+	size_t		 req = v->nreq, len;
 	int		 i;
 
-	if (head_read(s, c, buf) == 0)
+	if ((len = scripted_head(s, c, buf, REQ_MAX)) == 0)
 		return;
-	wr(c, s->sc->answer, strlen(s->sc->answer), 0);
-	if (s->sc->early == 3) {
+	keep(v, buf, len);
+	scripted_write(c, v->sc->answer, strlen(v->sc->answer), 0);
+	if (v->sc->early == 3) {
 		/*
 		 * The answer keeps the connection: serve the next request
 		 * on it too, for a close here would race the client's
 		 * next request.
 		 */
 		if (req < MAXREQ)
-			s->body[req] = body_read(s, c, s->req[req], buf);
-		serve_early(s, c, buf);
+			v->body[req] = scripted_body(s, c, v->req[req], buf,
+			    REQ_MAX);
+		serve_early(v, c, buf);
 		return;
 	}
 	/*
 	 * Stay a while, reading nothing: the client's close is queued
 	 * behind the body it could not send, so it is not seen here.
 	 */
-	for (i = 0; s->sc->early == 1 && i < 5 && !s->stop; i++)
+	for (i = 0; v->sc->early == 1 && i < 5 && !s->stop; i++)
 		if (poll(&pfd, 1, 100) == 1)
 			break;
-	if (s->sc->early != 2)
+	if (v->sc->early != 2)
 		return;
 	/*
 	 * Hang up as servers do: nothing more to say, and the body still
@@ -214,79 +106,35 @@ serve_early(struct srv *s, int c, char *buf)
 	 * answer with it before the client reads it.
 	 */
 	shutdown(c, SHUT_WR);
-	pfd.events = POLLIN;
-	for (i = 0; i < 50 && !s->stop; i++)
-		if (poll(&pfd, 1, 100) == 1 && read(c, buf, REQ_MAX) <= 0)
-			break;
+	scripted_until_closed(s, c);
 }
 
+/* The scene's script for one connection. */
 static void
-serve_conn(struct srv *s, int c, char *buf)
+serve_conn(struct scripted *s, int c, int n, char *buf)
 {
-	size_t	 len;
+	struct srv	*v = s->arg;
+	size_t		 len;
 
-	if (s->sc->early) {
-		serve_early(s, c, buf);
+	(void)n;
+	if (v->sc->early) {
+		serve_early(v, c, buf);
 		return;
 	}
 
-	while ((len = req_read(s, c, buf, REQ_MAX)) > 0) {
-		if (s->nreq < MAXREQ) {
-			s->req[s->nreq] = malloc(len + 1);
-			memcpy(s->req[s->nreq], buf, len + 1);
-			s->reqlen[s->nreq] = len;
-		}
-		if (++s->nreq == (size_t)s->sc->drop)
+	while ((len = scripted_read(s, c, buf, REQ_MAX)) > 0) {
+		keep(v, buf, len);
+		if (v->nreq == (size_t)v->sc->drop)
 			return;
-		if (s->sc->hang) {
-			until_closed(s, c);
+		if (v->sc->hang) {
+			scripted_until_closed(s, c);
 			return;
 		}
-		wr(c, s->sc->answer, strlen(s->sc->answer), s->sc->split);
-		if (s->sc->close_after)
+		scripted_write(c, v->sc->answer, strlen(v->sc->answer),
+		    v->sc->split);
+		if (v->sc->close_after)
 			return;
 	}
-}
-
-static void *
-serve(void *arg)
-{
-	struct srv	*s = arg;
-	struct pollfd	 pfd = { s->ls, POLLIN, 0 };
-	char		*buf;
-	int		 c;
-
-	if ((buf = malloc(REQ_MAX)) == NULL)
-		return NULL;
-	while (!s->stop) {
-		if (poll(&pfd, 1, 50) != 1 ||
-		    (c = accept(s->ls, NULL, NULL)) == -1)
-			continue;
-		s->conns++;
-		serve_conn(s, c, buf);
-		close(c);
-	}
-	free(buf);
-	return NULL;
-}
-
-static int
-listen_any(int *port)
-{
-	struct sockaddr_in	 sin;
-	socklen_t		 sl = sizeof(sin);
-	int			 ls;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    bind(ls, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(ls, 8) == -1 ||
-	    getsockname(ls, (struct sockaddr *)&sin, &sl) == -1)
-		return -1;
-	*port = ntohs(sin.sin_port);
-	return ls;
 }
 
 struct run {
@@ -321,42 +169,38 @@ run_scene(const struct scene *sc, int curl, const char *body, size_t len,
 {
 	static const char *const extra[] = { "webhook-id: msg_1",
 	    "webhook-timestamp: 1700000000" };
-	struct srv	 s;
+	struct srv	 v;
 	struct hook	 h;
 	struct http	*ht;
-	pthread_t	 th;
 	char		 url[64], err[256];
 	int		 i;
 
-	memset(&s, 0, sizeof(s));
+	memset(&v, 0, sizeof(v));
 	memset(out, 0, sizeof(*out));
-	s.sc = sc;
-	if ((s.ls = listen_any(&s.port)) == -1)
+	v.sc = sc;
+	if ((ht = http_new(err, sizeof(err))) == NULL)
 		return -1;
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook?a=1", s.port);
-	hook_for(&h, url, sc->hang ? 300 : 5000);
-	if ((ht = http_new(err, sizeof(err))) == NULL) {
-		close(s.ls);
+	if (scripted_thread(&v.s, serve_conn, &v) == -1) {
+		http_free(ht);
 		return -1;
 	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook?a=1", v.s.port);
+	hook_for(&h, url, sc->hang ? 300 : 5000);
 	http_curl_only(ht, curl);
-	if (http_configure(ht, &h, err, sizeof(err)) == -1 ||
-	    pthread_create(&th, NULL, serve, &s) != 0) {
+	if (http_configure(ht, &h, err, sizeof(err)) == -1) {
 		http_free(ht);
-		close(s.ls);
+		scripted_stop(&v.s);
 		return -1;
 	}
 	for (i = 0; i < 2; i++)
 		http_post(ht, body, len, extra, NELEM(extra), 0, &out->r[i]);
 	http_free(ht);
-	s.stop = 1;
-	pthread_join(th, NULL);
-	close(s.ls);
-	out->conns = s.conns;
-	out->nreq = s.nreq;
-	memcpy(out->req, s.req, sizeof(s.req));
-	memcpy(out->reqlen, s.reqlen, sizeof(s.reqlen));
-	memcpy(out->body, s.body, sizeof(s.body));
+	scripted_stop(&v.s);
+	out->conns = v.s.conns;
+	out->nreq = v.nreq;
+	memcpy(out->req, v.req, sizeof(v.req));
+	memcpy(out->reqlen, v.reqlen, sizeof(v.reqlen));
+	memcpy(out->body, v.body, sizeof(v.body));
 	return 0;
 }
 
@@ -612,7 +456,7 @@ test_refused(void)
 	int			 ls, port, c;
 
 	/* A port that was just free and now has nobody listening. */
-	if ((ls = listen_any(&port)) == -1)
+	if ((ls = scripted_listen(0, SOCK_CLOEXEC, 8, &port)) == -1)
 		return;
 	close(ls);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
@@ -630,136 +474,12 @@ test_refused(void)
 	diag("own: %.*s", (int)r[0].textlen, r[0].text);
 }
 
-/* Fed whole and a byte at a time, an answer reads the same. */
-static int
-feed_all(const char *p, size_t len, int bytewise, struct answer *a,
-    int eof)
-{
-	enum answer_rc	 rc = ANSWER_MORE;
-	size_t		 have = 0, off = 0, used;
-
-	answer_init(a, 1000000000);
-	while (rc == ANSWER_MORE && have < len) {
-		have = bytewise ? have + 1 : len;
-		rc = answer_feed(a, p + off, have - off, &used);
-		off += used;
-	}
-	if (rc == ANSWER_MORE && eof)
-		rc = answer_eof(a, have - off);
-	return rc;
-}
-
-struct parse_case {
-	const char	*in;
-	int		 rc;		/* with eof after the bytes */
-	uint32_t	 status;
-	const char	*text;
-	int		 close;
-};
-
-static const struct parse_case parse_cases[] = {
-	{ "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", ANSWER_DONE,
-	    200, "ok", 0 },
-	{ "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", ANSWER_DONE, 200, "",
-	    0 },
-	{ "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1"
-	    "\r\n\r\nx", ANSWER_DONE, 200, "x", 0 },
-	{ "HTTP/1.1 200 OK\r\n\r\nto the end", ANSWER_DONE, 200,
-	    "to the end", 1 },
-	{ "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n",
-	    ANSWER_DONE, 304, "", 0 },
-	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
-	    "3\r\nabc\r\n0\r\n\r\n", ANSWER_DONE, 200, "abc", 0 },
-	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"
-	    "rest", ANSWER_DONE, 200, "rest", 1 },
-	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffff"
-	    "ffffffff0\r\n", ANSWER_ERROR, 0, NULL, 0 },
-	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-	    ANSWER_ERROR, 0, NULL, 0 },
-	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokX",
-	    ANSWER_ERROR, 0, NULL, 0 },
-	{ "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", ANSWER_ERROR, 0,
-	    NULL, 0 },
-	{ "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n"
-	    "\r\nabc", ANSWER_ERROR, 0, NULL, 0 },
-	{ "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n"
-	    "\r\nabc", ANSWER_DONE, 200, "abc", 0 },
-	{ "HTTP/1.1 101 Switching Protocols\r\n\r\n", ANSWER_ERROR, 0, NULL,
-	    0 },
-	{ "HTTP/2 200\r\n\r\n", ANSWER_ERROR, 0, NULL, 0 },
-	{ "HTTP/1.1 099 Low\r\n\r\n", ANSWER_ERROR, 0, NULL, 0 },
-	{ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", ANSWER_ERROR, 0,
-	    NULL, 0 },
-	{ "http/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx", ANSWER_DONE, 200,
-	    "x", 0 },
-	{ "HTTP/1.2 200 OK\r\n\r\n", ANSWER_ERROR, 0, NULL, 0 },
-	{ "HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok", ANSWER_DONE,
-	    200, "ok", 0 },
-	{ "HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok", ANSWER_DONE,
-	    200, "ok", 0 },
-	{ "HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\nok",
-	    ANSWER_ERROR, 0, NULL, 0 },
-	{ "HTTP/1.1 503 Busy\r\nRetry-After: 9\r\n", ANSWER_DONE, 503, "",
-	    1 },
-	{ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n", ANSWER_ERROR, 0, NULL,
-	    0 },
-	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n", ANSWER_ERROR,
-	    0, NULL, 0 },
-	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-	    "00000000000000000001\r\nx\r\n0\r\n\r\n", ANSWER_DONE, 200, "x",
-	    0 },
-	{ "", ANSWER_ERROR, 0, NULL, 0 },
-	{ "HTTP/1.1 2", ANSWER_ERROR, 0, NULL, 0 },
-};
-
-static void
-test_parser(void)
-{
-	const struct parse_case	*c;
-	struct answer		 a, b;
-	char			*huge;
-	size_t			 i, used;
-	int			 rc, rb;
-
-	for (i = 0; i < NELEM(parse_cases); i++) {
-		c = &parse_cases[i];
-		rc = feed_all(c->in, strlen(c->in), 0, &a, 1);
-		rb = feed_all(c->in, strlen(c->in), 1, &b, 1);
-		is_int(rc, c->rc, "parser %zu: outcome", i);
-		is_int(rb, rc, "parser %zu: a byte at a time, the same", i);
-		if (rc != ANSWER_DONE || c->rc != ANSWER_DONE)
-			continue;
-		is_int(a.status, c->status, "parser %zu: status", i);
-		ok(a.textlen == strlen(c->text) &&
-		    memcmp(a.text, c->text, a.textlen) == 0 &&
-		    b.textlen == a.textlen &&
-		    memcmp(b.text, a.text, a.textlen) == 0,
-		    "parser %zu: text", i);
-		is_int(a.close, c->close, "parser %zu: connection ends", i);
-	}
-	/* A head over the limit is refused, not buffered for ever. */
-	huge = malloc(ANSWER_HEAD_MAX + 64);
-	memset(huge, 'a', ANSWER_HEAD_MAX + 64);
-	memcpy(huge, "HTTP/1.1 200 OK\r\nX: ", 20);
-	answer_init(&a, 0);
-	is_int(answer_feed(&a, huge, ANSWER_HEAD_MAX + 64, &used),
-	    ANSWER_ERROR, "parser: a head over the limit is refused");
-	free(huge);
-	/* Bytes after a complete answer are left to the caller. */
-	answer_init(&a, 0);
-	rc = answer_feed(&a, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n"
-	    "xHTTP", 43, &used);
-	ok(rc == ANSWER_DONE && used == 39, "parser: stops at the answer's "
-	    "end (%zu of 43 taken)", used);
-}
-
 int
 main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		skip_all("curl_global_init failed");
-	test_parser();
 	test_scenes();
 	test_big_body();
 	test_early();

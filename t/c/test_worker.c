@@ -1,16 +1,12 @@
 /*
  * The delivery worker: the HELLO settings and RESULT encodings, frames
- * over a socketpair, request bodies and log_parameters projection,
- * Standard Webhooks signatures, Retry-After, and a worker process
- * talking to a small HTTP server run by the test.
+ * over a socketpair, BATCH payloads, and a worker process talking to a
+ * scripted HTTP server run by the test.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
-
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -25,15 +21,13 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
-#include "answer.h"
 #include "body.h"
 #include "config.h"
 #include "http.h"
-#include "jsonoracle.h"
 #include "proto.h"
+#include "scripted.h"
+#include "sigoracle.h"
 #include "sign.h"
 #include "tap.h"
 #include "util.h"
@@ -505,402 +499,13 @@ test_batch(void)
 	free(p);
 }
 
-static void
-mkrecs(struct batch *b, struct batch_rec *r, const char **recs, size_t n)
-{
-	size_t	 i;
-
-	memset(b, 0, sizeof(*b));
-	for (i = 0; i < n; i++) {
-		r[i].id = i + 1;
-		r[i].ptr = recs[i];
-		r[i].len = strlen(recs[i]);
-	}
-	b->recs = r;
-	b->n = (uint32_t)n;
-}
-
-static void
-body_is(const struct hook *h, const char **recs, size_t n,
-    const char *want, const char *what)
-{
-	struct batch		 b;
-	struct batch_rec	 r[8];
-	struct body		 body;
-	char			*got;
-
-	mkrecs(&b, r, recs, n);
-	if (body_build(h, &b, &body) == -1) {
-		ok(0, "%s", what);
-		return;
-	}
-	got = strndup(body.ptr, body.len);
-	is_str(got, want, "%s", what);
-	free(got);
-	body_free(&body);
-}
-
-static void
-test_body(void)
-{
-	struct hook		 h;
-	struct batch		 b;
-	struct batch_rec	 r[1];
-	struct body		 body;
-	const char		*one[] = { "{ \"a\" : 1 }" };
-	const char		*two[] = { "{\"a\":1}", "{\"b\":[2, 3]}" };
-	const char		*nl[] = { "{\"a\":\n1,\r\n\"b\":\"x\\ny\"}" };
-
-	memset(&h, 0, sizeof(h));
-	h.format = FORMAT_JSON;
-	mkrecs(&b, r, one, 1);
-	ok(body_build(&h, &b, &body) == 0 && body.ptr == one[0] &&
-	    body.len == strlen(one[0]) && body.buf == NULL,
-	    "body json: one record is its own bytes, not copied");
-	body_free(&body);
-	body_is(&h, two, 2, "[{\"a\":1},{\"b\":[2, 3]}]",
-	    "body json: two records are an array");
-	h.format = FORMAT_NDJSON;
-	body_is(&h, one, 1, "{ \"a\" : 1 }\n", "body ndjson: one line");
-	body_is(&h, two, 2, "{\"a\":1}\n{\"b\":[2, 3]}\n",
-	    "body ndjson: one line per record");
-	body_is(&h, nl, 1, "{\"a\": 1,  \"b\":\"x\\ny\"}\n",
-	    "body ndjson: line breaks between tokens become spaces");
-}
-
-static char	*p_meta[] = { "tenant_*", "campaign" };
-static char	*p_hdrs[] = { "subject", "X-*" };
-
-static void
-lp_hook(struct hook *h, enum hook_format f)
-{
-	memset(h, 0, sizeof(*h));
-	h->format = f;
-	h->has_log_parameters = 1;
-	h->lp_meta.v = p_meta;
-	h->lp_meta.n = NELEM(p_meta);
-	h->lp_headers.v = p_hdrs;
-	h->lp_headers.n = NELEM(p_hdrs);
-}
-
-static void
-project_is(const struct hook *h, const char *rec, const char *want,
-    const char *what)
-{
-	body_is(h, &rec, 1, want, what);
-}
-
-/*
- * The oracle: jansson's tree with the same members removed. Its keys
- * have U+0001 where the record has \u0000 (jsonoracle.h), which matches
- * a pattern exactly when a NUL does: at no place.
- */
-static void
-oracle_filter(json_t *rec, const char *name, const struct patterns *p,
-    int icase)
-{
-	json_t		*obj, *v;
-	const char	*key;
-	void		*tmp;
-
-	if ((obj = json_object_get(rec, name)) == NULL || !json_is_object(obj))
-		return;
-	json_object_foreach_safe(obj, tmp, key, v) {
-		(void)v;
-		if (!body_match(p, key, strlen(key), icase))
-			json_object_del(obj, key);
-	}
-}
-
-static const char *gen_keys[] = { "campaign", "tenant_a", "tenant_", "x",
-    "Subject", "SUBJECT", "X-Tag", "x-mailer", "other", "\\u0058-Esc",
-    "ten\\u0061nt_b", "c\\\"q", "meta", "headers", "campaign\\u0000",
-    "tenant_\\u0000", "X-\\u0000", "\\u0000X-", "sub\\u0000ject" };
-static const char *gen_vals[] = { "1", "0.1", "-2.5e-3", "1e300", "true",
-    "null", "\"s,}]\"", "\"\\\"\\\\\"", "[1,{\"a\":[]}]", "{\"meta\":{\"x\":1}}",
-    "\"\xc3\xa9\"", "1234567890123456789", "\"a\\u0000b\"",
-    "{\"\\u0000\":\"\\u0000\"}" };
-
-static void
-gen_ws(char **p, unsigned int *seed)
-{
-	static const char *ws[] = { "", "", " ", "\n", "\t ", "\r\n" };
-
-	*p += sprintf(*p, "%s", ws[rand_r(seed) % 6]);
-}
-
-static void
-gen_object(char **p, unsigned int *seed, int depth)
-{
-	int	 i, n = rand_r(seed) % 5;
-
-	*p += sprintf(*p, "{");
-	for (i = 0; i < n; i++) {
-		gen_ws(p, seed);
-		*p += sprintf(*p, "%s\"%s\"", i ? "," : "",
-		    gen_keys[rand_r(seed) % NELEM(gen_keys)]);
-		gen_ws(p, seed);
-		*p += sprintf(*p, ":");
-		gen_ws(p, seed);
-		if (depth < 2 && rand_r(seed) % 3 == 0)
-			gen_object(p, seed, depth + 1);
-		else
-			*p += sprintf(*p, "%s",
-			    gen_vals[rand_r(seed) % NELEM(gen_vals)]);
-		gen_ws(p, seed);
-	}
-	*p += sprintf(*p, "}");
-}
-
-/* Generated records: projection and jansson's filtering agree. */
-static void
-test_project_diff(void)
-{
-	struct hook	 h;
-	json_t		*want, *got;
-	char		 rec[8192], *p, *out;
-	size_t		 len, n, bad = 0, changed = 0;
-	unsigned int	 seed = 42;
-
-	lp_hook(&h, FORMAT_JSON);
-	for (n = 0; n < 20000; n++) {
-		p = rec;
-		gen_object(&p, &seed, 0);
-		if ((want = oracle_loadb(rec, strlen(rec), NULL)) == NULL)
-			continue;
-		oracle_filter(want, "meta", &h.lp_meta, 0);
-		oracle_filter(want, "headers", &h.lp_headers, 1);
-		out = body_project(&h, rec, strlen(rec), &len);
-		got = oracle_loadb(out ? out : rec, out ? len : strlen(rec),
-		    NULL);
-		if (!json_equal(want, got)) {
-			if (bad++ == 0)
-				diag("projection differs on %s", rec);
-		}
-		changed += out != NULL;
-		json_decref(want);
-		json_decref(got);
-		free(out);
-	}
-	is_int((int64_t)bad, 0, "projection agrees with jansson's filtering "
-	    "on 20000 generated records (%zu changed)", changed);
-}
-
-static void
-test_project(void)
-{
-	struct hook	 h;
-	struct patterns	 all = { (char *[]){ "*" }, 1 };
-	struct patterns	 none = { NULL, 0 };
-	char		*s;
-	size_t		 len;
-	const char	*two[] = {
-		"{\"meta\":{\"x\":1,\"campaign\":\"c\"}}",
-		"{\"z\":0, \"meta\" : {}}"
-	};
-
-	lp_hook(&h, FORMAT_JSON);
-	project_is(&h, "{\"type\":\"Delivery\",\"meta\":{\"tenant_id\":\"t\","
-	    "\"secret\":1,\"campaign\":\"c\",\"campaigns\":2,\"tenant_\":3},"
-	    "\"headers\":{\"Subject\":\"hi\",\"From\":\"a@b\",\"x-mailer\":"
-	    "\"m\",\"X-Tag\":\"t\",\"subjectx\":1},\"id\":5}",
-	    "{\"type\":\"Delivery\",\"meta\":{\"tenant_id\":\"t\","
-	    "\"campaign\":\"c\",\"tenant_\":3},\"headers\":{\"Subject\":"
-	    "\"hi\",\"x-mailer\":\"m\",\"X-Tag\":\"t\"},\"id\":5}",
-	    "project: prefix and exact meta keys, headers case-insensitively");
-	project_is(&h, "{\"zeta\":1,\"meta\":{\"y\":1,\"campaign\":2,"
-	    "\"a\":3,\"tenant_b\":4,\"tenant_a\":5},\"alpha\":[1,{\"k\":2,"
-	    "\"c\":3}]}", "{\"zeta\":1,\"meta\":{\"campaign\":2,"
-	    "\"tenant_b\":4,\"tenant_a\":5},\"alpha\":[1,{\"k\":2,\"c\":3}]}",
-	    "project: key order kept");
-	project_is(&h, "{\"meta\":{\"campaign\":\"\xc3\xa9t\xc3\xa9 \xe2\x82"
-	    "\xac \xf0\x9f\x93\xa7\",\"x\":1},\"subject\":\"\\u00e9\"}",
-	    "{\"meta\":{\"campaign\":\"\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f"
-	    "\x93\xa7\"},\"subject\":\"\\u00e9\"}",
-	    "project: non-ASCII and escapes kept as received");
-	project_is(&h, "{\"meta\":{\"x\":0.1,\"campaign\":1e400000,"
-	    "\"tenant_x\":-0.0},\"score\":0.1,\"big\":12345678901234567890}",
-	    "{\"meta\":{\"campaign\":1e400000,\"tenant_x\":-0.0},"
-	    "\"score\":0.1,\"big\":12345678901234567890}",
-	    "project: numbers keep their exact text");
-	project_is(&h, " { \"meta\" : { \"a\" : [1, {\"}\":\"]\"}] ,"
-	    " \"campaign\" : \"x,y\" } , \"n\" : 1 } ",
-	    "{\"meta\":{\"campaign\" : \"x,y\"},\"n\" : 1}",
-	    "project: whitespace, nesting and brackets inside strings");
-	project_is(&h, "{\"meta\":{\"a\":1,\"b\":2}}", "{\"meta\":{}}",
-	    "project: every member dropped leaves an empty object");
-	project_is(&h, "{\"headers\":{\"SUBJECT\":\"s\",\"\\u0058-Tag\":1,"
-	    "\"Other\":2}}", "{\"headers\":{\"SUBJECT\":\"s\",\"\\u0058-Tag\":1}}",
-	    "project: header names matched case-insensitively, escaped too");
-	project_is(&h, "{\"type\" : \"Bounce\", \"headers\": {\"Subject\":1}}",
-	    "{\"type\" : \"Bounce\", \"headers\": {\"Subject\":1}}",
-	    "project: absent meta, nothing removed: bytes as they were");
-	project_is(&h, "{\"meta\":\"str\",\"headers\":[1,{\"a\":1}]}",
-	    "{\"meta\":\"str\",\"headers\":[1,{\"a\":1}]}",
-	    "project: meta and headers that are not objects left as is");
-	project_is(&h, "{\"meta\":{\"campaign\":1},\"nested\":{\"meta\":"
-	    "{\"q\":1}},\"headers\":{\"Q\":2}}", "{\"meta\":{\"campaign\":1},"
-	    "\"nested\":{\"meta\":{\"q\":1}},\"headers\":{}}",
-	    "project: only the top-level objects");
-	project_is(&h, "{\"meta\":{\"a\":1}", "{\"meta\":{\"a\":1}",
-	    "project: a record that does not parse is sent as is");
-	project_is(&h, "{\"meta\":{\"campaign\\u0000\":1,\"campaign\":"
-	    "\"c\\u0000\",\"tenant_\\u0000x\":2,\"camp\\u0000aign\":3,"
-	    "\"\\u0000\":4},\"headers\":{\"Subject\\u0000\":\"s\","
-	    "\"subject\":\"a\\u0000b\",\"X-\\u0000\":\"x\",\"x\\u0000-y\":5},"
-	    "\"v\\u0000\":\"\\u0000\"}", "{\"meta\":{\"campaign\":\"c\\u0000\","
-	    "\"tenant_\\u0000x\":2},\"headers\":{\"subject\":\"a\\u0000b\","
-	    "\"X-\\u0000\":\"x\"},\"v\\u0000\":\"\\u0000\"}",
-	    "project: a key with \\u0000 is matched with its NUL, and "
-	    "\\u0000 stays escaped");
-	body_is(&h, two, 2, "[{\"meta\":{\"campaign\":\"c\"}},{\"z\":0, "
-	    "\"meta\" : {}}]", "project: each record of an array");
-
-	h.lp_meta = all;
-	h.lp_headers = none;
-	project_is(&h, "{\"meta\":{\"b\":1,\"a\":2},\"headers\":{\"H\":1}}",
-	    "{\"meta\":{\"b\":1,\"a\":2},\"headers\":{}}",
-	    "project: * keeps all, no patterns keep none");
-	ok((s = body_project(&h, "{\"meta\":{\"a\":1}}", 16, &len)) == NULL,
-	    "project: unchanged record not reserialized");
-	free(s);
-
-	lp_hook(&h, FORMAT_NDJSON);
-	project_is(&h, "{\"meta\":{\"x\":1},\n\"a\":2}", "{\"meta\":{},"
-	    "\"a\":2}\n", "project: ndjson");
-
-	ok(body_match(&(struct patterns){ (char *[]){ "Ab*" }, 1 }, "abc",
-	    3, 1) && !body_match(&(struct patterns){ (char *[]){ "Ab*" }, 1 },
-	    "abc", 3, 0) && !body_match(&(struct patterns){ (char *[]){ "abc" },
-	    1 }, "ab", 2, 0), "patterns: case and prefix");
-	ok(!body_match(&(struct patterns){ (char *[]){ "abc" }, 1 },
-	    "abc\0d", 5, 0) && !body_match(&(struct patterns){ (char *[]){
-	    "abcd*" }, 1 }, "abc\0d", 5, 0) && body_match(&(struct patterns){
-	    (char *[]){ "ab*" }, 1 }, "abc\0d", 5, 0) &&
-	    body_match(&(struct patterns){ (char *[]){ "*" }, 1 }, "\0", 1, 0),
-	    "patterns: a NUL in the key is matched as a byte of it");
-}
-
-/* The signature computed here with HMAC() over the documented string. */
-static void
-expect_sig(const unsigned char *key, size_t keylen, const char *id,
-    long long ts, const char *body, char *out)
-{
-	unsigned char	 md[32];
-	unsigned int	 mdlen = sizeof(md);
-	char		*msg;
-	int		 n;
-
-	n = asprintf(&msg, "%s.%lld.%s", id, ts, body);
-	HMAC(EVP_sha256(), key, (int)keylen, (unsigned char *)msg, (size_t)n,
-	    md, &mdlen);
-	free(msg);
-	strcpy(out, "v1,");
-	EVP_EncodeBlock((unsigned char *)out + 3, md, (int)mdlen);
-}
-
-static void
-test_sign(void)
-{
-	const char	*b64 = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-	const char	*body = "{\"test\": 2432232314}";
-	unsigned char	 key[64];
-	char		 sig[SIGN_SIG_MAX], want[64], id[SIGN_ID_MAX];
-	int		 keylen;
-
-	keylen = EVP_DecodeBlock(key, (const unsigned char *)b64,
-	    (int)strlen(b64));
-	ok(sign_signature(key, (size_t)keylen, "msg_p5jXN8AQM9LWM0D4loKWxJek",
-	    1614265330, body, strlen(body), sig, sizeof(sig)) == 0,
-	    "sign: Standard Webhooks example signed");
-	is_str(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
-	    "sign: Standard Webhooks example signature");
-
-	sign_msgid(id, sizeof(id), 0xa1, 1);
-	is_str(id, "msg_00000000000000a1_1", "sign: webhook-id");
-	sign_msgid(id, sizeof(id), UINT64_MAX, 4294967295U);
-	is_str(id, "msg_ffffffffffffffff_4294967295", "sign: longest id");
-
-	body = "[{\"a\":1},{\"b\":\"\xc3\xa9\"}]";
-	sign_msgid(id, sizeof(id), 0x1234, 2);
-	expect_sig((const unsigned char *)"k3y", 3, id, 1700000000, body,
-	    want);
-	ok(sign_signature((const unsigned char *)"k3y", 3, id, 1700000000,
-	    body, strlen(body), sig, sizeof(sig)) == 0, "sign: batch signed");
-	is_str(sig, want, "sign: same as HMAC() over ID.TIMESTAMP.BODY");
-	ok(sign_signature(key, 3, id, 1, body, 1, sig, 10) == -1,
-	    "sign: short buffer refused");
-}
-
-static void
-ra_is(const char *s, time_t now, uint32_t want, const char *what)
-{
-	is_int(answer_retry_after(s, strlen(s), now), want, "retry-after "
-	    "\"%s\": %s", s, what);
-}
-
-static void
-test_retry_after(void)
-{
-	time_t		 now = 1700000000, t = now + 100;
-	struct tm	 tm;
-	char		 d1[64], d2[64], d3[64], past[64];
-
-	gmtime_r(&t, &tm);
-	strftime(d1, sizeof(d1), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	strftime(d2, sizeof(d2), "%A, %d-%b-%y %H:%M:%S GMT", &tm);
-	strftime(d3, sizeof(d3), "%a %b %e %H:%M:%S %Y", &tm);
-	t = now - 5;
-	gmtime_r(&t, &tm);
-	strftime(past, sizeof(past), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-
-	ra_is("120", now, 120, "seconds");
-	ra_is(" 7\r\n", now, 7, "spaces and CRLF around");
-	ra_is("0", now, 0, "zero");
-	ra_is("99999999999999999999", now, UINT32_MAX, "capped");
-	ra_is(d1, now, 100, "IMF-fixdate");
-	ra_is(d2, now, 100, "RFC 850 date");
-	ra_is(d3, now, 100, "asctime date");
-	ra_is(past, now, 0, "date in the past");
-	ra_is("", now, 0, "empty");
-	ra_is("soon", now, 0, "garbage");
-	ra_is("-5", now, 0, "negative");
-	ra_is("12abc", now, 0, "trailing garbage");
-	ra_is("1.5", now, 0, "fraction");
-}
-
 /*
  * A small HTTP/1.1 server for the worker: it answers each request from
  * its body ("fail": 503 with Retry-After and a long answer, "slow": after
  * the worker's timeout, "interim": 100 Continue and hang up, else 200
  * "ok") and sends every request, with the number of its connection as
- * the type, to logfd as a frame.
+ * the type, to the log socket (its script's argument) as a frame.
  */
-static size_t
-req_read(int c, char *buf, size_t size)
-{
-	size_t		 got = 0, need = 0;
-	ssize_t		 n;
-	char		*e, *cl;
-
-	for (;;) {
-		if (need == 0 && (e = memmem(buf, got, "\r\n\r\n", 4)) !=
-		    NULL) {
-			cl = strcasestr(buf, "\r\ncontent-length:");
-			need = (size_t)(e + 4 - buf) + (cl != NULL && cl < e ?
-			    strtoul(cl + 17, NULL, 10) : 0);
-		}
-		if (need > 0 && got >= need)
-			return got;
-		if (got == size - 1)
-			return 0;
-		if ((n = read(c, buf + got, size - 1 - got)) <= 0)
-			return 0;
-		got += (size_t)n;
-		buf[got] = '\0';
-	}
-}
-
 static void
 answer(int c, const char *req)
 {
@@ -926,65 +531,40 @@ answer(int c, const char *req)
 }
 
 static void
-serve_conn(int c, int conn, int logfd)
+serve_conn(struct scripted *s, int c, int conn, char *req)
 {
-	static char	 req[1 << 16];
-	struct timeval	 tv = { 5, 0 };
-	size_t		 len;
+	int	 logfd = (int)(intptr_t)s->arg;
+	size_t	 len;
 
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	while ((len = req_read(c, req, sizeof(req))) > 0) {
+	while ((len = scripted_read(s, c, req, SCRIPTED_REQ_MAX)) > 0) {
 		proto_write(logfd, conn, req, len);
 		answer(c, req);
 	}
-	_exit(0);
-}
-
-/* A process per connection: an old one may linger beside a new one. */
-static void
-serve(int ls, int logfd)
-{
-	int	 c, conn;
-
-	signal(SIGCHLD, SIG_IGN);
-	signal(SIGTERM, SIG_DFL);
-	for (conn = 1; (c = accept(ls, NULL, NULL)) != -1; conn++) {
-		if (fork() == 0)
-			serve_conn(c, conn, logfd);
-		close(c);
-	}
-	_exit(0);
 }
 
 struct env {
-	pid_t	 srv, wrk;
-	int	 port;
-	int	 log;	/* requests the server saw */
-	int	 ctl;	/* spoold's end of the worker's socket */
+	struct scripted	 srv;
+	pid_t		 wrk;
+	int		 port;
+	int		 log;	/* requests the server saw */
+	int		 ctl;	/* spoold's end of the worker's socket */
 };
 
+/* A process per connection: an old one may linger beside a new one. */
 static int
 start_server(struct env *e)
 {
-	struct sockaddr_in	 sin;
-	socklen_t		 sl = sizeof(sin);
-	int			 ls, lp[2];
+	int	 lp[2];
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((ls = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-	    bind(ls, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(ls, 8) == -1 ||
-	    getsockname(ls, (struct sockaddr *)&sin, &sl) == -1 ||
-	    socketpair(AF_UNIX, SOCK_STREAM, 0, lp) == -1)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, lp) == -1)
 		return -1;
-	e->port = ntohs(sin.sin_port);
-	if ((e->srv = fork()) == 0) {
+	if (scripted_fork(&e->srv, serve_conn, (void *)(intptr_t)lp[1]) ==
+	    -1) {
 		close(lp[0]);
-		serve(ls, lp[1]);
+		close(lp[1]);
+		return -1;
 	}
-	close(ls);
+	e->port = e->srv.port;
 	close(lp[1]);
 	e->log = lp[0];
 	return 0;
@@ -1072,16 +652,8 @@ exchange(struct env *e, uint64_t seq, uint8_t flags, const char **recs,
 static void
 header_of(const char *req, const char *name, char *out, size_t size)
 {
-	char		 pat[64];
-	const char	*s, *end;
-
-	snprintf(pat, sizeof(pat), "\r\n%s: ", name);
-	*out = '\0';
-	if ((s = strcasestr(req, pat)) == NULL)
-		return;
-	s += strlen(pat);
-	end = strstr(s, "\r\n");
-	snprintf(out, size, "%.*s", (int)(end - s), s);
+	if (!scripted_header(req, strlen(req), name, out, size))
+		*out = '\0';
 }
 
 /* Checks the request the server logged; returns its connection. */
@@ -1344,8 +916,7 @@ test_worker_http(void)
 	is_int(reap(e.wrk), 0, "worker: exits 0 when spoold closes");
 	test_worker_term(&e, url);
 	test_worker_queue(&e, url);
-	kill(e.srv, SIGTERM);
-	reap(e.srv);
+	scripted_stop(&e.srv);
 	close(e.log);
 }
 
@@ -1403,11 +974,6 @@ main(void)
 	test_result();
 	test_frames();
 	test_batch();
-	test_body();
-	test_project();
-	test_project_diff();
-	test_sign();
-	test_retry_after();
 	test_worker_proto();
 	test_worker_http();
 	return done_testing();

@@ -117,6 +117,7 @@
 #include <microhttpd.h>
 
 #include "jscan.h"
+#include "scripted.h"
 
 #define MAX_STATUS	600
 #define PREALLOC_MAX	(64UL << 20)
@@ -977,34 +978,6 @@ struct fconn {
 	size_t		 outoff;
 };
 
-/* The trimmed value of the header name in head, NUL-ended in v. */
-static int
-f_header(const char *head, size_t len, const char *name, char *v,
-    size_t vsize)
-{
-	const char	*l, *end = head + len, *nl, *val;
-	size_t		 nlen = strlen(name), n;
-
-	for (l = head; l < end && (nl = memchr(l, '\n', (size_t)(end - l)));
-	    l = nl + 1) {
-		if ((size_t)(nl - l) <= nlen || l[nlen] != ':' ||
-		    strncasecmp(l, name, nlen) != 0)
-			continue;
-		for (val = l + nlen + 1; val < nl && (*val == ' ' ||
-		    *val == '\t'); val++)
-			;
-		for (n = (size_t)(nl - val); n > 0 && (val[n - 1] == '\r' ||
-		    val[n - 1] == ' ' || val[n - 1] == '\t'); n--)
-			;
-		if (n >= vsize)
-			n = vsize - 1;
-		memcpy(v, val, n);
-		v[n] = '\0';
-		return 1;
-	}
-	return 0;
-}
-
 static const char *
 f_reason(int status)
 {
@@ -1060,7 +1033,7 @@ f_answer(struct fconn *f, const char *method, const char *target,
 	uint64_t	 ms, id, nreq;
 
 	if (strcmp(method, "POST") == 0) {
-		if (!f_header(head, hl, "Content-Type", ct, sizeof(ct)))
+		if (!scripted_header(head, hl, "Content-Type", ct, sizeof(ct)))
 			ct[0] = '\0';
 		return f_reply(f, take_post(&f->c, r, ct, 0, &ms, &id, &nreq),
 		    "text/plain", NULL);
@@ -1100,9 +1073,9 @@ f_request(struct fconn *f)
 	if (sscanf(p, "%15s %255s HTTP/1.%d%n", method, target, &minor,
 	    &n) != 3 || p[n] != '\r')
 		return f_refuse(f, 400);
-	if (f_header(p, hl, "Transfer-Encoding", v, sizeof(v)))
+	if (scripted_header(p, hl, "Transfer-Encoding", v, sizeof(v)))
 		return f_refuse(f, 501);
-	if (f_header(p, hl, "Content-Length", v, sizeof(v))) {
+	if (scripted_header(p, hl, "Content-Length", v, sizeof(v))) {
 		blen = (size_t)strtonum(v, 0, F_BODY_MAX, &errstr);
 		if (errstr != NULL)
 			return f_refuse(f, errno == ERANGE ? 413 : 400);
@@ -1113,7 +1086,7 @@ f_request(struct fconn *f)
 	}
 	if (f->in.len < hl + blen)
 		return 0;
-	if (f_header(p, hl, "Connection", v, sizeof(v)) ?
+	if (scripted_header(p, hl, "Connection", v, sizeof(v)) ?
 	    strcasecmp(v, "close") == 0 : minor == 0)
 		f->closing = 1;
 	r = (struct req){ p + hl, blen, blen, strcmp(method, "POST") == 0 };
@@ -1214,22 +1187,12 @@ f_accept(int ep, int ls)
 static int
 f_listen(unsigned int port)
 {
-	struct sockaddr_in	 sin;
-	socklen_t		 sl = sizeof(sin);
-	int			 ls, on = 1;
+	int	 ls, got;
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1 ||
-	    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
-	    bind(ls, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(ls, 1024) == -1 ||
-	    getsockname(ls, (struct sockaddr *)&sin, &sl) == -1)
+	if ((ls = scripted_listen(port, SOCK_NONBLOCK | SOCK_CLOEXEC, 1024,
+	    &got)) == -1)
 		errx(1, "cannot listen on 127.0.0.1:%u", port);
-	printf("port %u\n", (unsigned int)ntohs(sin.sin_port));
+	printf("port %d\n", got);
 	fflush(stdout);
 	return ls;
 }

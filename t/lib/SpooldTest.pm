@@ -32,7 +32,8 @@ our @EXPORT = qw(bin free_port new_spool start_spoold stop_spoold kill_spoold
     post get spooldump spoolctl wait_until kumo_record json_encode
     json_decode slurp spew run_cmd start_receiver stop_receiver
     receiver_requests receiver_records receiver_stats canon status_of
-    wait_status queued);
+    wait_status queued children_titled worker_pids);
+our @EXPORT_OK = qw(run_receiver);
 
 my $json = JSON::PP->new->canonical;
 
@@ -224,39 +225,69 @@ sub spooldump {
 	return \%d;
 }
 
-# The webhook receiver (build/t/receiver) with its options; returns
-# { pid, port, url, log } once it listens.
-sub start_receiver {
+# The webhook receiver (build/t/receiver) with exactly these options;
+# returns { pid, port, url } once it prints its port, or dies (having
+# reaped it) when it does not within 10 s.
+sub run_receiver {
 	my (@args) = @_;
-	my $dir = tempdir('spoold-r-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-	my $log = "$dir/requests.log";
 	pipe(my $rd, my $wr) or die "pipe: $!";
 	my $pid = fork() // die "fork: $!";
 	if ($pid == 0) {
 		close($rd);
 		open(STDOUT, '>&', $wr);
-		exec(bin('t/receiver'), '-q', '-o', $log, @args) or
-		    POSIX::_exit(127);
+		exec(bin('t/receiver'), @args) or POSIX::_exit(127);
 	}
 	close($wr);
 	$started{$pid} = 1;
-	my $sel = IO::Select->new($rd);
-	my $line = '';
-	$line = <$rd> if $sel->can_read(10);
+	my $line = receiver_port_line($rd);
 	close($rd);
-	die "receiver did not start" unless ($line // '') =~ /^port (\d+)/;
-	return { pid => $pid, port => $1, url => "http://127.0.0.1:$1",
-	    log => $log };
+	if ($line !~ /\Aport (\d+)\n\z/) {
+		stop_receiver({ pid => $pid }, 'KILL');
+		die "receiver @args did not start: '$line'\n";
+	}
+	return { pid => $pid, port => $1, url => "http://127.0.0.1:$1" };
 }
 
+# The first line the receiver writes, or what came of it in 10 s.
+sub receiver_port_line {
+	my ($rd) = @_;
+	my $sel = IO::Select->new($rd);
+	my $line = '';
+	my $deadline = time + 10;
+	while ($line !~ /\n/) {
+		my $left = $deadline - time;
+		last if $left <= 0 || !$sel->can_read($left);
+		last unless sysread($rd, $line, 256, length $line);
+	}
+	return $line;
+}
+
+# The receiver as the delivery tests run it: quiet, logging every request
+# (receiver_requests); { pid, port, url, log }.
+sub start_receiver {
+	my (@args) = @_;
+	my $dir = tempdir('spoold-r-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+	my $log = "$dir/requests.log";
+	my $r = run_receiver('-q', '-o', $log, @args);
+	$r->{log} = $log;
+	return $r;
+}
+
+# Signals a receiver (SIGTERM unless told) and returns its wait status,
+# or -1 when it took over 10 s and was killed.
 sub stop_receiver {
-	my ($r) = @_;
-	return unless $r->{pid};
-	kill('TERM', $r->{pid});
-	wait_until(sub { waitpid($r->{pid}, WNOHANG) != 0 }, 10) or
-	    do { kill('KILL', $r->{pid}); waitpid($r->{pid}, 0) };
+	my ($r, $sig) = @_;
+	return undef unless $r->{pid};
+	kill($sig // 'TERM', $r->{pid});
+	my $st = -1;
+	wait_until(sub {
+		my $w = waitpid($r->{pid}, WNOHANG);
+		$st = $? if $w == $r->{pid};
+		return $w != 0;
+	}, 10) or do { kill('KILL', $r->{pid}); waitpid($r->{pid}, 0) };
 	delete $started{$r->{pid}};
 	delete $r->{pid};
+	return $st;
 }
 
 # Every request the receiver logged, decoded.
@@ -300,6 +331,25 @@ sub receiver_stats {
 	my $res = HTTP::Tiny->new(timeout => 10)->get("$r->{url}/_stats");
 	return json_decode($res->{content} // '') // {};
 }
+
+# Children of spoold with the process title $title.
+sub children_titled {
+	my ($s, $title) = @_;
+	my @pids;
+	for my $stat (glob '/proc/[0-9]*/stat') {
+		my $st = slurp($stat) // next;
+		next unless $st =~ /^(\d+) \(.*\) \S (\d+) /s && $2 == $s->{pid};
+		my $pid = $1;
+		my $cmd = slurp("/proc/$pid/cmdline") // '';
+		$cmd =~ s/\0.*//s;
+		push @pids, $pid if $cmd eq $title;
+	}
+	return @pids;
+}
+
+# The workers of this spoold for a hook (other tests may run spoolds of
+# their own).
+sub worker_pids { children_titled($_[0], "spoold: worker $_[1]") }
 
 # spoolctl status --json of one hook.
 sub status_of {
