@@ -31,6 +31,23 @@
  */
 #define LAUNCH_WAIT_MS	2000
 
+/* The scheduler keeps to pool.h: the frames and buffers are ours alone. */
+struct worker {
+	pid_t		 pid;
+	int		 fd;
+	struct batch	**batch;	/* in flight, oldest first */
+	size_t		 nbatch;	/* how many */
+	size_t		 capbatch;
+	unsigned char	*out;
+	size_t		 outlen;
+	size_t		 outoff;
+	size_t		 outcap;
+	size_t		 batch_at;	/* where the open BATCH frame starts */
+	unsigned char	*in;
+	size_t		 inlen;
+	size_t		 incap;
+};
+
 /* Only the scheduler thread spawns, after pool_init() in main. */
 static pid_t	 launcher_pid = -1;
 static int	 launcher_fd = -1;
@@ -296,7 +313,74 @@ pool_close(struct worker *w, int kill_it)
 		close(w->fd);
 	free(w->out);
 	free(w->in);
+	free(w->batch);
 	free(w);
+}
+
+pid_t
+pool_pid(const struct worker *w)
+{
+	return w->pid;
+}
+
+int
+pool_fd(const struct worker *w)
+{
+	return w->fd;
+}
+
+int
+pool_unsent(const struct worker *w)
+{
+	return w->outoff < w->outlen;
+}
+
+void
+pool_push(struct worker *w, struct batch *b)
+{
+	struct batch	**p;
+	size_t		  cap;
+
+	if (w->nbatch == w->capbatch) {
+		cap = w->capbatch ? w->capbatch * 2 : 4;
+		if ((p = reallocarray(w->batch, cap, sizeof(*p))) == NULL)
+			fatal("worker queue");
+		w->batch = p;
+		w->capbatch = cap;
+	}
+	w->batch[w->nbatch++] = b;
+}
+
+struct batch *
+pool_pop(struct worker *w)
+{
+	struct batch	*b;
+
+	if (w->nbatch == 0)
+		return NULL;
+	/* A handful at most: a ring would save nothing. */
+	b = w->batch[0];
+	memmove(w->batch, w->batch + 1, --w->nbatch * sizeof(*w->batch));
+	return b;
+}
+
+struct batch *
+pool_inflight(const struct worker *w, size_t i)
+{
+	return i < w->nbatch ? w->batch[i] : NULL;
+}
+
+size_t
+pool_ninflight(const struct worker *w)
+{
+	return w->nbatch;
+}
+
+/* Before pool_batch_end: what was queued of the frame is dropped. */
+void
+pool_batch_cancel(struct worker *w)
+{
+	w->outlen = w->batch_at;
 }
 
 void

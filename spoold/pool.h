@@ -1,6 +1,7 @@
 /*
  * Delivery worker processes as the scheduler sees them: a pid, a
- * non-blocking socket, and what is waiting to go out or come in on it.
+ * non-blocking socket, what is waiting to go out or come in on it, and
+ * the batches it was sent and has not answered yet.
  */
 #ifndef SPOOLD_POOL_H
 #define SPOOLD_POOL_H
@@ -12,30 +13,9 @@
 
 #include "proto.h"
 
+/* What the scheduler sent a worker; pool.c only keeps them in order. */
 struct batch;
-struct hq;
-
-struct worker {
-	pid_t		 pid;
-	int		 fd;
-	struct hq	*hq;
-	struct batch	*batch;		/* in flight, oldest first; NULL: idle */
-	struct batch	**btail;	/* the next one's place, if batch */
-	size_t		 nbatch;	/* how many */
-	uint64_t	 conn_left;	/* deliveries left on the connection */
-	uint64_t	 idle_since;	/* monotonic ms */
-	int		 retiring;	/* close once idle */
-	int		 answered;	/* its last request got a 2xx */
-	unsigned char	*out;
-	size_t		 outlen;
-	size_t		 outoff;
-	size_t		 outcap;
-	size_t		 batch_at;	/* where the open BATCH frame starts */
-	unsigned char	*in;
-	size_t		 inlen;
-	size_t		 incap;
-	struct worker	*next;
-};
+struct worker;
 
 /* Start the launcher that forks workers; fatal if it cannot be. */
 void		 pool_init(void);
@@ -50,9 +30,26 @@ int		 pool_read(struct worker *, struct proto_result *);
 /* Close the socket (the worker exits when done), SIGKILL if kill. */
 void		 pool_close(struct worker *, int kill);
 
+pid_t		 pool_pid(const struct worker *);
+/* The socket to poll, and whether for writing too. */
+int		 pool_fd(const struct worker *);
+int		 pool_unsent(const struct worker *);
+
+/* A BATCH frame queued record by record; cancel drops the open one. */
 void		 pool_batch_begin(struct worker *, uint64_t seq, uint8_t flags);
 int		 pool_batch_add(struct worker *, uint64_t id, const char *,
 		    size_t);
 void		 pool_batch_end(struct worker *, uint32_t n);
+void		 pool_batch_cancel(struct worker *);
+
+/*
+ * The batches in flight, oldest first, which the worker answers in
+ * order: push one sent, pop one answered, and look at the i-th (NULL
+ * past the last). fatal when out of memory, as the batch itself is.
+ */
+void		 pool_push(struct worker *, struct batch *);
+struct batch	*pool_pop(struct worker *);
+struct batch	*pool_inflight(const struct worker *, size_t i);
+size_t		 pool_ninflight(const struct worker *);
 
 #endif

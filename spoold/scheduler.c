@@ -1,25 +1,14 @@
 /*
- * The delivery scheduler.
- *
- * Leases live only here, in memory: a record handed to a worker is in
- * its hook's id set until the outcome is committed, or until the worker
- * dies, when it is simply forgotten and so due again at once. If spoold
- * itself dies, every lease dies with it, and whatever was not committed
- * as delivered is delivered again: at least once.
- *
- * Each hook's ready queue is filled from the spool's due index. Scans
- * resume where the last one stopped, since newly ingested records are
- * due now and sort last; a full scan from the start is made when leases
- * were dropped, when deferred records come due, after spoolctl changed
- * the spool, and once a second in any case.
+ * The delivery scheduler's thread: the loop that feeds each hook's
+ * workers from its queue (hookq.c) under the hook's shaping, the fleet
+ * of workers it grows and retires, and the answers it reads, which
+ * become outcomes (outcome.c).
  */
 #include <sys/types.h>
 
 #include <errno.h>
-#include <math.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +16,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "commit.h"
-#include "idset.h"
+#include "hookq.h"
+#include "lease.h"
 #include "log.h"
+#include "outcome.h"
 #include "pace.h"
 #include "pool.h"
 #include "proto.h"
@@ -37,7 +27,6 @@
 #include "spoold.h"
 #include "util.h"
 
-#define FULL_SCAN_MS	1000
 /*
  * Records a worker may hold: at least two batches, the one it is sending
  * and one queued behind it, so that it never waits for the scheduler
@@ -52,57 +41,17 @@
 #define PIPELINE_RECORDS	16
 #define PIPELINE_MIN		2
 #define MAX_WAIT_MS	1000
-#define EXPIRED_TEXT	"expired: older than max_age"
 
-struct batch {
-	uint64_t	 seq;
-	size_t		 n;
-	uint64_t	*ids;
-	uint32_t	*attempts;
-	uint64_t	*received;
-	uint8_t		*nhooks;	/* hooks the record went to */
-	uint8_t		 flags;		/* PROTO_F_* it was sent with */
-	struct batch	*next;
-};
-
-struct ready {
-	uint64_t	 id;
-	uint64_t	 since;		/* wall ms it became due */
-};
-
-struct hq {
-	uint32_t	 id;
-	struct routes	*rt;		/* keeps cfg alive */
-	const struct hook *cfg;
-	char		*hello;		/* the worker's settings */
-	size_t		 hellolen;
-	struct ready	*q;		/* ring of max_ready */
-	size_t		 qcap, qhead, qn;
-	struct idset	 mem;		/* queued or leased */
-	size_t		 leased;
-	struct batch	*splits;	/* refused batches, to go in halves */
-	struct store_due pos;
-	int		 full;		/* next scan from the start */
-	int		 more;		/* the last scan stopped at max_ready */
-	uint64_t	 seen_gen;
-	uint64_t	 next_due;
-	uint64_t	 last_full;
-	struct worker	*workers;
-	uint32_t	 nworkers;
-	struct bucket	 msg, conn;
-	int		 held;
-	int		 removed;	/* gone from the configuration */
-	struct hq	*next;
-};
-
-/* An outcome commit on its way; done() hands it back to the thread. */
-struct pending {
-	struct commit_req	 req;
+/* A worker as the scheduler keeps it: its process, and how it is used. */
+struct fleet_worker {
+	struct worker		*proc;
 	struct hq		*hq;
-	struct store_outcome	*outs;
-	size_t			 n;
-	char			 text[PROTO_ANSWER_MAX];
-	struct pending		*next;
+	/* Deliveries left on the connection. */
+	uint64_t		 conn_left;
+	uint64_t		 idle_since;	/* monotonic ms */
+	int			 retiring;	/* close once idle */
+	int			 answered;	/* its last request got a 2xx */
+	struct fleet_worker	*next;
 };
 
 struct stat_slot {
@@ -117,12 +66,9 @@ static atomic_int	 s_stop;
 static atomic_int	 s_reload, s_rescan;
 static atomic_ullong	 s_gen;
 static uint64_t		 s_deadline;
-static struct hq	*s_hooks;
 static uint64_t		 s_seq;
-static size_t		 s_pending;	/* outcome commits under way */
 
 static pthread_mutex_t	 s_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct pending	*s_done;	/* committed, for the thread */
 static struct stat_slot	*s_stats;
 static size_t		 s_nstats, s_capstats;
 
@@ -180,7 +126,7 @@ publish_stats(void)
 	struct hq		*hq;
 	size_t			 n = 0;
 
-	for (hq = s_hooks; hq != NULL; hq = hq->next)
+	for (hq = hookq_first(); hq != NULL; hq = hq->next)
 		n++;
 	pthread_mutex_lock(&s_lock);
 	if (n > s_capstats) {
@@ -191,7 +137,7 @@ publish_stats(void)
 		s_stats = st;
 		s_capstats = n;
 	}
-	for (n = 0, hq = s_hooks; hq != NULL; hq = hq->next, n++) {
+	for (n = 0, hq = hookq_first(); hq != NULL; hq = hq->next, n++) {
 		s_stats[n].hook = hq->id;
 		s_stats[n].in_flight = hq->leased;
 		s_stats[n].workers = hq->nworkers;
@@ -200,274 +146,37 @@ publish_stats(void)
 	pthread_mutex_unlock(&s_lock);
 }
 
-static void
-batch_free(struct batch *b)
-{
-	if (b == NULL)
-		return;
-	free(b->ids);
-	free(b->attempts);
-	free(b->received);
-	free(b->nhooks);
-	free(b);
-}
-
-static struct batch *
-batch_new(size_t n)
-{
-	struct batch	*b;
-
-	if ((b = calloc(1, sizeof(*b))) == NULL ||
-	    (b->ids = calloc(n, sizeof(*b->ids))) == NULL ||
-	    (b->attempts = calloc(n, sizeof(*b->attempts))) == NULL ||
-	    (b->received = calloc(n, sizeof(*b->received))) == NULL ||
-	    (b->nhooks = calloc(n, sizeof(*b->nhooks))) == NULL)
-		fatal("batch");
-	return b;
-}
-
-/* Forget the lease: the record is due again as the spool says. */
-static void
-release(struct hq *hq, uint64_t id)
-{
-	if (idset_del(&hq->mem, id))
-		hq->leased--;
-}
-
-static void
-release_batch(struct hq *hq, struct batch *b)
-{
-	size_t	 i;
-
-	for (i = 0; i < b->n; i++)
-		release(hq, b->ids[i]);
-	hq->full = 1;
-	batch_free(b);
-}
-
-static void
-pending_done(struct commit_req *r)
-{
-	struct pending	*p = r->arg;
-	int		 first;
-
-	pthread_mutex_lock(&s_lock);
-	first = s_done == NULL;
-	p->next = s_done;
-	s_done = p;
-	pthread_mutex_unlock(&s_lock);
-	/*
-	 * The thread takes the whole list after each wake-up it reads, so
-	 * a list that was not empty has its wake-up coming: one write per
-	 * commit, not one per batch.
-	 */
-	if (first)
-		wake();
-}
-
-static struct pending *
-pending_new(struct hq *hq, size_t n)
-{
-	struct pending	*p;
-
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (p->outs = calloc(n, sizeof(*p->outs))) == NULL)
-		fatal("outcomes");
-	p->hq = hq;
-	p->n = n;
-	return p;
-}
-
-static void
-pending_submit(struct pending *p)
-{
-	p->req.job.outs = p->outs;
-	p->req.job.nouts = p->n;
-	p->req.done = pending_done;
-	p->req.arg = p;
-	s_pending++;
-	commit_async(&p->req);
-}
-
-/* Committed outcomes end their leases. */
-static void
-collect_done(void)
-{
-	struct pending	*p, *next;
-	size_t		 i;
-
-	pthread_mutex_lock(&s_lock);
-	p = s_done;
-	s_done = NULL;
-	pthread_mutex_unlock(&s_lock);
-	for (; p != NULL; p = next) {
-		next = p->next;
-		if (p->req.job.result != STORE_OK)
-			log_warnx("hook %s: %zu outcomes not committed; those "
-			    "records will be delivered again", p->hq->cfg->name,
-			    p->n);
-		for (i = 0; i < p->n; i++) {
-			release(p->hq, p->outs[i].id);
-			/* Wake for the retry: no scan has seen its new time. */
-			if (p->outs[i].kind == OUT_RETRY &&
-			    p->req.job.result == STORE_OK &&
-			    p->outs[i].due_ms < p->hq->next_due)
-				p->hq->next_due = p->outs[i].due_ms;
-		}
-		if (p->req.job.result != STORE_OK)
-			p->hq->full = 1;
-		s_pending--;
-		free(p->outs);
-		free(p);
-	}
-}
-
-static uint64_t
-jitter_seed(uint64_t id)
-{
-	uint64_t	 x = id ^ (now_ms() * 0x9e3779b97f4a7c15ULL);
-
-	x ^= x >> 31;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	return x ^ (x >> 29);
-}
-
-static void
-set_outcome(struct store_outcome *o, struct hq *hq, const struct batch *b,
-    size_t i, int class, const struct proto_result *res, uint64_t now)
-{
-	const struct hook	*h = hq->cfg;
-	uint64_t		 expires;
-
-	o->id = b->ids[i];
-	o->hook = hq->id;
-	o->status = (uint16_t)res->status;
-	o->attempts = b->attempts[i] + 1;
-	o->last_ms = now;
-	o->sole = b->nhooks[i] == 1;
-	if (class == CLASS_DELIVERED) {
-		o->kind = OUT_DELIVERED;
-		return;
-	}
-	if (class == CLASS_PERMANENT) {
-		o->kind = OUT_DEAD;
-		return;
-	}
-	o->kind = OUT_RETRY;
-	o->due_ms = now + pace_backoff(h, o->attempts, res->retry_after,
-	    jitter_seed(o->id));
-	/* Come back no later than expiry, to be dead-lettered then. */
-	expires = b->received[i] + h->max_age_ms;
-	if (o->due_ms > expires)
-		o->due_ms = expires > now ? expires : now;
-}
-
-/* A batch refused for good is sent again in halves to find the culprits. */
-static void
-split(struct hq *hq, struct batch *b)
-{
-	struct batch	*half[2];
-	size_t		 cut = b->n / 2, i, k;
-
-	for (k = 0; k < 2; k++) {
-		half[k] = batch_new(k == 0 ? cut : b->n - cut);
-		half[k]->n = k == 0 ? cut : b->n - cut;
-		for (i = 0; i < half[k]->n; i++) {
-			half[k]->ids[i] = b->ids[i + k * cut];
-			half[k]->attempts[i] = b->attempts[i + k * cut];
-			half[k]->received[i] = b->received[i + k * cut];
-			half[k]->nhooks[i] = b->nhooks[i + k * cut];
-		}
-	}
-	half[1]->next = hq->splits;
-	half[0]->next = half[1];
-	hq->splits = half[0];
-	batch_free(b);
-}
-
-static void
-outcomes(struct hq *hq, struct batch *b, const struct proto_result *res)
-{
-	struct pending	*p;
-	uint64_t	 now = now_ms();
-	size_t		 i;
-	int		 class;
-
-	class = pace_class(hq->cfg, res->status);
-	log_debug("hook %s: batch %llu of %zu: status %u%s%.*s",
-	    hq->cfg->name, (unsigned long long)b->seq, b->n, res->status,
-	    res->textlen ? ": " : "", (int)res->textlen, res->text);
-	if (class == CLASS_PERMANENT && b->n > 1) {
-		split(hq, b);
-		return;
-	}
-	p = pending_new(hq, b->n);
-	memcpy(p->text, res->text, res->textlen);
-	for (i = 0; i < b->n; i++) {
-		set_outcome(&p->outs[i], hq, b, i, class, res, now);
-		p->outs[i].text = p->text;
-		p->outs[i].textlen = res->textlen;
-	}
-	pending_submit(p);
-	batch_free(b);
-}
-
-/* Batches in flight on a worker: a queue, answered in order. */
-static void
-batch_push(struct worker *w, struct batch *b)
-{
-	/* btail is only kept while the queue holds something. */
-	if (w->batch == NULL)
-		w->btail = &w->batch;
-	b->next = NULL;
-	*w->btail = b;
-	w->btail = &b->next;
-	w->nbatch++;
-}
-
-static struct batch *
-batch_pop(struct worker *w)
-{
-	struct batch	*b;
-
-	if ((b = w->batch) != NULL) {
-		w->batch = b->next;
-		b->next = NULL;
-		w->nbatch--;
-	}
-	return b;
-}
-
 /*
  * Ends a worker: the records of its batches are due again at once. why
  * says so in the log when it held any: "died" or "stopped in a request".
  */
 static void
-worker_end(struct hq *hq, struct worker *w, const char *why)
+worker_end(struct hq *hq, struct fleet_worker *w, const char *why)
 {
-	struct worker	**wp;
-	struct batch	 *b;
-	size_t		  n = 0;
+	struct fleet_worker	**wp;
+	struct batch		 *b;
+	size_t			  n = 0;
 
-	while ((b = batch_pop(w)) != NULL) {
+	while ((b = pool_pop(w->proc)) != NULL) {
 		n += b->n;
-		release_batch(hq, b);
+		lease_end_batch(hq, b);
 	}
 	if (n > 0)
 		log_warnx("hook %s: worker %ld %s with %zu record%s; they "
-		    "stay queued", hq->cfg->name, (long)w->pid, why, n,
-		    n == 1 ? "" : "s");
+		    "stay queued", hq->cfg->name, (long)pool_pid(w->proc), why,
+		    n, n == 1 ? "" : "s");
 	for (wp = &hq->workers; *wp != NULL; wp = &(*wp)->next)
 		if (*wp == w) {
 			*wp = w->next;
 			break;
 		}
 	hq->nworkers--;
-	pool_close(w, 1);
+	pool_close(w->proc, 1);
+	free(w);
 }
 
 static void
-worker_gone(struct hq *hq, struct worker *w)
+worker_gone(struct hq *hq, struct fleet_worker *w)
 {
 	worker_end(hq, w, "died");
 }
@@ -478,13 +187,14 @@ worker_gone(struct hq *hq, struct worker *w)
  * connection, the count already leads to a fresh one after it.
  */
 static void
-reconnected(struct hq *hq, struct worker *w, const struct batch *b)
+reconnected(struct hq *hq, struct fleet_worker *w, const struct batch *b)
 {
 	const struct batch	*q;
 	uint64_t		 maxdel, used = b->n;
+	size_t			 i;
 
 	maxdel = hq->cfg->shaping.max_deliveries_per_connection;
-	for (q = w->batch; q != NULL; q = q->next) {
+	for (i = 0; (q = pool_inflight(w->proc, i)) != NULL; i++) {
 		if (q->flags & (PROTO_F_FRESH | PROTO_F_LAST))
 			return;
 		used += q->n;
@@ -494,101 +204,30 @@ reconnected(struct hq *hq, struct worker *w, const struct batch *b)
 
 /* 0, or -1 when the worker broke the protocol and is gone. */
 static int
-handle_result(struct hq *hq, struct worker *w, const struct proto_result *res)
+handle_result(struct hq *hq, struct fleet_worker *w,
+    const struct proto_result *res)
 {
-	struct batch	*b = w->batch;
+	struct batch	*b = pool_inflight(w->proc, 0);
 
 	if (b == NULL || res->seq != b->seq) {
 		log_warnx("hook %s: worker %ld answered a batch it was not "
-		    "given", hq->cfg->name, (long)w->pid);
+		    "given", hq->cfg->name, (long)pool_pid(w->proc));
 		worker_gone(hq, w);
 		return -1;
 	}
-	batch_pop(w);
+	pool_pop(w->proc);
 	w->answered = res->status >= 200 && res->status <= 299 &&
 	    res->elapsed_ms < PROTO_HOLD_MS;
-	if (w->batch == NULL)
+	if (pool_ninflight(w->proc) == 0)
 		w->idle_since = mono_ms();
 	if (res->new_conn && !(b->flags & (PROTO_F_FRESH | PROTO_F_LAST)))
 		reconnected(hq, w, b);
-	outcomes(hq, b, res);
+	outcome_result(hq, b, res);
 	return 0;
 }
 
-static int
-skip_mem(void *arg, uint64_t id)
-{
-	return idset_has(&((struct hq *)arg)->mem, id);
-}
-
-static void
-push_ready(struct hq *hq, const struct store_due *d)
-{
-	struct ready	*r;
-
-	if (idset_add(&hq->mem, d->id) != 1)
-		return;
-	r = &hq->q[(hq->qhead + hq->qn) % hq->qcap];
-	r->id = d->id;
-	r->since = d->due_ms;
-	hq->qn++;
-}
-
-/* Top up the hook's ready queue from the spool's due index. */
-static void
-refill(struct hq *hq, uint64_t now)
-{
-	struct store_due	 buf[256];
-	uint64_t		 gen = atomic_load(&s_gen), next;
-	size_t			 room, i;
-	ssize_t			 n;
-	int			 full;
-
-	full = hq->full || now >= hq->last_full + FULL_SCAN_MS;
-	if (!full && gen == hq->seen_gen && !hq->more && now < hq->next_due)
-		return;
-	if (full) {
-		memset(&hq->pos, 0, sizeof(hq->pos));
-		hq->last_full = now;
-		hq->full = 0;
-		hq->held = store_held(sd->store, hq->id);
-	}
-	hq->seen_gen = gen;
-	hq->more = 0;
-	while ((room = hq->qcap - hq->qn) > 0) {
-		if (room > sizeof(buf) / sizeof(buf[0]))
-			room = sizeof(buf) / sizeof(buf[0]);
-		n = store_due(sd->store, hq->id, now, &hq->pos, skip_mem, hq,
-		    buf, room, &next);
-		if (n == -1) {
-			log_warnx("hook %s: cannot read the spool",
-			    hq->cfg->name);
-			return;
-		}
-		for (i = 0; i < (size_t)n; i++)
-			push_ready(hq, &buf[i]);
-		if ((size_t)n < room) {
-			hq->next_due = next;
-			return;
-		}
-	}
-	hq->more = 1;
-}
-
-static int
-batch_due(const struct hq *hq, uint64_t now)
-{
-	const struct hook	*h = hq->cfg;
-
-	if (hq->qn == 0)
-		return 0;
-	if (hq->qn >= h->batch_size || hq->qn >= h->min_batch_size)
-		return 1;
-	return hq->q[hq->qhead].since + h->max_batch_latency_ms <= now;
-}
-
 static size_t
-pipeline(const struct hq *hq, const struct worker *w)
+pipeline(const struct hq *hq, const struct fleet_worker *w)
 {
 	size_t	 n = PIPELINE_RECORDS / hq->cfg->batch_size;
 
@@ -596,18 +235,18 @@ pipeline(const struct hq *hq, const struct worker *w)
 }
 
 /* The worker holding the fewest batches, if one has room. */
-static struct worker *
+static struct fleet_worker *
 idle_worker(struct hq *hq)
 {
-	struct worker	*w, *best = NULL;
-	size_t		 n, least = SIZE_MAX;
+	struct fleet_worker	*w, *best = NULL;
+	size_t			 n, least = SIZE_MAX;
 
 	for (w = hq->workers; w != NULL; w = w->next) {
 		if (w->retiring)
 			continue;
-		if (w->batch == NULL)
+		if ((n = pool_ninflight(w->proc)) == 0)
 			return w;
-		if ((n = w->nbatch) < least && n < pipeline(hq, w)) {
+		if (n < least && n < pipeline(hq, w)) {
 			best = w;
 			least = n;
 		}
@@ -615,45 +254,9 @@ idle_worker(struct hq *hq)
 	return best;
 }
 
-/* The next batch: a refused piece first, else the head of the queue. */
-static struct batch *
-next_batch(struct hq *hq, size_t max)
-{
-	struct batch	*b, *rest;
-	size_t		 n, i;
-
-	if ((b = hq->splits) != NULL) {
-		hq->splits = b->next;
-		b->next = NULL;
-		if (b->n <= max)
-			return b;
-		rest = batch_new(b->n - max);
-		rest->n = b->n - max;
-		for (i = 0; i < rest->n; i++) {
-			rest->ids[i] = b->ids[max + i];
-			rest->attempts[i] = b->attempts[max + i];
-			rest->received[i] = b->received[max + i];
-			rest->nhooks[i] = b->nhooks[max + i];
-		}
-		rest->next = hq->splits;
-		hq->splits = rest;
-		b->n = max;
-		return b;
-	}
-	n = hq->qn < max ? hq->qn : max;
-	b = batch_new(n);
-	b->n = n;
-	for (i = 0; i < n; i++)
-		b->ids[i] = hq->q[(hq->qhead + i) % hq->qcap].id;
-	hq->qhead = (hq->qhead + n) % hq->qcap;
-	hq->qn -= n;
-	hq->leased += n;
-	return b;
-}
-
 struct fill {
 	struct hq	*hq;
-	struct worker	*w;
+	struct worker	*proc;
 	struct batch	*sent;		/* what goes out */
 	struct pending	*expired;
 	uint64_t	 now;
@@ -662,28 +265,18 @@ struct fill {
 static void
 fill_one(void *arg, const struct store_item *it)
 {
-	struct fill		*f = arg;
-	struct store_outcome	*o;
-	size_t			 k;
+	struct fill	*f = arg;
+	size_t		 k;
 
 	if (it->ptr == NULL) {
 		/* Deleted or dead-lettered meanwhile. */
-		release(f->hq, it->id);
+		lease_end(f->hq, it->id);
 		return;
 	}
-	if (it->received_ms + f->hq->cfg->max_age_ms <= f->now) {
-		o = &f->expired->outs[f->expired->n++];
-		o->id = it->id;
-		o->hook = f->hq->id;
-		o->kind = OUT_DEAD;
-		o->attempts = it->attempts;
-		o->last_ms = f->now;
-		o->text = EXPIRED_TEXT;
-		o->textlen = sizeof(EXPIRED_TEXT) - 1;
+	if (expiry_check(f->expired, it, f->now))
 		return;
-	}
-	if (pool_batch_add(f->w, it->id, it->ptr, it->len) == -1) {
-		release(f->hq, it->id);
+	if (pool_batch_add(f->proc, it->id, it->ptr, it->len) == -1) {
+		lease_end(f->hq, it->id);
 		return;
 	}
 	k = f->sent->n++;
@@ -695,55 +288,49 @@ fill_one(void *arg, const struct store_item *it)
 
 /* Read the batch's records into the worker's frame and send it. */
 static void
-send_batch(struct hq *hq, struct worker *w, struct batch *b, uint8_t flags,
-    uint64_t now)
+send_batch(struct hq *hq, struct worker *proc, struct batch *b,
+    uint8_t flags, uint64_t now)
 {
 	struct fill	 f;
 
 	memset(&f, 0, sizeof(f));
 	f.hq = hq;
-	f.w = w;
+	f.proc = proc;
 	f.now = now;
-	f.sent = batch_new(b->n);
+	f.sent = lease_batch_new(b->n);
 	f.sent->seq = ++s_seq;
 	f.sent->flags = flags;
-	f.expired = pending_new(hq, b->n);
-	f.expired->n = 0;
-	pool_batch_begin(w, f.sent->seq, flags);
+	f.expired = expiry_begin(hq, b->n);
+	pool_batch_begin(proc, f.sent->seq, flags);
 	if (store_fetch(sd->store, hq->id, b->ids, b->n, fill_one, &f) == -1) {
 		log_warnx("hook %s: cannot read records", hq->cfg->name);
 		f.sent->n = 0;
-		w->outlen = w->batch_at;
-		release_batch(hq, b);
+		pool_batch_cancel(proc);
+		lease_end_batch(hq, b);
 		b = NULL;
 	}
-	batch_free(b);
-	if (f.expired->n > 0)
-		pending_submit(f.expired);
-	else {
-		free(f.expired->outs);
-		free(f.expired);
-	}
+	lease_batch_free(b);
+	expiry_end(f.expired);
 	if (f.sent->n == 0) {
-		w->outlen = w->batch_at;
-		batch_free(f.sent);
+		pool_batch_cancel(proc);
+		lease_batch_free(f.sent);
 		return;
 	}
-	pool_batch_end(w, (uint32_t)f.sent->n);
-	batch_push(w, f.sent);
+	pool_batch_end(proc, (uint32_t)f.sent->n);
+	pool_push(proc, f.sent);
 }
 
 static void
 dispatch(struct hq *hq, uint64_t now)
 {
 	const struct shaping	*sh = &hq->cfg->shaping;
-	struct worker		*w;
+	struct fleet_worker	*w;
 	struct batch		*b;
 	uint64_t		 n;
 	uint8_t			 flags;
 
 	while (!hq->held && !hq->removed && !atomic_load(&s_stop)) {
-		if (hq->splits == NULL && !batch_due(hq, now))
+		if (hq->splits == NULL && !hookq_batch_due(hq, now))
 			return;
 		if ((w = idle_worker(hq)) == NULL ||
 		    bucket_wait(&hq->msg, now) > 0)
@@ -759,11 +346,11 @@ dispatch(struct hq *hq, uint64_t now)
 		if (n > w->conn_left)
 			n = w->conn_left;
 		n = bucket_take(&hq->msg, n, now);
-		b = next_batch(hq, n);
+		b = hookq_next_batch(hq, n);
 		w->conn_left -= b->n;
 		if (w->conn_left == 0)
 			flags |= PROTO_F_LAST;
-		send_batch(hq, w, b, flags, now);
+		send_batch(hq, w->proc, b, flags, now);
 	}
 }
 
@@ -771,11 +358,11 @@ dispatch(struct hq *hq, uint64_t now)
 static void
 flush_workers(struct hq *hq)
 {
-	struct worker	*w, *next;
+	struct fleet_worker	*w, *next;
 
 	for (w = hq->workers; w != NULL; w = next) {
 		next = w->next;
-		if (w->outoff < w->outlen && pool_flush(w) == -1)
+		if (pool_unsent(w->proc) && pool_flush(w->proc) == -1)
 			worker_gone(hq, w);
 	}
 }
@@ -783,9 +370,9 @@ flush_workers(struct hq *hq)
 static void
 grow(struct hq *hq)
 {
-	struct worker	*w;
-	uint64_t	 backlog;
-	uint32_t	 want, active = 0;
+	struct fleet_worker	*w;
+	uint64_t		 backlog;
+	uint32_t		 want, active = 0;
 
 	if (hq->held || hq->removed || atomic_load(&s_stop))
 		return;
@@ -797,9 +384,15 @@ grow(struct hq *hq)
 		active += !w->retiring;
 	/* Starting a worker may wait on the launcher: not when stopping. */
 	for (; active < want && !atomic_load(&s_stop); active++) {
-		if ((w = pool_spawn(hq->cfg->name, hq->hello,
-		    hq->hellolen)) == NULL)
+		if ((w = calloc(1, sizeof(*w))) == NULL) {
+			log_warn("worker %s: cannot start", hq->cfg->name);
 			return;
+		}
+		if ((w->proc = pool_spawn(hq->cfg->name, hq->hello,
+		    hq->hellolen)) == NULL) {
+			free(w);
+			return;
+		}
 		w->hq = hq;
 		w->idle_since = mono_ms();
 		w->next = hq->workers;
@@ -812,148 +405,37 @@ grow(struct hq *hq)
 static void
 retire(struct hq *hq, uint64_t mono)
 {
-	struct worker	*w, *next, **wp = &hq->workers;
+	struct fleet_worker	*w, *next, **wp = &hq->workers;
 
 	for (w = hq->workers; w != NULL; w = next) {
 		next = w->next;
-		if (w->batch == NULL && (w->retiring || hq->removed ||
-		    mono >= w->idle_since + hq->cfg->shaping.idle_timeout_ms)) {
+		if (pool_ninflight(w->proc) == 0 && (w->retiring ||
+		    hq->removed || mono >= w->idle_since +
+		    hq->cfg->shaping.idle_timeout_ms)) {
 			*wp = next;
 			hq->nworkers--;
-			pool_close(w, 0);
+			pool_close(w->proc, 0);
+			free(w);
 			continue;
 		}
 		wp = &w->next;
 	}
 }
 
-static int
-hq_configure(struct hq *hq, struct routes *rt, size_t idx)
-{
-	const struct hook	*h = &rt->conf->hooks[idx];
-	struct ready		*q;
-	json_t			*j;
-	char			*hello;
-	size_t			 i, keep;
-
-	if ((j = proto_hook_json(h)) == NULL ||
-	    (hello = json_dumps(j, JSON_COMPACT)) == NULL) {
-		json_decref(j);
-		return -1;
-	}
-	json_decref(j);
-	/* New settings: the workers finish their batch and make way. */
-	if (hq->hello != NULL && strcmp(hello, hq->hello) != 0) {
-		struct worker	*w;
-
-		for (w = hq->workers; w != NULL; w = w->next)
-			w->retiring = 1;
-	}
-	free(hq->hello);
-	hq->hello = hello;
-	hq->hellolen = strlen(hello);
-	if (hq->qcap != h->shaping.max_ready) {
-		if ((q = calloc(h->shaping.max_ready, sizeof(*q))) == NULL)
-			return -1;
-		keep = hq->qn < h->shaping.max_ready ? hq->qn :
-		    h->shaping.max_ready;
-		for (i = 0; i < hq->qn; i++) {
-			if (i < keep)
-				q[i] = hq->q[(hq->qhead + i) % hq->qcap];
-			else
-				idset_del(&hq->mem,
-				    hq->q[(hq->qhead + i) % hq->qcap].id);
-		}
-		free(hq->q);
-		hq->q = q;
-		hq->qcap = h->shaping.max_ready;
-		hq->qhead = 0;
-		hq->qn = keep;
-	}
-	bucket_init(&hq->msg, &h->shaping.max_message_rate, now_ms());
-	bucket_init(&hq->conn, &h->shaping.max_connection_rate, now_ms());
-	routes_ref(rt);
-	if (hq->rt != NULL)
-		routes_put(hq->rt);
-	hq->rt = rt;
-	hq->cfg = h;
-	hq->removed = 0;
-	hq->full = 1;
-	return 0;
-}
-
-static void
-hq_free(struct hq *hq)
-{
-	struct batch	*b, *next;
-
-	for (b = hq->splits; b != NULL; b = next) {
-		next = b->next;
-		batch_free(b);
-	}
-	idset_free(&hq->mem);
-	free(hq->q);
-	free(hq->hello);
-	routes_put(hq->rt);
-	free(hq);
-}
-
+/* New routes: workers with old settings, or of removed hooks, make way. */
 static void
 apply_routes(void)
 {
-	struct routes	*rt = routes_get();
-	struct hq	*hq, **tail;
-	struct worker	*w;
-	size_t		 i;
+	struct hq		*hq;
+	struct fleet_worker	*w;
 
-	for (hq = s_hooks; hq != NULL; hq = hq->next)
-		hq->removed = 2;	/* unless the new routes name it */
-	for (i = 0; i < rt->conf->nhooks; i++) {
-		for (hq = s_hooks; hq != NULL; hq = hq->next)
-			if (hq->id == rt->hook_ids[i])
-				break;
-		if (hq == NULL) {
-			if ((hq = calloc(1, sizeof(*hq))) == NULL)
-				fatal("hook queue");
-			hq->id = rt->hook_ids[i];
-			hq->next_due = UINT64_MAX;
-			for (tail = &s_hooks; *tail != NULL;
-			    tail = &(*tail)->next)
-				;
-			*tail = hq;
-		}
-		if (hq_configure(hq, rt, i) == -1)
-			log_warnx("hook %s: cannot configure delivery",
-			    rt->conf->hooks[i].name);
-	}
-	for (hq = s_hooks; hq != NULL; hq = hq->next) {
-		if (hq->removed != 2)
+	hookq_apply_routes();
+	for (hq = hookq_first(); hq != NULL; hq = hq->next) {
+		if (!hq->retire)
 			continue;
-		hq->removed = 1;
 		for (w = hq->workers; w != NULL; w = w->next)
 			w->retiring = 1;
-	}
-	routes_put(rt);
-}
-
-/* A removed hook goes once nothing of it is out or being committed. */
-static void
-reap_removed(void)
-{
-	struct hq	*hq, **hp = &s_hooks;
-	struct batch	*b;
-
-	while ((hq = *hp) != NULL) {
-		while (hq->removed && (b = hq->splits) != NULL) {
-			hq->splits = b->next;
-			release_batch(hq, b);
-		}
-		if (hq->removed && hq->workers == NULL && hq->leased == 0) {
-			*hp = hq->next;
-			hq_free(hq);
-			continue;
-		}
-		hp = &hq->next;
+		hq->retire = 0;
 	}
 }
 
@@ -966,17 +448,16 @@ until(uint64_t t, uint64_t now)
 static int
 poll_timeout(uint64_t now, uint64_t mono)
 {
-	struct hq	*hq;
-	struct worker	*w;
-	uint64_t	 t = MAX_WAIT_MS, d;
+	struct hq		*hq;
+	struct fleet_worker	*w;
+	uint64_t		 t = MAX_WAIT_MS, d;
 
-	for (hq = s_hooks; hq != NULL; hq = hq->next) {
+	for (hq = hookq_first(); hq != NULL; hq = hq->next) {
 		if (hq->next_due != UINT64_MAX && (d = until(hq->next_due,
 		    now)) < t)
 			t = d;
-		if (hq->qn > 0 && !batch_due(hq, now) && (d = until(
-		    hq->q[hq->qhead].since + hq->cfg->max_batch_latency_ms,
-		    now)) < t)
+		if (hq->qn > 0 && !hookq_batch_due(hq, now) &&
+		    (d = until(hookq_latency_due(hq), now)) < t)
 			t = d;
 		if ((hq->qn > 0 || hq->splits) && idle_worker(hq) != NULL) {
 			d = bucket_wait(&hq->msg, now);
@@ -986,7 +467,8 @@ poll_timeout(uint64_t now, uint64_t mono)
 				t = d;
 		}
 		for (w = hq->workers; w != NULL; w = w->next)
-			if (w->batch == NULL && (d = until(w->idle_since +
+			if (pool_ninflight(w->proc) == 0 &&
+			    (d = until(w->idle_since +
 			    hq->cfg->shaping.idle_timeout_ms, mono)) < t)
 				t = d;
 	}
@@ -996,21 +478,21 @@ poll_timeout(uint64_t now, uint64_t mono)
 }
 
 static void
-worker_events(struct hq *hq, struct worker *w, short revents)
+worker_events(struct hq *hq, struct fleet_worker *w, short revents)
 {
 	struct proto_result	 res;
 	int			 rc;
 
-	if (revents & POLLOUT && pool_flush(w) == -1) {
+	if (revents & POLLOUT && pool_flush(w->proc) == -1) {
 		worker_gone(hq, w);
 		return;
 	}
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
 		return;
-	while ((rc = pool_read(w, &res)) == 1) {
+	while ((rc = pool_read(w->proc, &res)) == 1) {
 		if (handle_result(hq, w, &res) == -1)
 			return;
-		if (w->batch == NULL && w->retiring)
+		if (pool_ninflight(w->proc) == 0 && w->retiring)
 			break;
 	}
 	if (rc == -1)
@@ -1020,16 +502,16 @@ worker_events(struct hq *hq, struct worker *w, short revents)
 static void
 wait_events(int timeout)
 {
-	static struct pollfd	 *pfd;
-	static struct worker	**ws;
-	static size_t		  cap;
-	struct worker		 *w;
-	struct hq		 *hq;
-	uint64_t		  v;
-	size_t			  n = 1, i;
-	void			 *p;
+	static struct pollfd		 *pfd;
+	static struct fleet_worker	**ws;
+	static size_t			  cap;
+	struct fleet_worker		 *w;
+	struct hq			 *hq;
+	uint64_t			  v;
+	size_t				  n = 1, i;
+	void				 *p;
 
-	for (hq = s_hooks; hq != NULL; hq = hq->next)
+	for (hq = hookq_first(); hq != NULL; hq = hq->next)
 		n += hq->nworkers;
 	/* Kept from one round to the next: this runs for every answer. */
 	if (n > cap) {
@@ -1044,11 +526,11 @@ wait_events(int timeout)
 	pfd[0].fd = s_evfd;
 	pfd[0].events = POLLIN;
 	n = 1;
-	for (hq = s_hooks; hq != NULL; hq = hq->next)
+	for (hq = hookq_first(); hq != NULL; hq = hq->next)
 		for (w = hq->workers; w != NULL; w = w->next) {
-			pfd[n].fd = w->fd;
+			pfd[n].fd = pool_fd(w->proc);
 			pfd[n].events = POLLIN |
-			    (w->outoff < w->outlen ? POLLOUT : 0);
+			    (pool_unsent(w->proc) ? POLLOUT : 0);
 			pfd[n].revents = 0;
 			ws[n++] = w;
 		}
@@ -1065,12 +547,12 @@ wait_events(int timeout)
 static int
 busy(void)
 {
-	struct hq	*hq;
-	struct worker	*w;
+	struct hq		*hq;
+	struct fleet_worker	*w;
 
-	for (hq = s_hooks; hq != NULL; hq = hq->next)
+	for (hq = hookq_first(); hq != NULL; hq = hq->next)
 		for (w = hq->workers; w != NULL; w = w->next)
-			if (w->batch != NULL)
+			if (pool_ninflight(w->proc) > 0)
 				return 1;
 	return 0;
 }
@@ -1079,11 +561,10 @@ static void
 shutdown_workers(void)
 {
 	struct hq	*hq;
-	struct worker	*w;
 
-	for (hq = s_hooks; hq != NULL; hq = hq->next) {
-		while ((w = hq->workers) != NULL)
-			worker_end(hq, w, "stopped in a request");
+	for (hq = hookq_first(); hq != NULL; hq = hq->next) {
+		while (hq->workers != NULL)
+			worker_end(hq, hq->workers, "stopped in a request");
 	}
 }
 
@@ -1101,20 +582,20 @@ sched_main(void *arg)
 		if (atomic_exchange(&s_reload, 0))
 			apply_routes();
 		if (atomic_exchange(&s_rescan, 0))
-			for (hq = s_hooks; hq != NULL; hq = hq->next)
+			for (hq = hookq_first(); hq != NULL; hq = hq->next)
 				hq->full = 1;
-		collect_done();
-		if (atomic_load(&s_stop) && ((!busy() && s_pending == 0) ||
-		    mono >= s_deadline))
+		outcome_collect();
+		if (atomic_load(&s_stop) && ((!busy() &&
+		    outcome_pending() == 0) || mono >= s_deadline))
 			break;
-		for (hq = s_hooks; hq != NULL; hq = hq->next) {
-			refill(hq, now);
+		for (hq = hookq_first(); hq != NULL; hq = hq->next) {
+			hookq_refill(hq, now, atomic_load(&s_gen));
 			grow(hq);
 			dispatch(hq, now);
 			flush_workers(hq);
 			retire(hq, mono);
 		}
-		reap_removed();
+		hookq_reap();
 		publish_stats();
 		wait_events(poll_timeout(now, mono));
 	}
@@ -1128,6 +609,7 @@ sched_start(void)
 {
 	if ((s_evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		fatal("eventfd");
+	outcome_init(wake);
 	if (pthread_create(&s_thread, NULL, sched_main, NULL) != 0)
 		fatalx("cannot start the scheduler thread");
 }
@@ -1140,14 +622,9 @@ sched_start(void)
 void
 sched_stop(uint64_t deadline)
 {
-	struct hq	*hq;
-
 	s_deadline = deadline;
 	atomic_store(&s_stop, 1);
 	wake();
 	pthread_join(s_thread, NULL);
-	while ((hq = s_hooks) != NULL) {
-		s_hooks = hq->next;
-		hq_free(hq);
-	}
+	hookq_free_all();
 }

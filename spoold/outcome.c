@@ -1,0 +1,244 @@
+/*
+ * Delivery outcomes: what an answer makes of a batch's records (see
+ * pace.c for the classes and the backoff), the splitting of a batch
+ * refused for good, expiry at max_age, and the outcome commits on their
+ * way, whose completion ends the records' leases.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commit.h"
+#include "lease.h"
+#include "log.h"
+#include "outcome.h"
+#include "pace.h"
+#include "util.h"
+
+/* An outcome commit on its way; done() hands it back to the thread. */
+struct pending {
+	struct commit_req	 req;
+	struct hq		*hq;
+	struct store_outcome	*outs;
+	size_t			 n;
+	char			 text[PROTO_ANSWER_MAX];
+	struct pending		*next;
+};
+
+static void		(*o_wake)(void);
+static size_t		 o_pending;	/* outcome commits under way */
+static pthread_mutex_t	 o_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pending	*o_done;	/* committed, for the thread */
+
+void
+outcome_init(void (*wake)(void))
+{
+	o_wake = wake;
+}
+
+size_t
+outcome_pending(void)
+{
+	return o_pending;
+}
+
+static void
+pending_done(struct commit_req *r)
+{
+	struct pending	*p = r->arg;
+	int		 first;
+
+	pthread_mutex_lock(&o_lock);
+	first = o_done == NULL;
+	p->next = o_done;
+	o_done = p;
+	pthread_mutex_unlock(&o_lock);
+	/*
+	 * The thread takes the whole list after each wake-up it reads, so
+	 * a list that was not empty has its wake-up coming: one write per
+	 * commit, not one per batch.
+	 */
+	if (first && o_wake != NULL)
+		o_wake();
+}
+
+static struct pending *
+pending_new(struct hq *hq, size_t n)
+{
+	struct pending	*p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->outs = calloc(n, sizeof(*p->outs))) == NULL)
+		fatal("outcomes");
+	p->hq = hq;
+	p->n = n;
+	return p;
+}
+
+static void
+pending_free(struct pending *p)
+{
+	free(p->outs);
+	free(p);
+}
+
+static void
+pending_submit(struct pending *p)
+{
+	p->req.job.outs = p->outs;
+	p->req.job.nouts = p->n;
+	p->req.done = pending_done;
+	p->req.arg = p;
+	o_pending++;
+	commit_async(&p->req);
+}
+
+void
+outcome_collect(void)
+{
+	struct pending	*p, *next;
+	size_t		 i;
+
+	pthread_mutex_lock(&o_lock);
+	p = o_done;
+	o_done = NULL;
+	pthread_mutex_unlock(&o_lock);
+	for (; p != NULL; p = next) {
+		next = p->next;
+		if (p->req.job.result != STORE_OK)
+			log_warnx("hook %s: %zu outcomes not committed; those "
+			    "records will be delivered again", p->hq->cfg->name,
+			    p->n);
+		for (i = 0; i < p->n; i++) {
+			lease_end(p->hq, p->outs[i].id);
+			/* Wake for the retry: no scan has seen its new time. */
+			if (p->outs[i].kind == OUT_RETRY &&
+			    p->req.job.result == STORE_OK &&
+			    p->outs[i].due_ms < p->hq->next_due)
+				p->hq->next_due = p->outs[i].due_ms;
+		}
+		if (p->req.job.result != STORE_OK)
+			p->hq->full = 1;
+		o_pending--;
+		pending_free(p);
+	}
+}
+
+static uint64_t
+jitter_seed(uint64_t id)
+{
+	uint64_t	 x = id ^ (now_ms() * 0x9e3779b97f4a7c15ULL);
+
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	return x ^ (x >> 29);
+}
+
+static void
+set_outcome(struct store_outcome *o, struct hq *hq, const struct batch *b,
+    size_t i, int class, const struct proto_result *res, uint64_t now)
+{
+	const struct hook	*h = hq->cfg;
+	uint64_t		 expires;
+
+	o->id = b->ids[i];
+	o->hook = hq->id;
+	o->status = (uint16_t)res->status;
+	o->attempts = b->attempts[i] + 1;
+	o->last_ms = now;
+	o->sole = b->nhooks[i] == 1;
+	if (class == CLASS_DELIVERED) {
+		o->kind = OUT_DELIVERED;
+		return;
+	}
+	if (class == CLASS_PERMANENT) {
+		o->kind = OUT_DEAD;
+		return;
+	}
+	o->kind = OUT_RETRY;
+	o->due_ms = now + pace_backoff(h, o->attempts, res->retry_after,
+	    jitter_seed(o->id));
+	/* Come back no later than expiry, to be dead-lettered then. */
+	expires = b->received[i] + h->max_age_ms;
+	if (o->due_ms > expires)
+		o->due_ms = expires > now ? expires : now;
+}
+
+/* A batch refused for good is sent again in halves to find the culprits. */
+static void
+split(struct hq *hq, struct batch *b)
+{
+	struct batch	*half[2];
+	size_t		 cut = b->n / 2;
+
+	half[0] = lease_batch_copy(b, 0, cut);
+	half[1] = lease_batch_copy(b, cut, b->n - cut);
+	half[1]->next = hq->splits;
+	half[0]->next = half[1];
+	hq->splits = half[0];
+	lease_batch_free(b);
+}
+
+void
+outcome_result(struct hq *hq, struct batch *b, const struct proto_result *res)
+{
+	struct pending	*p;
+	uint64_t	 now = now_ms();
+	size_t		 i;
+	int		 class;
+
+	class = pace_class(hq->cfg, res->status);
+	log_debug("hook %s: batch %llu of %zu: status %u%s%.*s",
+	    hq->cfg->name, (unsigned long long)b->seq, b->n, res->status,
+	    res->textlen ? ": " : "", (int)res->textlen, res->text);
+	if (class == CLASS_PERMANENT && b->n > 1) {
+		split(hq, b);
+		return;
+	}
+	p = pending_new(hq, b->n);
+	memcpy(p->text, res->text, res->textlen);
+	for (i = 0; i < b->n; i++) {
+		set_outcome(&p->outs[i], hq, b, i, class, res, now);
+		p->outs[i].text = p->text;
+		p->outs[i].textlen = res->textlen;
+	}
+	pending_submit(p);
+	lease_batch_free(b);
+}
+
+struct pending *
+expiry_begin(struct hq *hq, size_t n)
+{
+	struct pending	*p;
+
+	p = pending_new(hq, n);
+	p->n = 0;
+	return p;
+}
+
+int
+expiry_check(struct pending *p, const struct store_item *it, uint64_t now)
+{
+	struct store_outcome	*o;
+
+	if (it->received_ms + p->hq->cfg->max_age_ms > now)
+		return 0;
+	o = &p->outs[p->n++];
+	o->id = it->id;
+	o->hook = p->hq->id;
+	o->kind = OUT_DEAD;
+	o->attempts = it->attempts;
+	o->last_ms = now;
+	o->text = EXPIRED_TEXT;
+	o->textlen = sizeof(EXPIRED_TEXT) - 1;
+	return 1;
+}
+
+void
+expiry_end(struct pending *p)
+{
+	if (p->n > 0)
+		pending_submit(p);
+	else
+		pending_free(p);
+}
