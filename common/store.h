@@ -127,7 +127,7 @@ int		 store_hook_id(struct store *, const char *, uint32_t *);
  * Commit the jobs in as few fsync'd transactions as possible (one, unless
  * the spool fills up). Each job's result says whether it is durable.
  */
-void		 store_ingest(struct store *, struct store_job **, size_t);
+void		 store_commit(struct store *, struct store_job **, size_t);
 /*
  * Lays a job's records out (and compresses them) as the spool will keep
  * them, so that the commit only copies: 0, ENOMEM, or EFBIG when the

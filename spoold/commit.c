@@ -172,7 +172,7 @@ committer(void *arg)
 		pthread_mutex_unlock(&cm_lock);
 
 		t0 = mono_ms();
-		store_ingest(cm_store, jobs, n);
+		store_commit(cm_store, jobs, n);
 		metrics_commit(jobs, n, mono_ms() - t0);
 		finish(batch);
 		if (records && cm_ingested != NULL)

@@ -25,7 +25,7 @@ struct metrics_counts {
 
 void	metrics_request(unsigned int status);
 void	metrics_records(uint64_t queued, uint64_t discarded);
-/* A call of store_ingest() on jobs, which took ms. */
+/* A call of store_commit() on jobs, which took ms. */
 void	metrics_commit(struct store_job **jobs, size_t n, uint64_t ms);
 /* A snapshot of every counter. */
 void	metrics_read(struct metrics_counts *);

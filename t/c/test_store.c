@@ -109,7 +109,7 @@ ingest(struct store *st, const uint32_t *hooks, uint32_t nhooks, size_t n,
 	memset(&job, 0, sizeof(job));
 	job.recs = in;
 	job.nrecs = n;
-	store_ingest(st, &jp, 1);
+	store_commit(st, &jp, 1);
 	if (first)
 		*first = job.first_id;
 	free(in);
@@ -184,7 +184,7 @@ settle_some(struct store *st, uint32_t hook, uint64_t first, size_t n,
 	memset(&job, 0, sizeof(job));
 	job.outs = o;
 	job.nouts = n;
-	store_ingest(st, &jp, 1);
+	store_commit(st, &jp, 1);
 	free(o);
 	return job.result;
 }
@@ -845,7 +845,7 @@ zingest(struct store *st, uint32_t hook, size_t r, int pack, uint64_t *first,
 	if (pack && store_pack(&job) != 0)
 		job.result = -100;
 	else
-		store_ingest(st, &jp, 1);
+		store_commit(st, &jp, 1);
 	store_pack_free(&job);
 	*first = job.first_id;
 	for (i = 0; i < n; i++)
