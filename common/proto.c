@@ -367,6 +367,7 @@ proto_hello_parse(const unsigned char *p, size_t len, struct hook *h,
 	json_error_t	 jerr;
 	int		 rc;
 
+	memset(h, 0, sizeof(*h));
 	if ((j = json_loadb((const char *)p, len, 0, &jerr)) == NULL) {
 		snprintf(err, errlen, "hello: %s", jerr.text);
 		return -1;
