@@ -30,6 +30,8 @@
 #define BATCH_COUNT	9
 #define BATCH_REC	(8 + 4)		/* be64 spool id, be32 length */
 #define RESULT_FIXED	(8 + 4 + 4 + 4 + 1 + 4 + 2)
+/* A writer's first buffer: a frame of small records, then double. */
+#define OUT_FIRST	65536
 
 /* JSON integers are signed; no setting comes near the limit. */
 static json_t *
@@ -383,7 +385,7 @@ proto_batch_begin(unsigned char **buf, size_t *cap, size_t *len,
 {
 	unsigned char	*p;
 
-	if (grow_buf(buf, cap, *len + PROTO_HDR + BATCH_FIXED, 65536) == -1)
+	if (grow_buf(buf, cap, *len + PROTO_HDR + BATCH_FIXED, OUT_FIRST) == -1)
 		return -1;
 	p = *buf + *len + PROTO_HDR;
 	put_be64(p, seq);
@@ -398,7 +400,7 @@ proto_batch_add(unsigned char **buf, size_t *cap, size_t *len, uint64_t id,
 {
 	unsigned char	*p;
 
-	if (grow_buf(buf, cap, *len + BATCH_REC + reclen, 65536) == -1)
+	if (grow_buf(buf, cap, *len + BATCH_REC + reclen, OUT_FIRST) == -1)
 		return -1;
 	p = *buf + *len;
 	put_be64(p, id);
