@@ -1,6 +1,8 @@
 /*
- * The socket between spoold and a delivery worker: the hook's settings as
- * JSON for the HELLO frame, the RESULT payload, and blocking frame I/O.
+ * The socket between spoold and a delivery worker: every frame's encoder
+ * beside its decoder (HELLO, the hook's settings as JSON; BATCH; RESULT),
+ * the frame header, and blocking frame I/O. Both ends link this file, so
+ * the two sides of each frame change together.
  *
  * A worker is a fresh executable image, so everything it needs of the
  * hook travels in HELLO; the JSON carries exactly those fields, and
@@ -22,7 +24,14 @@
 #include "proto.h"
 #include "util.h"
 
+/* be64 seq, u8 flags, be32 record count; each record has a head. */
+#define BATCH_FIXED	(8 + 1 + 4)
+#define BATCH_FLAGS	8
+#define BATCH_COUNT	9
+#define BATCH_REC	(8 + 4)		/* be64 spool id, be32 length */
 #define RESULT_FIXED	(8 + 4 + 4 + 4 + 1 + 4 + 2)
+/* A writer's first buffer: a frame of small records, then double. */
+#define OUT_FIRST	65536
 
 /* JSON integers are signed; no setting comes near the limit. */
 static json_t *
@@ -335,6 +344,142 @@ proto_hook_free(struct hook *h)
 {
 	config_hook_free(h);
 	memset(h, 0, sizeof(*h));
+}
+
+char *
+proto_hello(const struct hook *h, size_t *len)
+{
+	json_t	*j;
+	char	*s;
+
+	if ((j = proto_hook_json(h)) == NULL)
+		return NULL;
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (s != NULL)
+		*len = strlen(s);
+	return s;
+}
+
+int
+proto_hello_parse(const unsigned char *p, size_t len, struct hook *h,
+    char *err, size_t errlen)
+{
+	json_t		*j;
+	json_error_t	 jerr;
+	int		 rc;
+
+	memset(h, 0, sizeof(*h));
+	if ((j = json_loadb((const char *)p, len, 0, &jerr)) == NULL) {
+		snprintf(err, errlen, "hello: %s", jerr.text);
+		return -1;
+	}
+	rc = proto_hook_parse(j, h, err, errlen);
+	json_decref(j);
+	return rc;
+}
+
+int
+proto_batch_begin(unsigned char **buf, size_t *cap, size_t *len,
+    uint64_t seq, uint8_t flags)
+{
+	unsigned char	*p;
+
+	if (grow_buf(buf, cap, *len + PROTO_HDR + BATCH_FIXED, OUT_FIRST) == -1)
+		return -1;
+	p = *buf + *len + PROTO_HDR;
+	put_be64(p, seq);
+	p[BATCH_FLAGS] = flags;
+	*len += PROTO_HDR + BATCH_FIXED;
+	return 0;
+}
+
+int
+proto_batch_add(unsigned char **buf, size_t *cap, size_t *len, uint64_t id,
+    const char *rec, size_t reclen)
+{
+	unsigned char	*p;
+
+	if (grow_buf(buf, cap, *len + BATCH_REC + reclen, OUT_FIRST) == -1)
+		return -1;
+	p = *buf + *len;
+	put_be64(p, id);
+	put_be32(p + 8, (uint32_t)reclen);
+	memcpy(p + BATCH_REC, rec, reclen);
+	*len += BATCH_REC + reclen;
+	return 0;
+}
+
+void
+proto_batch_end(unsigned char *buf, size_t at, size_t len, uint32_t n)
+{
+	proto_header(buf + at, PROTO_BATCH, len - at - PROTO_HDR);
+	put_be32(buf + at + PROTO_HDR + BATCH_COUNT, n);
+}
+
+static int
+batch_records(const unsigned char *p, size_t len, struct proto_batch *b,
+    char *err, size_t errlen)
+{
+	size_t		 off = BATCH_FIXED, i;
+	uint32_t	 rlen;
+
+	for (i = 0; i < b->n; i++) {
+		if (len - off < BATCH_REC)
+			goto trunc;
+		b->recs[i].id = get_be64(p + off);
+		rlen = get_be32(p + off + 8);
+		off += BATCH_REC;
+		if (rlen == 0 || rlen > len - off)
+			goto trunc;
+		b->recs[i].ptr = (const char *)p + off;
+		b->recs[i].len = rlen;
+		off += rlen;
+	}
+	if (off != len)
+		goto trunc;
+	return 0;
+trunc:
+	snprintf(err, errlen, "batch %llu: record %zu: bad length",
+	    (unsigned long long)b->seq, i);
+	return -1;
+}
+
+int
+proto_batch_parse(const unsigned char *p, size_t len, struct proto_batch *b,
+    char *err, size_t errlen)
+{
+	memset(b, 0, sizeof(*b));
+	if (len < BATCH_FIXED) {
+		snprintf(err, errlen, "batch: %zu bytes, too short", len);
+		return -1;
+	}
+	b->seq = get_be64(p);
+	b->flags = p[BATCH_FLAGS];
+	b->n = get_be32(p + BATCH_COUNT);
+	/* Every record takes at least its head: bound n before calloc. */
+	if (b->n == 0 || b->n > (len - BATCH_FIXED) / BATCH_REC) {
+		snprintf(err, errlen, "batch %llu: bad record count %u",
+		    (unsigned long long)b->seq, b->n);
+		return -1;
+	}
+	if ((b->recs = calloc(b->n, sizeof(*b->recs))) == NULL) {
+		snprintf(err, errlen, "batch: out of memory");
+		return -1;
+	}
+	if (batch_records(p, len, b, err, errlen) == -1) {
+		proto_batch_free(b);
+		return -1;
+	}
+	return 0;
+}
+
+void
+proto_batch_free(struct proto_batch *b)
+{
+	free(b->recs);
+	b->recs = NULL;
+	b->n = 0;
 }
 
 size_t

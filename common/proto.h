@@ -68,6 +68,53 @@ json_t		*proto_hook_json(const struct hook *);
 int		 proto_hook_parse(json_t *, struct hook *, char *, size_t);
 void		 proto_hook_free(struct hook *);
 
+/*
+ * HELLO: the settings as compact JSON text, malloc'd (the caller frees),
+ * its length in *len; NULL out of memory. And back: fills h (free with
+ * proto_hook_free), or -1 with a message in err.
+ */
+char		*proto_hello(const struct hook *, size_t *len);
+int		 proto_hello_parse(const unsigned char *, size_t, struct hook *,
+		    char *err, size_t errlen);
+
+/*
+ * BATCH, written at *len into a buffer grown as needed (grow_buf):
+ * proto_batch_begin leaves room for the header and the record count,
+ * proto_batch_add appends a record, and proto_batch_end, told where the
+ * frame begins and how many records it holds, fills them in, so that
+ * records go straight from the spool into the frame. 0, or -1 out of
+ * memory.
+ */
+int		 proto_batch_begin(unsigned char **buf, size_t *cap,
+		    size_t *len, uint64_t seq, uint8_t flags);
+int		 proto_batch_add(unsigned char **buf, size_t *cap, size_t *len,
+		    uint64_t id, const char *rec, size_t reclen);
+void		 proto_batch_end(unsigned char *buf, size_t at, size_t len,
+		    uint32_t n);
+
+/* A BATCH as a worker reads it. */
+struct proto_batch_rec {
+	uint64_t	 id;		/* spool id */
+	const char	*ptr;		/* into the frame's payload */
+	size_t		 len;
+};
+
+struct proto_batch {
+	uint64_t		 seq;
+	uint8_t			 flags;		/* PROTO_F_* */
+	uint32_t		 n;
+	struct proto_batch_rec	*recs;
+};
+
+/*
+ * Splits a BATCH payload (after the type byte) into its records, which
+ * keep pointing into it. Returns 0, or -1 with a message in err: a batch
+ * holds one record or more, and no record is empty.
+ */
+int		 proto_batch_parse(const unsigned char *, size_t,
+		    struct proto_batch *, char *err, size_t errlen);
+void		 proto_batch_free(struct proto_batch *);
+
 /* RESULT payload (after the type byte) to and from bytes. */
 size_t		 proto_result_encode(const struct proto_result *,
 		    unsigned char *, size_t);

@@ -387,30 +387,19 @@ void
 pool_batch_begin(struct worker *w, uint64_t seq, uint8_t flags)
 {
 	w->batch_at = w->outlen;
-	if (reserve(w, 18) == -1)
+	if (proto_batch_begin(&w->out, &w->outcap, &w->outlen, seq,
+	    flags) == -1)
 		fatal("worker buffer");
-	/* The header is written by pool_batch_end, once the length is known. */
-	put_be64(w->out + w->outlen + 5, seq);
-	w->out[w->outlen + 13] = flags;
-	w->outlen += 18;
 }
 
 int
 pool_batch_add(struct worker *w, uint64_t id, const char *p, size_t len)
 {
-	if (reserve(w, 12 + len) == -1)
-		return -1;
-	put_be64(w->out + w->outlen, id);
-	put_be32(w->out + w->outlen + 8, (uint32_t)len);
-	memcpy(w->out + w->outlen + 12, p, len);
-	w->outlen += 12 + len;
-	return 0;
+	return proto_batch_add(&w->out, &w->outcap, &w->outlen, id, p, len);
 }
 
 void
 pool_batch_end(struct worker *w, uint32_t n)
 {
-	proto_header(w->out + w->batch_at, PROTO_BATCH,
-	    w->outlen - w->batch_at - PROTO_HDR);
-	put_be32(w->out + w->batch_at + 14, n);
+	proto_batch_end(w->out, w->batch_at, w->outlen, n);
 }

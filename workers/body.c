@@ -1,14 +1,13 @@
 /*
- * Request bodies: a BATCH frame split into its records, each record
- * projected by the hook's log_parameters when set, then joined in the
- * hook's format.
+ * Request bodies: the records of a BATCH (as proto_batch_parse splits
+ * it), each projected by the hook's log_parameters when set, then joined
+ * in the hook's format.
  *
  * One record in json format is sent straight from the frame; every other
  * body is one buffer, since libcurl posts one contiguous block. Records
  * that log_parameters leaves unchanged keep their exact bytes.
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -17,64 +16,7 @@
 
 #include "body.h"
 #include "config.h"
-#include "util.h"
-
-#define REC_HEAD	12	/* be64 spool id, be32 length */
-
-int
-batch_parse(const unsigned char *p, size_t len, struct batch *b, char *err,
-    size_t errlen)
-{
-	size_t		 off = 13, i;
-	uint32_t	 rlen;
-
-	memset(b, 0, sizeof(*b));
-	if (len < off) {
-		snprintf(err, errlen, "batch: %zu bytes, too short", len);
-		return -1;
-	}
-	b->seq = get_be64(p);
-	b->flags = p[8];
-	b->n = get_be32(p + 9);
-	/* Every record takes at least its head: bound n before calloc. */
-	if (b->n == 0 || b->n > (len - off) / REC_HEAD) {
-		snprintf(err, errlen, "batch %llu: bad record count %u",
-		    (unsigned long long)b->seq, b->n);
-		return -1;
-	}
-	if ((b->recs = calloc(b->n, sizeof(*b->recs))) == NULL) {
-		snprintf(err, errlen, "batch: out of memory");
-		return -1;
-	}
-	for (i = 0; i < b->n; i++) {
-		if (len - off < REC_HEAD)
-			goto trunc;
-		b->recs[i].id = get_be64(p + off);
-		rlen = get_be32(p + off + 8);
-		off += REC_HEAD;
-		if (rlen == 0 || rlen > len - off)
-			goto trunc;
-		b->recs[i].ptr = (const char *)p + off;
-		b->recs[i].len = rlen;
-		off += rlen;
-	}
-	if (off != len)
-		goto trunc;
-	return 0;
-trunc:
-	snprintf(err, errlen, "batch %llu: record %zu: bad length",
-	    (unsigned long long)b->seq, i);
-	batch_free(b);
-	return -1;
-}
-
-void
-batch_free(struct batch *b)
-{
-	free(b->recs);
-	b->recs = NULL;
-	b->n = 0;
-}
+#include "proto.h"
 
 /*
  * A key may hold NUL bytes (\u0000), a pattern never does: a NUL in the
@@ -314,7 +256,7 @@ pieces_free(struct piece *pc, size_t n)
 }
 
 static struct piece *
-pieces(const struct hook *h, const struct batch *b)
+pieces(const struct hook *h, const struct proto_batch *b)
 {
 	struct piece	*pc;
 	size_t		 i;
@@ -380,7 +322,7 @@ join(const struct hook *h, const struct piece *pc, size_t n, size_t *len)
 }
 
 int
-body_build(const struct hook *h, const struct batch *b, struct body *body)
+body_build(const struct hook *h, const struct proto_batch *b, struct body *body)
 {
 	struct piece	*pc;
 

@@ -1,5 +1,5 @@
 /*
- * A BATCH frame and the request body a worker makes of it.
+ * The request body a worker makes of a BATCH.
  */
 #ifndef SPOOLD_BODY_H
 #define SPOOLD_BODY_H
@@ -8,19 +8,7 @@
 #include <stdint.h>
 
 #include "config.h"
-
-struct batch_rec {
-	uint64_t	 id;		/* spool id */
-	const char	*ptr;		/* into the frame's payload */
-	size_t		 len;
-};
-
-struct batch {
-	uint64_t		 seq;
-	uint8_t			 flags;		/* PROTO_F_* */
-	uint32_t		 n;
-	struct batch_rec	*recs;
-};
+#include "proto.h"
 
 struct body {
 	const char	*ptr;
@@ -28,16 +16,9 @@ struct body {
 	char		*buf;	/* owned, or NULL: ptr is a record */
 };
 
-/*
- * Splits a BATCH payload (after the type byte) into its records, which
- * keep pointing into it. Returns 0, or -1 with a message in err.
- */
-int	batch_parse(const unsigned char *, size_t, struct batch *, char *err,
-	    size_t errlen);
-void	batch_free(struct batch *);
-
 /* The request body for the hook's format and log_parameters; 0 or -1. */
-int	body_build(const struct hook *, const struct batch *, struct body *);
+int	body_build(const struct hook *, const struct proto_batch *,
+	    struct body *);
 void	body_free(struct body *);
 
 /*

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <jansson.h>
 
 #include "body.h"
 #include "config.h"
@@ -33,20 +32,21 @@
 #define RESULT_BUF	(64 + PROTO_ANSWER_MAX)
 
 /* Bytes read from spoold, or results not yet written to it. */
-struct buf {
+struct framebuf {
 	unsigned char	*p;
 	size_t		 off;		/* consumed */
 	size_t		 len;
 	size_t		 cap;
 };
 
-struct worker {
+/* This process's own state; spoold keeps its record of it in a worker. */
+struct worker_state {
 	const char	*name;
 	struct hook	 hook;
 	int		 configured;
 	struct http	*http;
-	struct buf	 in;
-	struct buf	 out;
+	struct framebuf	 in;
+	struct framebuf	 out;
 	uint64_t	 held_since;	/* monotonic ms of the oldest result held */
 };
 
@@ -127,23 +127,15 @@ wait_frame(const sigset_t *waitmask)
 }
 
 static int
-hello(struct worker *w, const unsigned char *p, size_t len)
+hello(struct worker_state *w, const unsigned char *p, size_t len)
 {
-	json_t		*j;
-	json_error_t	 jerr;
 	struct hook	 h;
 	char		 err[256];
 
-	if ((j = json_loadb((const char *)p, len, 0, &jerr)) == NULL) {
-		log_warnx("hello: %s", jerr.text);
-		return -1;
-	}
-	if (proto_hook_parse(j, &h, err, sizeof(err)) == -1) {
-		json_decref(j);
+	if (proto_hello_parse(p, len, &h, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		return -1;
 	}
-	json_decref(j);
 	if (strcmp(h.name, w->name) != 0)
 		log_warnx("hello: settings of hook %s", h.name);
 	if (http_configure(w->http, &h, err, sizeof(err)) == -1) {
@@ -160,7 +152,7 @@ hello(struct worker *w, const unsigned char *p, size_t len)
 
 /* The webhook-* header lines, in hdr (3 lines of at most 80 bytes). */
 static int
-sign_headers(const struct worker *w, const struct batch *b,
+sign_headers(const struct worker_state *w, const struct proto_batch *b,
     const struct body *body, char hdr[3][80])
 {
 	char		 id[SIGN_ID_MAX], sig[SIGN_SIG_MAX];
@@ -177,7 +169,8 @@ sign_headers(const struct worker *w, const struct batch *b,
 }
 
 static void
-post(struct worker *w, const struct batch *b, struct proto_result *r)
+post(struct worker_state *w, const struct proto_batch *b,
+    struct proto_result *r)
 {
 	struct body	 body;
 	char		 hdr[3][80];
@@ -205,7 +198,7 @@ post(struct worker *w, const struct batch *b, struct proto_result *r)
 }
 
 static int
-buf_reserve(struct buf *b, size_t more)
+framebuf_reserve(struct framebuf *b, size_t more)
 {
 	if (b->off > 0 && b->len + more > b->cap) {
 		memmove(b->p, b->p + b->off, b->len - b->off);
@@ -217,7 +210,7 @@ buf_reserve(struct buf *b, size_t more)
 
 /* Consumed whole: start again at the front, and let a big batch's go. */
 static void
-buf_empty(struct buf *b)
+framebuf_empty(struct framebuf *b)
 {
 	b->off = b->len = 0;
 	if (b->cap > (4U << 20)) {
@@ -232,9 +225,9 @@ buf_empty(struct buf *b)
  * is gone (then there is nobody to tell, and the worker quits).
  */
 static int
-flush_results(struct worker *w)
+flush_results(struct worker_state *w)
 {
-	struct buf	*b = &w->out;
+	struct framebuf	*b = &w->out;
 	ssize_t		 n;
 
 	while (b->off < b->len) {
@@ -256,9 +249,9 @@ flush_results(struct worker *w)
 }
 
 static int
-deliver(struct worker *w, const unsigned char *p, size_t len)
+deliver(struct worker_state *w, const unsigned char *p, size_t len)
 {
-	struct batch		 b;
+	struct proto_batch	 b;
 	struct proto_result	 r;
 	char			 err[256];
 	size_t			 n;
@@ -267,7 +260,7 @@ deliver(struct worker *w, const unsigned char *p, size_t len)
 		log_warnx("batch before hello");
 		return -1;
 	}
-	if (batch_parse(p, len, &b, err, sizeof(err)) == -1) {
+	if (proto_batch_parse(p, len, &b, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		return -1;
 	}
@@ -276,8 +269,8 @@ deliver(struct worker *w, const unsigned char *p, size_t len)
 	post(w, &b, &r);
 	log_debug("batch %llu: %u records, status %u, error %u, %u ms",
 	    (unsigned long long)b.seq, b.n, r.status, r.error, r.elapsed_ms);
-	batch_free(&b);
-	if (buf_reserve(&w->out, PROTO_HDR + RESULT_BUF) == -1) {
+	proto_batch_free(&b);
+	if (framebuf_reserve(&w->out, PROTO_HDR + RESULT_BUF) == -1) {
 		log_warn("results");
 		return -1;
 	}
@@ -302,13 +295,13 @@ unknown(int type)
  * of file or on a signal to quit, -1 on error.
  */
 static int
-read_frames(struct worker *w, size_t want, const sigset_t *waitmask)
+read_frames(struct worker_state *w, size_t want, const sigset_t *waitmask)
 {
 	ssize_t	 n;
 
 	if (wait_frame(waitmask) == -1)
 		return 0;
-	if (buf_reserve(&w->in, want) == -1) {
+	if (framebuf_reserve(&w->in, want) == -1) {
 		log_warn("reading from spoold");
 		return -1;
 	}
@@ -328,7 +321,7 @@ read_frames(struct worker *w, size_t want, const sigset_t *waitmask)
 
 /* Two complete frames or more wait in the buffer. */
 static int
-two_waiting(const struct buf *b)
+two_waiting(const struct framebuf *b)
 {
 	struct proto_frame	 f, g;
 
@@ -346,7 +339,7 @@ two_waiting(const struct buf *b)
  * worker never idles for want of the next batch.
  */
 static int
-loop(struct worker *w, const sigset_t *waitmask)
+loop(struct worker_state *w, const sigset_t *waitmask)
 {
 	struct proto_frame	 f;
 	size_t			 want;
@@ -363,7 +356,7 @@ loop(struct worker *w, const sigset_t *waitmask)
 			if (flush_results(w) == -1)
 				return 0;
 			if (w->in.off == w->in.len)
-				buf_empty(&w->in);
+				framebuf_empty(&w->in);
 			/* What the frame still lacks, or a good read's worth. */
 			want = f.size > 0 ? f.size - (w->in.len - w->in.off) :
 			    65536;
@@ -391,12 +384,12 @@ loop(struct worker *w, const sigset_t *waitmask)
 int
 worker_main(const char *hook)
 {
-	static char	 title[sizeof(PROTO_TITLE) + HOOK_NAME_MAX];
-	struct worker	 w;
-	sigset_t	 waitmask;
-	char		 err[256];
-	const char	*fg, *v;
-	int		 status;
+	static char		 title[sizeof(PROTO_TITLE) + HOOK_NAME_MAX];
+	struct worker_state	 w;
+	sigset_t		 waitmask;
+	char			 err[256];
+	const char		*fg, *v;
+	int			 status;
 
 	snprintf(title, sizeof(title), "%s%s", PROTO_TITLE, hook);
 	/* spoold says how it logs: to standard error, or to syslog. */
@@ -414,7 +407,7 @@ worker_main(const char *hook)
 		return 1;
 	}
 	/* The loop looks into the buffer before its first read. */
-	if (buf_reserve(&w.in, 65536) == -1) {
+	if (framebuf_reserve(&w.in, 65536) == -1) {
 		log_warn("buffer");
 		http_free(w.http);
 		return 1;

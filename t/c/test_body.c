@@ -18,7 +18,8 @@
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 static void
-mkrecs(struct batch *b, struct batch_rec *r, const char **recs, size_t n)
+mkrecs(struct proto_batch *b, struct proto_batch_rec *r, const char **recs,
+    size_t n)
 {
 	size_t	 i;
 
@@ -36,8 +37,8 @@ static void
 body_is(const struct hook *h, const char **recs, size_t n,
     const char *want, const char *what)
 {
-	struct batch		 b;
-	struct batch_rec	 r[8];
+	struct proto_batch	 b;
+	struct proto_batch_rec	 r[8];
 	struct body		 body;
 	char			*got;
 
@@ -56,8 +57,8 @@ static void
 test_body(void)
 {
 	struct hook		 h;
-	struct batch		 b;
-	struct batch_rec	 r[1];
+	struct proto_batch	 b;
+	struct proto_batch_rec	 r[1];
 	struct body		 body;
 	const char		*one[] = { "{ \"a\" : 1 }" };
 	const char		*two[] = { "{\"a\":1}", "{\"b\":[2, 3]}" };

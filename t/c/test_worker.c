@@ -467,34 +467,34 @@ mkbatch(uint64_t seq, uint8_t flags, uint64_t base, const char **recs,
 static void
 test_batch(void)
 {
-	const char	*recs[] = { "{\"a\":1}", "{\"b\":2}" };
-	struct batch	 b;
-	unsigned char	*p;
-	size_t		 len;
-	char		 err[128];
+	const char		*recs[] = { "{\"a\":1}", "{\"b\":2}" };
+	struct proto_batch	 b;
+	unsigned char		*p;
+	size_t			 len;
+	char			 err[128];
 
 	p = mkbatch(9, PROTO_F_LAST, 0xa1, recs, 2, &len);
-	ok(batch_parse(p, len, &b, err, sizeof(err)) == 0 && b.seq == 9 &&
-	    b.flags == PROTO_F_LAST && b.n == 2 && b.recs[1].id == 0xa2 &&
-	    b.recs[1].len == 7 && memcmp(b.recs[1].ptr, "{\"b\":2}", 7) == 0,
-	    "batch: parsed");
+	ok(proto_batch_parse(p, len, &b, err, sizeof(err)) == 0 &&
+	    b.seq == 9 && b.flags == PROTO_F_LAST && b.n == 2 &&
+	    b.recs[1].id == 0xa2 && b.recs[1].len == 7 &&
+	    memcmp(b.recs[1].ptr, "{\"b\":2}", 7) == 0, "batch: parsed");
 	ok(b.recs[0].ptr == (const char *)p + 25, "batch: records not copied");
-	batch_free(&b);
-	ok(batch_parse(p, len - 1, &b, err, sizeof(err)) == -1,
+	proto_batch_free(&b);
+	ok(proto_batch_parse(p, len - 1, &b, err, sizeof(err)) == -1,
 	    "batch: truncated record refused: %s", err);
-	ok(batch_parse(p, 12, &b, err, sizeof(err)) == -1,
+	ok(proto_batch_parse(p, 12, &b, err, sizeof(err)) == -1,
 	    "batch: short head refused");
 	put_be32(p + 9, 3);
-	ok(batch_parse(p, len, &b, err, sizeof(err)) == -1,
+	ok(proto_batch_parse(p, len, &b, err, sizeof(err)) == -1,
 	    "batch: count beyond the records refused");
 	put_be32(p + 9, 1);
-	ok(batch_parse(p, len, &b, err, sizeof(err)) == -1,
+	ok(proto_batch_parse(p, len, &b, err, sizeof(err)) == -1,
 	    "batch: trailing bytes refused");
 	put_be32(p + 9, 0x7fffffff);
-	ok(batch_parse(p, len, &b, err, sizeof(err)) == -1,
+	ok(proto_batch_parse(p, len, &b, err, sizeof(err)) == -1,
 	    "batch: huge count refused before allocating");
 	put_be32(p + 9, 0);
-	ok(batch_parse(p, 13, &b, err, sizeof(err)) == -1,
+	ok(proto_batch_parse(p, 13, &b, err, sizeof(err)) == -1,
 	    "batch: empty batch refused");
 	free(p);
 }
