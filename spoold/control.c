@@ -52,7 +52,7 @@ struct list_ctx {
 };
 
 struct show_ctx {
-	struct routes	*rt;
+	struct live	*rt;
 	json_t		*hooks;
 	json_t		*record;
 	uint64_t	 received_ms;
@@ -66,7 +66,7 @@ static const char *const state_names[] = {
 };
 
 static json_t *
-hook_status(struct routes *rt, size_t h)
+hook_status(struct live *rt, size_t h)
 {
 	struct store_counts	 c;
 	uint32_t		 id = rt->hook_ids[h];
@@ -89,22 +89,22 @@ hook_status(struct routes *rt, size_t h)
 static enum MHD_Result
 status(struct MHD_Connection *conn)
 {
-	struct routes	*rt;
+	struct live	*rt;
 	json_t		*hooks, *h;
 	uint64_t	 used, map, max;
 	size_t		 i;
 
-	rt = routes_get();
+	rt = live_get();
 	hooks = json_object();
 	for (i = 0; i < rt->conf->nhooks; i++) {
 		if ((h = hook_status(rt, i)) == NULL) {
-			routes_put(rt);
+			live_put(rt);
 			json_decref(hooks);
 			return ctl_error(conn, 500, "cannot read the spool");
 		}
 		json_object_set_new(hooks, rt->conf->hooks[i].name, h);
 	}
-	routes_put(rt);
+	live_put(rt);
 	store_usage(sd->store, &used, &map, &max);
 	return ctl_reply_json(conn, 200, json_pack("{sos{sIsIsI}}",
 	    "hooks", hooks, "spool", "used_bytes", (json_int_t)used,
@@ -215,7 +215,7 @@ no_hook(struct MHD_Connection *conn, const char *name)
 
 /* A configured hook first, else one that only the spool remembers. */
 static int
-hook_lookup(struct routes *rt, const char *name, uint32_t *id)
+hook_lookup(struct live *rt, const char *name, uint32_t *id)
 {
 	size_t	 i;
 
@@ -228,7 +228,7 @@ hook_lookup(struct routes *rt, const char *name, uint32_t *id)
 }
 
 static const char *
-hook_name(struct routes *rt, uint32_t id, char *buf, size_t len)
+hook_name(struct live *rt, uint32_t id, char *buf, size_t len)
 {
 	size_t	 i;
 
@@ -246,7 +246,7 @@ hook_name(struct routes *rt, uint32_t id, char *buf, size_t len)
 static ssize_t
 each_hook(const char *name, hook_fn fn, void *arg)
 {
-	struct routes	*rt = routes_get();
+	struct live	*rt = live_get();
 	uint32_t	 id;
 	ssize_t		 n, sum = 0;
 	size_t		 i;
@@ -265,7 +265,7 @@ each_hook(const char *name, hook_fn fn, void *arg)
 		sum += n;
 	}
  done:
-	routes_put(rt);
+	live_put(rt);
 	return sum;
 }
 
@@ -406,9 +406,9 @@ show(struct MHD_Connection *conn)
 	memset(&c, 0, sizeof(c));
 	if ((c.hooks = json_array()) == NULL)
 		return MHD_NO;
-	c.rt = routes_get();
+	c.rt = live_get();
 	found = store_show(sd->store, id, show_one, &c);
-	routes_put(c.rt);
+	live_put(c.rt);
 	if (found != 1) {
 		json_decref(c.hooks);
 		json_decref(c.record);
@@ -638,15 +638,15 @@ inject(struct MHD_Connection *conn, struct ctl_req *r)
 static enum MHD_Result
 inject_start(struct MHD_Connection *conn, struct ctl_req *r)
 {
-	struct routes	*rt;
+	struct live	*rt;
 
 	if (atomic_load(&sd->stopping)) {
 		r->answered = 1;
 		return ctl_unavailable(conn, "spoold is stopping", 5);
 	}
-	rt = routes_get();
+	rt = live_get();
 	r->limit = rt->conf->max_request_size;
-	routes_put(rt);
+	live_put(rt);
 	atomic_fetch_add(&sd->inflight, 1);
 	r->on_done = ingest_finished;
 	return MHD_YES;

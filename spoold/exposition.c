@@ -75,7 +75,7 @@ family(FILE *fp, const char *name, const char *type, const char *help)
 }
 
 static void
-hook_values(struct spoold *d, struct routes *rt, struct hook_values *hv)
+hook_values(struct spoold *d, struct live *rt, struct hook_values *hv)
 {
 	struct store_counts	 c;
 	size_t			 h;
@@ -98,13 +98,13 @@ hook_values(struct spoold *d, struct routes *rt, struct hook_values *hv)
 static int
 render_hooks(FILE *fp, struct spoold *d)
 {
-	struct routes		*rt = routes_get();
+	struct live		*rt = live_get();
 	struct hook_values	*hv;
 	size_t			 f, h;
 	int			 s;
 
 	if ((hv = calloc(rt->conf->nhooks + 1, sizeof(*hv))) == NULL) {
-		routes_put(rt);
+		live_put(rt);
 		return -1;
 	}
 	hook_values(d, rt, hv);
@@ -125,7 +125,7 @@ render_hooks(FILE *fp, struct spoold *d)
 		}
 	}
 	free(hv);
-	routes_put(rt);
+	live_put(rt);
 	return 0;
 }
 

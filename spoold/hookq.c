@@ -158,7 +158,7 @@ resize_ready(struct hq *hq, size_t cap)
 }
 
 static int
-hq_configure(struct hq *hq, struct routes *rt, size_t idx)
+hq_configure(struct hq *hq, struct live *rt, size_t idx)
 {
 	const struct hook	*h = &rt->conf->hooks[idx];
 	json_t			*j;
@@ -181,9 +181,9 @@ hq_configure(struct hq *hq, struct routes *rt, size_t idx)
 		return -1;
 	bucket_init(&hq->msg, &h->shaping.max_message_rate, now_ms());
 	bucket_init(&hq->conn, &h->shaping.max_connection_rate, now_ms());
-	routes_ref(rt);
+	live_ref(rt);
 	if (hq->rt != NULL)
-		routes_put(hq->rt);
+		live_put(hq->rt);
 	hq->rt = rt;
 	hq->cfg = h;
 	hq->removed = 0;
@@ -203,7 +203,7 @@ hq_free(struct hq *hq)
 	idset_free(&hq->mem);
 	free(hq->q);
 	free(hq->hello);
-	routes_put(hq->rt);
+	live_put(hq->rt);
 	free(hq);
 }
 
@@ -226,7 +226,7 @@ hq_find(uint32_t id)
 void
 hookq_apply_routes(void)
 {
-	struct routes	*rt = routes_get();
+	struct live	*rt = live_get();
 	struct hq	*hq;
 	size_t		 i;
 
@@ -244,7 +244,7 @@ hookq_apply_routes(void)
 		hq->removed = 1;
 		hq->retire = 1;
 	}
-	routes_put(rt);
+	live_put(rt);
 }
 
 /* A removed hook goes once nothing of it is out or being committed. */

@@ -25,7 +25,7 @@
 #define OTHER_BODY_MAX	65536
 
 struct collect {
-	struct routes	*rt;
+	struct live	*rt;
 	struct store_in	*recs;
 	size_t		 n;
 	size_t		 cap;
@@ -127,7 +127,7 @@ ingest_prepare(struct ingest_job *job, const char *buf, size_t len,
 	struct jscan_err err;
 	int		 rc;
 
-	c->rt = routes_get();
+	c->rt = live_get();
 	c->max_record = c->rt->conf->max_record_size;
 	if (kind == BODY_NDJSON)
 		rc = jscan_ndjson_body(buf, len, collect_rec, c, &err);
@@ -187,7 +187,7 @@ ingest_job_free(struct ingest_job *job)
 {
 	free(job->c.recs);
 	if (job->c.rt != NULL)
-		routes_put(job->c.rt);
+		live_put(job->c.rt);
 	json_decref(job->a.body);
 }
 
@@ -288,7 +288,7 @@ static void
 log_head(struct conn *conn, const struct request *r)
 {
 	struct ingest_job	*job;
-	struct routes		*rt;
+	struct live		*rt;
 	const char		*ctype;
 	size_t			 limit, len;
 	int			 kind;
@@ -297,7 +297,7 @@ log_head(struct conn *conn, const struct request *r)
 		unavailable(conn);
 		return;
 	}
-	rt = routes_get();
+	rt = live_get();
 	limit = rt->conf->max_request_size;
 	ctype = req_field(r, "Content-Type", &len);
 	kind = body_kind(ctype, ctype ? len : 0);
@@ -308,7 +308,7 @@ log_head(struct conn *conn, const struct request *r)
 	} else if (kind == -1)
 		conn_error(conn, 415, "Content-Type must be "
 		    "application/json or application/x-ndjson", NULL);
-	routes_put(rt);
+	live_put(rt);
 	if (kind == -1)
 		return;
 	if ((job = calloc(1, sizeof(*job))) == NULL) {

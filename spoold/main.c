@@ -352,7 +352,7 @@ static int
 reload_config(char *err, size_t errlen, char *warn, size_t warnlen)
 {
 	struct config	*conf;
-	struct routes	*old, *rt;
+	struct live	*old, *rt;
 	struct passwd	*pw;
 	struct group	*gr;
 	uid_t		 uid = geteuid();
@@ -369,16 +369,16 @@ reload_config(char *err, size_t errlen, char *warn, size_t warnlen)
 		return -1;
 	}
 	check_file(conf, uid, getegid(), warn_log);
-	old = routes_get();
+	old = live_get();
 	if (needs_restart(old->conf, conf))
 		snprintf(warn, warnlen, "listen, spool_dir, max_spool_size, "
 		    "control_socket, pid_file, user, max_connections, "
 		    "max_connections_per_client, client_idle_timeout and "
 		    "client_header_timeout change only on restart");
-	routes_put(old);
-	if ((rt = routes_make(conf, sd->store, err, errlen)) == NULL)
+	live_put(old);
+	if ((rt = live_make(conf, sd->store, err, errlen)) == NULL)
 		return -1;
-	routes_set(rt);
+	live_set(rt);
 	sched_reload();
 	return 0;
 }
@@ -469,7 +469,7 @@ reload_close(void)
 static uint64_t
 shutdown_timeout(void)
 {
-	struct routes	*rt = routes_get();
+	struct live	*rt = live_get();
 	uint64_t	 ms = 30000;
 	size_t		 h;
 
@@ -478,7 +478,7 @@ shutdown_timeout(void)
 		    system_shutdown_timeout_ms > ms)
 			ms = rt->conf->hooks[h].shaping.
 			    system_shutdown_timeout_ms;
-	routes_put(rt);
+	live_put(rt);
 	return ms;
 }
 
@@ -578,7 +578,7 @@ int
 main(int argc, char *argv[])
 {
 	struct config	*conf;
-	struct routes	*rt;
+	struct live	*rt;
 	char		 err[1024];
 	uid_t		 uid;
 	gid_t		 gid;
@@ -645,9 +645,9 @@ main(int argc, char *argv[])
 	if ((sd->store = store_open(conf->spool_dir, conf->max_spool_size,
 	    err, sizeof(err))) == NULL)
 		fatalx("spool %s", err);
-	if ((rt = routes_make(conf, sd->store, err, sizeof(err))) == NULL)
+	if ((rt = live_make(conf, sd->store, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
-	routes_set(rt);
+	live_set(rt);
 	reload_init();
 	commit_start(sd->store, sched_ingested);
 	sched_start();
@@ -660,10 +660,10 @@ main(int argc, char *argv[])
 	}
 	serve();
 	shutdown_daemon();
-	rt = routes_get();
+	rt = live_get();
 	cleanup(rt->conf, !debug);
-	routes_put(rt);
-	routes_set(NULL);
+	live_put(rt);
+	live_set(NULL);
 	store_close(sd->store);
 	pthread_mutex_destroy(&sd->lock);
 	free(sd);

@@ -38,7 +38,7 @@ struct ready {
 
 struct hq {
 	uint32_t	 id;
-	struct routes	*rt;		/* keeps cfg alive */
+	struct live	*rt;		/* keeps cfg alive */
 	const struct hook *cfg;
 	char		*hello;		/* the worker's settings */
 	size_t		 hellolen;

@@ -13,11 +13,12 @@
 #include "store.h"
 
 /*
- * Which hooks take each record type, as store hook ids. Immutable once
+ * The live configuration: the configuration in force and, made from it,
+ * which hooks take each record type, as store hook ids. Immutable once
  * made; a reload makes a new one and requests keep the one they began
  * with.
  */
-struct routes {
+struct live {
 	struct config	*conf;
 	uint32_t	*hook_ids;		/* by index of conf->hooks */
 	uint32_t	 ntype[RT_COUNT];
@@ -27,8 +28,8 @@ struct routes {
 
 struct spoold {
 	struct store	*store;
-	pthread_mutex_t	 lock;			/* routes */
-	struct routes	*routes;
+	pthread_mutex_t	 lock;			/* live */
+	struct live	*live;
 	atomic_int	 stopping;
 	atomic_long	 inflight;		/* ingest requests in progress */
 	uint64_t	 started_ms;
@@ -36,11 +37,11 @@ struct spoold {
 
 extern struct spoold	*sd;
 
-struct routes	*routes_make(struct config *, struct store *, char *, size_t);
-struct routes	*routes_get(void);
-void		 routes_ref(struct routes *);
-void		 routes_put(struct routes *);
-void		 routes_set(struct routes *);
+struct live	*live_make(struct config *, struct store *, char *, size_t);
+struct live	*live_get(void);
+void		 live_ref(struct live *);
+void		 live_put(struct live *);
+void		 live_set(struct live *);
 
 /* reload_wait(): the main thread took, or refused, the configuration. */
 #define RELOAD_DONE	0

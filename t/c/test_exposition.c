@@ -18,17 +18,17 @@
 #include "tap.h"
 
 static char		 dir[] = "/tmp/spoold-exposition-XXXXXX";
-static struct routes	 rt;
+static struct live	 rt;
 
 /* The daemon's routes, scheduler and server are not linked: these stand in. */
-struct routes *
-routes_get(void)
+struct live *
+live_get(void)
 {
 	return &rt;
 }
 
 void
-routes_put(struct routes *r)
+live_put(struct live *r)
 {
 	(void)r;
 }

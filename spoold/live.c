@@ -1,6 +1,8 @@
 /*
- * Routing tables: the hooks that take each record type, by the spool's
- * persistent hook ids.
+ * The live configuration: the configuration in force with its routing
+ * tables (the hooks that take each record type, by the spool's
+ * persistent hook ids), swapped whole on a reload and reference counted
+ * by the requests and threads that hold it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +11,7 @@
 #include "spoold.h"
 
 static void
-routes_free(struct routes *r)
+live_free(struct live *r)
 {
 	int	 t;
 
@@ -23,11 +25,11 @@ routes_free(struct routes *r)
 }
 
 /* Takes conf: it is freed with the routes. */
-struct routes *
-routes_make(struct config *conf, struct store *store, char *err,
+struct live *
+live_make(struct config *conf, struct store *store, char *err,
     size_t errlen)
 {
-	struct routes	*r;
+	struct live	*r;
 	size_t		 h;
 	int		 t;
 
@@ -59,24 +61,24 @@ routes_make(struct config *conf, struct store *store, char *err,
  fail:
 	if (r == NULL)
 		config_free(conf);
-	routes_free(r);
+	live_free(r);
 	return NULL;
 }
 
-struct routes *
-routes_get(void)
+struct live *
+live_get(void)
 {
-	struct routes	*r;
+	struct live	*r;
 
 	pthread_mutex_lock(&sd->lock);
-	r = sd->routes;
+	r = sd->live;
 	r->refs++;
 	pthread_mutex_unlock(&sd->lock);
 	return r;
 }
 
 void
-routes_ref(struct routes *r)
+live_ref(struct live *r)
 {
 	pthread_mutex_lock(&sd->lock);
 	r->refs++;
@@ -84,7 +86,7 @@ routes_ref(struct routes *r)
 }
 
 void
-routes_put(struct routes *r)
+live_put(struct live *r)
 {
 	unsigned int	 refs;
 
@@ -92,18 +94,18 @@ routes_put(struct routes *r)
 	refs = --r->refs;
 	pthread_mutex_unlock(&sd->lock);
 	if (refs == 0)
-		routes_free(r);
+		live_free(r);
 }
 
 void
-routes_set(struct routes *r)
+live_set(struct live *r)
 {
-	struct routes	*old;
+	struct live	*old;
 
 	pthread_mutex_lock(&sd->lock);
-	old = sd->routes;
-	sd->routes = r;
+	old = sd->live;
+	sd->live = r;
 	pthread_mutex_unlock(&sd->lock);
 	if (old != NULL)
-		routes_put(old);
+		live_put(old);
 }
