@@ -161,21 +161,17 @@ static int
 hq_configure(struct hq *hq, struct live *rt, size_t idx)
 {
 	const struct hook	*h = &rt->conf->hooks[idx];
-	json_t			*j;
 	char			*hello;
+	size_t			 len;
 
-	if ((j = proto_hook_json(h)) == NULL ||
-	    (hello = json_dumps(j, JSON_COMPACT)) == NULL) {
-		json_decref(j);
+	if ((hello = proto_hello(h, &len)) == NULL)
 		return -1;
-	}
-	json_decref(j);
 	/* New settings: the workers finish their batch and make way. */
 	if (hq->hello != NULL && strcmp(hello, hq->hello) != 0)
 		hq->retire = 1;
 	free(hq->hello);
 	hq->hello = hello;
-	hq->hellolen = strlen(hello);
+	hq->hellolen = len;
 	if (hq->qcap != h->shaping.max_ready &&
 	    resize_ready(hq, h->shaping.max_ready) == -1)
 		return -1;
