@@ -661,6 +661,250 @@ test_write(void)
 	free(o.p);
 }
 
+/* Hooks through HELLO setting by setting, and each kind of RESULT. */
+
+static int
+streq(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static int
+patterns_eq(const struct patterns *a, const struct patterns *b)
+{
+	size_t	 i;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++)
+		if (!streq(a->v[i], b->v[i]))
+			return 0;
+	return 1;
+}
+
+static int
+headers_eq(const struct hook *a, const struct hook *b)
+{
+	size_t	 i;
+
+	if (a->nheaders != b->nheaders)
+		return 0;
+	for (i = 0; i < a->nheaders; i++)
+		if (!streq(a->headers[i].name, b->headers[i].name) ||
+		    !streq(a->headers[i].value, b->headers[i].value))
+			return 0;
+	return 1;
+}
+
+static int
+key_eq(const struct hook *a, const struct hook *b)
+{
+	if (a->signing_key == NULL || b->signing_key == NULL)
+		return a->signing_key == b->signing_key;
+	return a->signing_key_len == b->signing_key_len &&
+	    memcmp(a->signing_key, b->signing_key, a->signing_key_len) == 0;
+}
+
+static int
+hook_eq(const struct hook *a, const struct hook *b)
+{
+	return streq(a->name, b->name) && streq(a->url, b->url) &&
+	    a->format == b->format && a->batch_size == b->batch_size &&
+	    a->timeout_ms == b->timeout_ms && headers_eq(a, b) &&
+	    a->has_log_parameters == b->has_log_parameters &&
+	    patterns_eq(&a->lp_meta, &b->lp_meta) &&
+	    patterns_eq(&a->lp_headers, &b->lp_headers) &&
+	    streq(a->signing_secret, b->signing_secret) && key_eq(a, b) &&
+	    a->tls_verify == b->tls_verify && streq(a->ca_file, b->ca_file) &&
+	    streq(a->client_cert, b->client_cert) &&
+	    streq(a->client_key, b->client_key) &&
+	    a->shaping.max_deliveries_per_connection ==
+	    b->shaping.max_deliveries_per_connection;
+}
+
+/* Through text, as it goes over the socket. */
+static int
+round_trip(const struct hook *h, struct hook *out)
+{
+	json_t	*j;
+	char	*s, err[256];
+	int	 rc;
+
+	if ((j = proto_hook_json(h)) == NULL)
+		return -1;
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (s == NULL)
+		return -1;
+	j = json_loads(s, 0, NULL);
+	free(s);
+	rc = proto_hook_parse(j, out, err, sizeof(err));
+	if (rc == -1)
+		diag("%s", err);
+	json_decref(j);
+	return rc;
+}
+
+static char	*meta_pats[] = { "tenant_*", "campaign" };
+static char	*hdr_pats[] = { "subject", "x-*" };
+static struct header hdrs[] = {
+	{ "Authorization", "Bearer abc" }, { "X-Empty", "" },
+	{ "X-Dup", "1" }, { "X-Dup", "2" },
+};
+
+static void
+full_hook(struct hook *h, unsigned char *hkey, size_t keylen)
+{
+	memset(h, 0, sizeof(*h));
+	h->name = "full";
+	h->url = "https://example.com:8443/h?x=1";
+	h->format = FORMAT_NDJSON;
+	h->batch_size = 250;
+	h->timeout_ms = 1234;
+	h->headers = hdrs;
+	h->nheaders = NELEM(hdrs);
+	h->has_log_parameters = 1;
+	h->lp_meta.v = meta_pats;
+	h->lp_meta.n = NELEM(meta_pats);
+	h->lp_headers.v = hdr_pats;
+	h->lp_headers.n = NELEM(hdr_pats);
+	h->signing_secret = "whsec_c2VjcmV0";
+	h->signing_key = hkey;
+	h->signing_key_len = keylen;
+	h->tls_verify = 0;
+	h->ca_file = "/etc/ca.pem";
+	h->client_cert = "/etc/c\xc3\xa9rt.pem";
+	h->client_key = "/etc/key.pem";
+	h->shaping.max_deliveries_per_connection = 7;
+}
+
+static void
+test_hook_json(void)
+{
+	struct hook	 h, back;
+	unsigned char	 hkey[40];
+	size_t		 i;
+	int		 all = 1;
+
+	for (i = 0; i < sizeof(hkey); i++)
+		hkey[i] = (unsigned char)(i * 37 + 200);
+	full_hook(&h, hkey, 32);
+	ok(round_trip(&h, &back) == 0 && hook_eq(&h, &back),
+	    "hook json: every field round trips");
+	proto_hook_free(&back);
+
+	/* Every padding case of the hkey's base64. */
+	for (i = 1; i <= sizeof(hkey); i++) {
+		full_hook(&h, hkey, i);
+		if (round_trip(&h, &back) == -1 || !hook_eq(&h, &back))
+			all = 0;
+		proto_hook_free(&back);
+	}
+	ok(all, "hook json: keys of 1 to 40 bytes round trip");
+
+	memset(&h, 0, sizeof(h));
+	h.name = "min";
+	h.url = "http://127.0.0.1/";
+	h.batch_size = 1;
+	h.timeout_ms = 60000;
+	h.tls_verify = 1;
+	ok(round_trip(&h, &back) == 0 && hook_eq(&h, &back) &&
+	    back.signing_key == NULL && back.headers == NULL &&
+	    !back.has_log_parameters, "hook json: a bare hook round trips");
+	proto_hook_free(&back);
+
+	h.has_log_parameters = 1;
+	ok(round_trip(&h, &back) == 0 && hook_eq(&h, &back) &&
+	    back.has_log_parameters && back.lp_meta.n == 0,
+	    "hook json: empty log_parameters stay set");
+	proto_hook_free(&back);
+}
+
+static void
+hook_bad(const char *text, const char *want)
+{
+	json_t		*j = json_loads(text, 0, NULL);
+	struct hook	 h;
+	char		 err[256] = "";
+	int		 rc;
+
+	rc = proto_hook_parse(j, &h, err, sizeof(err));
+	ok(rc == -1 && strstr(err, want) != NULL, "hook json %s refused: %s",
+	    text, err);
+	ok(h.name == NULL && h.headers == NULL, "nothing left allocated");
+	json_decref(j);
+}
+
+static void
+test_hook_bad(void)
+{
+	hook_bad("[]", "settings");
+	hook_bad("{\"url\":\"http://x/\"}", "name");
+	hook_bad("{\"name\":\"a\"}", "url");
+	hook_bad("{\"name\":\"a\",\"url\":\"u\",\"format\":\"xml\"}", "format");
+	hook_bad("{\"name\":\"a\",\"url\":\"u\",\"headers\":[[\"a\"]]}",
+	    "headers");
+	hook_bad("{\"name\":\"a\",\"url\":\"u\",\"headers\":[[\"a\",\"b\"],"
+	    "[\"c\",1]]}", "headers");
+	hook_bad("{\"name\":\"a\",\"url\":\"u\",\"signing_key\":\"abc\"}",
+	    "signing_key");
+	hook_bad("{\"name\":\"a\",\"url\":\"u\",\"batch_size\":-1}",
+	    "batch_size");
+	hook_bad("{\"name\":\"a\",\"url\":\"u\",\"log_parameters\":"
+	    "{\"meta\":[1]}}", "meta");
+	hook_bad("{\"name\":\"a\",\"url\":\"u\",\"tls_verify\":1}",
+	    "tls_verify");
+}
+
+static void
+test_result_kinds(void)
+{
+	struct proto_result	 r, back;
+	unsigned char		 buf[1024];
+	size_t			 n;
+
+	memset(&r, 0, sizeof(r));
+	r.seq = 0x0102030405060708ULL;
+	r.status = 503;
+	r.error = 28;
+	r.retry_after = 4000000000U;
+	r.new_conn = 1;
+	r.elapsed_ms = 123456;
+	memcpy(r.text, "busy \xc3\xa9", 7);
+	r.textlen = 7;
+	n = proto_result_encode(&r, buf, sizeof(buf));
+	is_int(n, 27 + 7, "result: encoded size");
+	ok(proto_result_decode(buf, n, &back) == 0 && back.seq == r.seq &&
+	    back.status == 503 && back.error == 28 &&
+	    back.retry_after == r.retry_after && back.new_conn == 1 &&
+	    back.elapsed_ms == 123456 && back.textlen == 7 &&
+	    memcmp(back.text, r.text, 7) == 0, "result: round trip");
+	ok(buf[0] == 1 && buf[7] == 8 && buf[10] == 0x01 && buf[11] == 0xf7,
+	    "result: big-endian");
+	ok(proto_result_decode(buf, n - 1, &back) == -1 &&
+	    proto_result_decode(buf, n + 1, &back) == -1 &&
+	    proto_result_decode(buf, 26, &back) == -1,
+	    "result: wrong lengths refused");
+	ok(proto_result_encode(&r, buf, n - 1) == 0,
+	    "result: short buffer refused");
+
+	memset(r.text, 'x', sizeof(r.text));
+	r.textlen = PROTO_ANSWER_MAX;
+	n = proto_result_encode(&r, buf, sizeof(buf));
+	ok(n == 27 + PROTO_ANSWER_MAX && proto_result_decode(buf, n,
+	    &back) == 0 && back.textlen == PROTO_ANSWER_MAX,
+	    "result: longest text");
+	buf[25] = (PROTO_ANSWER_MAX + 1) >> 8;
+	buf[26] = (PROTO_ANSWER_MAX + 1) & 0xff;
+	ok(proto_result_decode(buf, n + 1, &back) == -1,
+	    "result: text over PROTO_ANSWER_MAX refused");
+	r.textlen = 0;
+	n = proto_result_encode(&r, buf, sizeof(buf));
+	ok(n == 27 && proto_result_decode(buf, n, &back) == 0 &&
+	    back.textlen == 0, "result: empty text");
+}
+
 int
 main(void)
 {
@@ -669,5 +913,8 @@ main(void)
 	test_result();
 	test_hello();
 	test_write();
+	test_hook_json();
+	test_hook_bad();
+	test_result_kinds();
 	return done_testing();
 }
