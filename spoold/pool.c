@@ -30,6 +30,7 @@
  * one answers in well under a millisecond, and the scheduler waits.
  */
 #define LAUNCH_WAIT_MS	2000
+#define QUEUE_FIRST	16	/* batches in flight on one worker */
 
 /* The scheduler keeps to pool.h: the frames and buffers are ours alone. */
 struct worker {
@@ -226,6 +227,13 @@ pool_spawn(const char *hook, const char *hello, size_t len)
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		goto fail;
 	w->fd = -1;
+	/*
+	 * Room for the deepest pipeline the scheduler keeps (16 batches of
+	 * one record), so that a push never has to grow it while sending.
+	 */
+	if ((w->batch = calloc(QUEUE_FIRST, sizeof(*w->batch))) == NULL)
+		goto fail;
+	w->capbatch = QUEUE_FIRST;
 	if (queue_frame(w, PROTO_HELLO, hello, len) == -1)
 		goto fail;
 	if ((w->pid = launch_worker(hook, &w->fd)) == -1)
@@ -236,8 +244,10 @@ pool_spawn(const char *hook, const char *hello, size_t len)
 	return w;
  fail:
 	log_warn("worker %s: cannot start", hook);
-	if (w != NULL)
+	if (w != NULL) {
 		free(w->out);
+		free(w->batch);
+	}
 	free(w);
 	return NULL;
 }
@@ -342,7 +352,7 @@ pool_push(struct worker *w, struct batch *b)
 	size_t		  cap;
 
 	if (w->nbatch == w->capbatch) {
-		cap = w->capbatch ? w->capbatch * 2 : 4;
+		cap = w->capbatch ? w->capbatch * 2 : QUEUE_FIRST;
 		if ((p = reallocarray(w->batch, cap, sizeof(*p))) == NULL)
 			fatal("worker queue");
 		w->batch = p;
