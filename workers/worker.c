@@ -1,7 +1,7 @@
 /*
  * A delivery worker's main loop: HELLO gives the hook's settings, then
- * each BATCH is built into a body, signed when the hook has a secret,
- * POSTed, and answered with a RESULT, in order.
+ * each BATCH goes to the hook's transport (transport.h) and is answered
+ * with a RESULT, in order.
  *
  * The worker holds no state that matters: spoold owns the spool and the
  * leases, so exiting at any point loses nothing. It exits 0 when spoold
@@ -18,14 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
-#include "body.h"
 #include "config.h"
-#include "http.h"
 #include "log.h"
 #include "proto.h"
-#include "sign.h"
+#include "transport.h"
 #include "util.h"
 #include "worker.h"
 
@@ -44,7 +40,7 @@ struct worker_state {
 	const char	*name;
 	struct hook	 hook;
 	int		 configured;
-	struct http	*http;
+	struct transport t;
 	struct framebuf	 in;
 	struct framebuf	 out;
 	uint64_t	 held_since;	/* monotonic ms of the oldest result held */
@@ -138,7 +134,7 @@ hello(struct worker_state *w, const unsigned char *p, size_t len)
 	}
 	if (strcmp(h.name, w->name) != 0)
 		log_warnx("hello: settings of hook %s", h.name);
-	if (http_configure(w->http, &h, err, sizeof(err)) == -1) {
+	if (transport_configure(&w->t, &h, err, sizeof(err)) == -1) {
 		proto_hook_free(&h);
 		log_warnx("%s", err);
 		return -1;
@@ -148,53 +144,6 @@ hello(struct worker_state *w, const unsigned char *p, size_t len)
 	w->hook = h;
 	w->configured = 1;
 	return 0;
-}
-
-/* The webhook-* header lines, in hdr (3 lines of at most 80 bytes). */
-static int
-sign_headers(const struct worker_state *w, const struct proto_batch *b,
-    const struct body *body, char hdr[3][80])
-{
-	char		 id[SIGN_ID_MAX], sig[SIGN_SIG_MAX];
-	long long	 ts = (long long)time(NULL);
-
-	sign_msgid(id, sizeof(id), b->recs[0].id, b->n);
-	if (sign_signature(w->hook.signing_key, w->hook.signing_key_len, id,
-	    ts, body->ptr, body->len, sig, sizeof(sig)) == -1)
-		return -1;
-	snprintf(hdr[0], sizeof(hdr[0]), "webhook-id: %s", id);
-	snprintf(hdr[1], sizeof(hdr[1]), "webhook-timestamp: %lld", ts);
-	snprintf(hdr[2], sizeof(hdr[2]), "webhook-signature: %s", sig);
-	return 0;
-}
-
-static void
-post(struct worker_state *w, const struct proto_batch *b,
-    struct proto_result *r)
-{
-	struct body	 body;
-	char		 hdr[3][80];
-	const char	*extra[3] = { hdr[0], hdr[1], hdr[2] };
-	size_t		 nextra = 0;
-
-	if (body_build(&w->hook, b, &body) == -1) {
-		r->error = CURLE_OUT_OF_MEMORY;
-		r->textlen = (uint16_t)snprintf(r->text, sizeof(r->text),
-		    "out of memory");
-		return;
-	}
-	if (w->hook.signing_key != NULL) {
-		if (sign_headers(w, b, &body, hdr) == -1) {
-			body_free(&body);
-			r->error = CURLE_OUT_OF_MEMORY;
-			r->textlen = (uint16_t)snprintf(r->text,
-			    sizeof(r->text), "cannot sign the request");
-			return;
-		}
-		nextra = 3;
-	}
-	http_post(w->http, body.ptr, body.len, extra, nextra, b->flags, r);
-	body_free(&body);
 }
 
 static int
@@ -266,7 +215,7 @@ deliver(struct worker_state *w, const unsigned char *p, size_t len)
 	}
 	memset(&r, 0, sizeof(r));
 	r.seq = b.seq;
-	post(w, &b, &r);
+	transport_deliver(&w->t, &w->hook, &b, &r);
 	log_debug("batch %llu: %u records, status %u, error %u, %u ms",
 	    (unsigned long long)b.seq, b.n, r.status, r.error, r.elapsed_ms);
 	proto_batch_free(&b);
@@ -387,7 +336,6 @@ worker_main(const char *hook)
 	static char		 title[sizeof(PROTO_TITLE) + HOOK_NAME_MAX];
 	struct worker_state	 w;
 	sigset_t		 waitmask;
-	char			 err[256];
 	const char		*fg, *v;
 	int			 status;
 
@@ -402,21 +350,16 @@ worker_main(const char *hook)
 		log_warn("signals");
 		return 1;
 	}
-	if ((w.http = http_new(err, sizeof(err))) == NULL) {
-		log_warnx("%s", err);
-		return 1;
-	}
 	/* The loop looks into the buffer before its first read. */
 	if (framebuf_reserve(&w.in, 65536) == -1) {
 		log_warn("buffer");
-		http_free(w.http);
 		return 1;
 	}
 	status = loop(&w, &waitmask);
 	/* Whatever was delivered is said, also when quitting. */
 	if (flush_results(&w) == -1 && status == 0)
 		log_debug("results not written");
-	http_free(w.http);
+	transport_close(&w.t);
 	free(w.in.p);
 	free(w.out.p);
 	proto_hook_free(&w.hook);

@@ -1,0 +1,71 @@
+/*
+ * The choice of a delivery transport by the scheme of a hook's url, and
+ * the calls worker.c makes through it.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "transport.h"
+
+static const struct {
+	const char			*scheme;
+	const struct transport_ops	*ops;
+} schemes[] = {
+	{ "http://", &transport_http },
+	{ "https://", &transport_http },
+};
+
+static const struct transport_ops *
+ops_for(const char *url)
+{
+	size_t	 i, n;
+
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		n = strlen(schemes[i].scheme);
+		if (strncasecmp(url, schemes[i].scheme, n) == 0)
+			return schemes[i].ops;
+	}
+	return NULL;
+}
+
+int
+transport_configure(struct transport *t, const struct hook *h, char *err,
+    size_t errlen)
+{
+	const struct transport_ops	*ops;
+	void				*state;
+
+	if ((ops = ops_for(h->url)) == NULL) {
+		snprintf(err, errlen, "%s: no transport for this url", h->url);
+		return -1;
+	}
+	if (ops == t->ops)
+		return ops->configure(t->state, h, err, errlen);
+	if ((state = ops->open(err, errlen)) == NULL)
+		return -1;
+	if (ops->configure(state, h, err, errlen) == -1) {
+		ops->close(state);
+		return -1;
+	}
+	transport_close(t);
+	t->ops = ops;
+	t->state = state;
+	return 0;
+}
+
+void
+transport_deliver(struct transport *t, const struct hook *h,
+    const struct proto_batch *b, struct proto_result *r)
+{
+	t->ops->deliver(t->state, h, b, r);
+}
+
+void
+transport_close(struct transport *t)
+{
+	if (t->ops != NULL)
+		t->ops->close(t->state);
+	t->ops = NULL;
+	t->state = NULL;
+}
