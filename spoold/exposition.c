@@ -151,36 +151,37 @@ render_ingest(FILE *fp, const struct metrics_counts *m)
 	    (unsigned long long)m->discarded);
 }
 
+/* A family of one sample, without labels. */
+static void
+single(FILE *fp, const char *name, const char *type, const char *help,
+    uint64_t v)
+{
+	family(fp, name, type, help);
+	fprintf(fp, "%s %llu\n", name, (unsigned long long)v);
+}
+
 static void
 render_connections(FILE *fp)
 {
 	struct server_stats	 st;
 
 	server_stats(&st);
-	family(fp, "spoold_ingest_connections", "gauge", "Connections open "
-	    "to the ingest listener.");
-	fprintf(fp, "spoold_ingest_connections %llu\n",
-	    (unsigned long long)st.open);
-	family(fp, "spoold_ingest_connections_refused_total", "counter",
+	single(fp, "spoold_ingest_connections", "gauge", "Connections open "
+	    "to the ingest listener.", st.open);
+	single(fp, "spoold_ingest_connections_refused_total", "counter",
 	    "Connections closed as soon as accepted: over max_connections "
-	    "or max_connections_per_client.");
-	fprintf(fp, "spoold_ingest_connections_refused_total %llu\n",
-	    (unsigned long long)st.refused);
-	family(fp, "spoold_ingest_connections_timed_out_total", "counter",
+	    "or max_connections_per_client.", st.refused);
+	single(fp, "spoold_ingest_connections_timed_out_total", "counter",
 	    "Requests cut off: a head not whole within "
 	    "client_header_timeout, or a body or answer stalled for "
-	    "client_idle_timeout.");
-	fprintf(fp, "spoold_ingest_connections_timed_out_total %llu\n",
-	    (unsigned long long)st.timed_out);
+	    "client_idle_timeout.", st.timed_out);
 }
 
 static void
 render_commits(FILE *fp, const struct metrics_counts *m)
 {
-	family(fp, "spoold_commits_total", "counter", "Group commits: "
-	    "writes of the queued jobs to the spool, fsynced.");
-	fprintf(fp, "spoold_commits_total %llu\n",
-	    (unsigned long long)m->commits);
+	single(fp, "spoold_commits_total", "counter", "Group commits: "
+	    "writes of the queued jobs to the spool, fsynced.", m->commits);
 	family(fp, "spoold_commit_jobs_total", "counter", "Jobs the group "
 	    "commits made durable, by kind: ingest, the records of one "
 	    "request to POST /log; outcomes, delivery outcomes the "

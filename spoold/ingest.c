@@ -100,7 +100,7 @@ reply_msg(struct ingest_reply *a, unsigned int status, const char *msg)
 struct ingest_job {
 	struct collect		 c;
 	struct commit_req	 req;
-	struct ingest_reply		 a;
+	struct ingest_reply	 a;
 	struct conn		*conn;
 	int			 kind;
 };
@@ -326,10 +326,10 @@ log_head(struct conn *conn, const struct request *r)
 static void
 ingest_head(struct conn *conn, const struct request *r)
 {
+	/* Other requests have no use for a body, but it is read past. */
 	if (req_is(r, "POST", "/log"))
 		log_head(conn, r);
 	else
-		/* Other requests have no use for a body, but it is read past. */
 		conn_body_limit(conn, OTHER_BODY_MAX, NULL);
 }
 
@@ -442,7 +442,8 @@ ingest_request(struct conn *conn, const struct request *r, char *body,
 static void
 ingest_answered(const struct request *r, unsigned int status)
 {
-	if (is_get(r) && (req_is(r, NULL, "/health") || req_is(r, NULL, "/metrics")))
+	if (is_get(r) && (req_is(r, NULL, "/health") ||
+	    req_is(r, NULL, "/metrics")))
 		return;
 	metrics_request(status);
 }

@@ -22,7 +22,8 @@ struct ingest_reply {
  * Validate, route and durably store a body of records, all or nothing;
  * the answer is what the client should be told.
  */
-void		ingest_body(const char *, size_t, int kind, struct ingest_reply *);
+void		ingest_body(const char *, size_t, int kind,
+		    struct ingest_reply *);
 /* A request counted in sd->inflight is over. */
 void		ingest_finished(void);
 

@@ -94,16 +94,19 @@ is($to, $SLOW, 'as many as were cut off');
 is(stop_spoold($s), 0, 'SIGTERM: spoold exits 0');
 
 # The limits: connections over them are closed at once, the rest served.
-$s = new_spool(conf => <<'EOT', hooks => <<'EOT2');
-max_connections = 50
-max_connections_per_client = 40
-EOT
+# Returns the spoold started with conf and the flood's counts.
+sub limited {
+	my ($conf, $n) = @_;
+	my $l = new_spool(conf => $conf, hooks => <<'EOT');
 [hook.all]
 url = "http://127.0.0.1:9/never"
-EOT2
-start_spoold($s);
-$f = flood($s, '-i', 45, '-d', 2);
-$r = flood_end($f);
+EOT
+	start_spoold($l);
+	return ($l, flood_end(flood($l, '-i', $n, '-d', 2)));
+}
+
+($s, $r) = limited("max_connections = 50\nmax_connections_per_client = 40",
+    45);
 is($r->{refused}, 5, 'max_connections_per_client 40: 5 of 45 refused');
 is($r->{idle_closed}, 0, 'the 40 others kept');
 $m = get($s, '/metrics')->{content} // '';
@@ -111,15 +114,7 @@ like($m, qr/^spoold_ingest_connections_refused_total 5$/m,
     'refusals are counted');
 stop_spoold($s);
 
-$s = new_spool(conf => <<'EOT', hooks => <<'EOT2');
-max_connections = 50
-EOT
-[hook.all]
-url = "http://127.0.0.1:9/never"
-EOT2
-start_spoold($s);
-$f = flood($s, '-i', 60, '-d', 2);
-$r = flood_end($f);
+($s, $r) = limited('max_connections = 50', 60);
 is($r->{refused}, 10, 'max_connections 50: 10 of 60 refused');
 is($r->{idle_closed}, 0, 'the 50 others kept');
 is(producer($s, 20), 20, 'once they are gone, a producer is served');
