@@ -36,6 +36,19 @@ struct header {
 	char		*value;
 };
 
+/* How a hook delivers, by the scheme of its url. */
+enum hook_transport {
+	TRANSPORT_HTTP,		/* http://, https:// */
+	TRANSPORT_AMQP,		/* amqp://, amqps:// */
+	TRANSPORT_KAFKA		/* kafka:// */
+};
+
+/* A librdkafka property of a hook's kafka table, as written. */
+struct prop {
+	char		*name;
+	char		*value;
+};
+
 struct shaping {
 	uint32_t	 connection_limit;		/* 32 */
 	struct rate	 max_connection_rate;		/* none */
@@ -82,6 +95,17 @@ struct hook {
 	char		*ca_file;
 	char		*client_cert;
 	char		*client_key;
+	enum hook_transport transport;
+	/* AMQP */
+	char		*exchange;			/* "" */
+	char		*routing_key;			/* the hook's name */
+	int		 persistent;			/* true */
+	int		 mandatory;			/* true */
+	/* Kafka */
+	char		*topic;				/* required */
+	char		*key;				/* NULL: no message key */
+	struct prop	*kafka;
+	size_t		 nkafka;
 	struct shaping	 shaping;
 };
 

@@ -482,13 +482,45 @@ proto_batch_free(struct proto_batch *b)
 	b->n = 0;
 }
 
+/* A record's entry: be32 index, u8 class, be16 code, be16 length. */
+#define REC_FIXED	(4 + 1 + 2 + 2)
+
+size_t
+proto_result_size(const struct proto_result *r)
+{
+	size_t	 n = RESULT_FIXED + r->textlen + 1 + 4;
+	uint32_t i;
+
+	for (i = 0; i < r->nrecs; i++)
+		n += REC_FIXED + r->recs[i].textlen;
+	return n;
+}
+
+static int
+result_valid(const struct proto_result *r)
+{
+	uint32_t	 i;
+
+	if (r->textlen > PROTO_ANSWER_MAX ||
+	    r->class > PROTO_CLASS_PERMANENT)
+		return 0;
+	for (i = 0; i < r->nrecs; i++)
+		if (r->recs[i].textlen > PROTO_ANSWER_MAX ||
+		    r->recs[i].class == PROTO_CLASS_STATUS ||
+		    r->recs[i].class > PROTO_CLASS_PERMANENT)
+			return 0;
+	return 1;
+}
+
 size_t
 proto_result_encode(const struct proto_result *r, unsigned char *p,
     size_t size)
 {
-	size_t	 tl = r->textlen;
+	const struct proto_rec	*rec;
+	size_t			 tl = r->textlen, at;
+	uint32_t		 i;
 
-	if (tl > PROTO_ANSWER_MAX || size < RESULT_FIXED + tl)
+	if (!result_valid(r) || size < proto_result_size(r))
 		return 0;
 	put_be64(p, r->seq);
 	put_be32(p + 8, r->status);
@@ -496,24 +528,84 @@ proto_result_encode(const struct proto_result *r, unsigned char *p,
 	put_be32(p + 16, r->retry_after);
 	p[20] = r->new_conn;
 	put_be32(p + 21, r->elapsed_ms);
-	p[25] = tl >> 8;
-	p[26] = tl & 0xff;
+	put_be16(p + 25, (uint16_t)tl);
 	memcpy(p + RESULT_FIXED, r->text, tl);
-	return RESULT_FIXED + tl;
+	at = RESULT_FIXED + tl;
+	p[at] = r->class;
+	put_be32(p + at + 1, r->nrecs);
+	at += 5;
+	for (i = 0; i < r->nrecs; i++) {
+		rec = &r->recs[i];
+		put_be32(p + at, rec->index);
+		p[at + 4] = rec->class;
+		put_be16(p + at + 5, rec->code);
+		put_be16(p + at + 7, rec->textlen);
+		memcpy(p + at + REC_FIXED, rec->text, rec->textlen);
+		at += REC_FIXED + rec->textlen;
+	}
+	return at;
+}
+
+/*
+ * The records' entries from p (len bytes, n of them) into one block that
+ * holds the array and the texts after it.
+ */
+static int
+recs_decode(const unsigned char *p, size_t len, uint32_t n,
+    struct proto_result *r)
+{
+	struct proto_rec	*recs;
+	char			*text;
+	size_t			 at, tl;
+	uint32_t		 i;
+
+	if (n == 0)
+		return len == 0 ? 0 : -1;
+	/* Each entry takes REC_FIXED bytes at least. */
+	if (n > len / REC_FIXED)
+		return -1;
+	if ((recs = malloc(n * sizeof(*recs) + len)) == NULL)
+		return -1;
+	text = (char *)(recs + n);
+	for (i = 0, at = 0; i < n; i++) {
+		if (len - at < REC_FIXED)
+			goto fail;
+		tl = get_be16(p + at + 7);
+		if (tl > PROTO_ANSWER_MAX || len - at - REC_FIXED < tl)
+			goto fail;
+		recs[i].index = get_be32(p + at);
+		recs[i].class = p[at + 4];
+		recs[i].code = get_be16(p + at + 5);
+		recs[i].textlen = (uint16_t)tl;
+		recs[i].text = text;
+		memcpy(text, p + at + REC_FIXED, tl);
+		text += tl;
+		at += REC_FIXED + tl;
+	}
+	if (at != len)
+		goto fail;
+	r->recs = recs;
+	r->arena = recs;
+	r->nrecs = n;
+	return 0;
+fail:
+	free(recs);
+	return -1;
 }
 
 int
 proto_result_decode(const unsigned char *p, size_t len,
     struct proto_result *r)
 {
-	size_t	 tl;
+	size_t		 tl, at;
+	uint32_t	 n;
 
+	memset(r, 0, sizeof(*r));
 	if (len < RESULT_FIXED)
 		return -1;
-	tl = (size_t)p[25] << 8 | p[26];
-	if (tl > PROTO_ANSWER_MAX || len != RESULT_FIXED + tl)
+	tl = get_be16(p + 25);
+	if (tl > PROTO_ANSWER_MAX || len - RESULT_FIXED < tl + 5)
 		return -1;
-	memset(r, 0, sizeof(*r));
 	r->seq = get_be64(p);
 	r->status = get_be32(p + 8);
 	r->error = get_be32(p + 12);
@@ -522,7 +614,24 @@ proto_result_decode(const unsigned char *p, size_t len,
 	r->elapsed_ms = get_be32(p + 21);
 	r->textlen = (uint16_t)tl;
 	memcpy(r->text, p + RESULT_FIXED, tl);
+	at = RESULT_FIXED + tl;
+	r->class = p[at];
+	n = get_be32(p + at + 1);
+	at += 5;
+	if (recs_decode(p + at, len - at, n, r) == -1 || !result_valid(r)) {
+		proto_result_free(r);
+		return -1;
+	}
 	return 0;
+}
+
+void
+proto_result_free(struct proto_result *r)
+{
+	free(r->arena);
+	r->arena = NULL;
+	r->recs = NULL;
+	r->nrecs = 0;
 }
 
 /* Returns the bytes read: fewer than len only at end of file. */

@@ -15,8 +15,12 @@
  *           CURLcode; 0: none), be32 Retry-After seconds (0: none), u8
  *           new connection (1: this request opened one), be32 elapsed ms,
  *           be16 length, answer text (the start of the answer's body, or
- *           the transport error's message). A worker may hold results
- *           back while more batches wait, and write them together.
+ *           the transport error's message), u8 class (PROTO_CLASS_*:
+ *           the batch's outcome; _STATUS: as the http status says), be32
+ *           n, then n records whose outcome is not the batch's: be32
+ *           index in the batch, u8 class, be16 code, be16 length, text.
+ *           A worker may hold results back while more batches wait, and
+ *           write them together.
  *
  * spoold closing its end tells the worker to exit once its request is
  * done.
@@ -51,15 +55,43 @@
 #define PROTO_ANSWER_MAX	512	/* answer text kept for dead letters */
 #define PROTO_FRAME_MAX		(1U << 30)
 
+/*
+ * Outcome classes. HTTP answers a batch with one status, which the
+ * hook's transient_status classifies; a broker confirms each message,
+ * so AMQP and Kafka say the class of the batch and of each record that
+ * differs.
+ */
+#define PROTO_CLASS_STATUS	0	/* by the http status */
+#define PROTO_CLASS_DELIVERED	1
+#define PROTO_CLASS_TRANSIENT	2
+#define PROTO_CLASS_PERMANENT	3
+
+/* A record whose outcome is not its batch's. */
+struct proto_rec {
+	uint32_t	 index;		/* in the batch */
+	uint8_t		 class;		/* PROTO_CLASS_*, not _STATUS */
+	uint16_t	 code;		/* the broker's reply or error code */
+	uint16_t	 textlen;	/* at most PROTO_ANSWER_MAX */
+	const char	*text;
+};
+
 struct proto_result {
 	uint64_t	 seq;
-	uint32_t	 status;
+	uint32_t	 status;	/* http status, or the broker's code */
 	uint32_t	 error;
 	uint32_t	 retry_after;
 	uint8_t		 new_conn;
 	uint32_t	 elapsed_ms;
 	uint16_t	 textlen;
 	char		 text[PROTO_ANSWER_MAX];
+	uint8_t		 class;		/* PROTO_CLASS_* */
+	/*
+	 * A transport's recs stay its own until its next delivery; those
+	 * proto_result_decode makes are freed by proto_result_free.
+	 */
+	uint32_t	 nrecs;
+	struct proto_rec *recs;
+	void		*arena;		/* decode's: recs and their texts */
 };
 
 /* The settings a worker needs, as JSON, and back. */
@@ -115,11 +147,17 @@ int		 proto_batch_parse(const unsigned char *, size_t,
 		    struct proto_batch *, char *err, size_t errlen);
 void		 proto_batch_free(struct proto_batch *);
 
-/* RESULT payload (after the type byte) to and from bytes. */
+/*
+ * RESULT payload (after the type byte) to and from bytes: its size, the
+ * bytes written (0: they do not fit, or the result is not one), and back
+ * (0, or -1 for bytes no result has; then nothing is held).
+ */
+size_t		 proto_result_size(const struct proto_result *);
 size_t		 proto_result_encode(const struct proto_result *,
 		    unsigned char *, size_t);
 int		 proto_result_decode(const unsigned char *, size_t,
 		    struct proto_result *);
+void		 proto_result_free(struct proto_result *);
 
 /* Writes the PROTO_HDR bytes that start a frame of type and payload len. */
 void		 proto_header(unsigned char *, int, size_t);

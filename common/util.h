@@ -41,6 +41,19 @@ hex_value(int c)
 }
 
 static inline void
+put_be16(unsigned char *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static inline uint16_t
+get_be16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void
 put_be32(unsigned char *p, uint32_t v)
 {
 	p[0] = v >> 24;

@@ -22,6 +22,7 @@ struct pending {
 	struct store_outcome	*outs;
 	size_t			 n;
 	char			 text[PROTO_ANSWER_MAX];
+	void			*arena;		/* the records' texts */
 	struct pending		*next;
 };
 
@@ -78,6 +79,7 @@ pending_new(struct hq *hq, size_t n)
 static void
 pending_free(struct pending *p)
 {
+	free(p->arena);
 	free(p->outs);
 	free(p);
 }
@@ -134,16 +136,29 @@ jitter_seed(uint64_t id)
 	return x ^ (x >> 29);
 }
 
+int
+outcome_class(const struct hook *h, uint8_t class, uint32_t status)
+{
+	switch (class) {
+	case PROTO_CLASS_DELIVERED:
+		return CLASS_DELIVERED;
+	case PROTO_CLASS_TRANSIENT:
+		return CLASS_TRANSIENT;
+	case PROTO_CLASS_PERMANENT:
+		return CLASS_PERMANENT;
+	}
+	return pace_class(h, status);
+}
+
 static void
 set_outcome(struct store_outcome *o, struct hq *hq, const struct batch *b,
-    size_t i, int class, const struct proto_result *res, uint64_t now)
+    size_t i, int class, uint32_t retry_after, uint64_t now)
 {
 	const struct hook	*h = hq->cfg;
 	uint64_t		 expires;
 
 	o->id = b->ids[i];
 	o->hook = hq->id;
-	o->status = (uint16_t)res->status;
 	o->attempts = b->attempts[i] + 1;
 	o->last_ms = now;
 	o->sole = b->nhooks[i] == 1;
@@ -156,7 +171,7 @@ set_outcome(struct store_outcome *o, struct hq *hq, const struct batch *b,
 		return;
 	}
 	o->kind = OUT_RETRY;
-	o->due_ms = now + pace_backoff(h, o->attempts, res->retry_after,
+	o->due_ms = now + pace_backoff(h, o->attempts, retry_after,
 	    jitter_seed(o->id));
 	/* Come back no later than expiry, to be dead-lettered then. */
 	expires = b->received[i] + h->max_age_ms;
@@ -179,29 +194,66 @@ split(struct hq *hq, struct batch *b)
 	lease_batch_free(b);
 }
 
+/*
+ * The records a broker answered otherwise than the batch: their own
+ * class, code and text, which stay in res's arena, now p's.
+ */
+static void
+record_outcomes(struct pending *p, struct hq *hq, struct batch *b,
+    struct proto_result *res, uint64_t now)
+{
+	const struct proto_rec	*rec;
+	struct store_outcome	*o;
+	uint32_t		 i;
+
+	for (i = 0; i < res->nrecs; i++) {
+		rec = &res->recs[i];
+		if (rec->index >= b->n) {
+			log_warnx("hook %s: batch %llu: an outcome for record "
+			    "%u of %zu", hq->cfg->name,
+			    (unsigned long long)b->seq, rec->index, b->n);
+			continue;
+		}
+		o = &p->outs[rec->index];
+		set_outcome(o, hq, b, rec->index,
+		    outcome_class(hq->cfg, rec->class, 0), 0, now);
+		o->status = rec->code;
+		o->text = rec->text;
+		o->textlen = rec->textlen;
+	}
+	p->arena = res->arena;
+	res->arena = NULL;
+}
+
 void
-outcome_result(struct hq *hq, struct batch *b, const struct proto_result *res)
+outcome_result(struct hq *hq, struct batch *b, struct proto_result *res)
 {
 	struct pending	*p;
 	uint64_t	 now = now_ms();
 	size_t		 i;
 	int		 class;
 
-	class = pace_class(hq->cfg, res->status);
-	log_debug("hook %s: batch %llu of %zu: status %u%s%.*s",
+	class = outcome_class(hq->cfg, res->class, res->status);
+	log_debug("hook %s: batch %llu of %zu: status %u, %u otherwise%s%.*s",
 	    hq->cfg->name, (unsigned long long)b->seq, b->n, res->status,
-	    res->textlen ? ": " : "", (int)res->textlen, res->text);
-	if (class == CLASS_PERMANENT && b->n > 1) {
+	    res->nrecs, res->textlen ? ": " : "", (int)res->textlen,
+	    res->text);
+	/* One status for all: find the records at fault by halves. */
+	if (class == CLASS_PERMANENT && res->class == PROTO_CLASS_STATUS &&
+	    b->n > 1) {
 		split(hq, b);
 		return;
 	}
 	p = pending_new(hq, b->n);
 	memcpy(p->text, res->text, res->textlen);
 	for (i = 0; i < b->n; i++) {
-		set_outcome(&p->outs[i], hq, b, i, class, res, now);
+		set_outcome(&p->outs[i], hq, b, i, class, res->retry_after,
+		    now);
+		p->outs[i].status = (uint16_t)res->status;
 		p->outs[i].text = p->text;
 		p->outs[i].textlen = res->textlen;
 	}
+	record_outcomes(p, hq, b, res, now);
 	pending_submit(p);
 	lease_batch_free(b);
 }

@@ -18,13 +18,17 @@ struct pending;
 
 /* wake() is called, on the committer thread, when commits are done. */
 void		 outcome_init(void (*wake)(void));
+/* CLASS_* (pace.h) of a PROTO_CLASS_* and an http status. */
+int		 outcome_class(const struct hook *, uint8_t class,
+		    uint32_t status);
 /*
- * The answer res to b, which is taken: delivered, retried with backoff,
- * or dead-lettered; a batch of more than one refused for good goes to
- * hq->splits in halves instead, to find the records at fault.
+ * The answer res to b, which is taken, as are res's records: delivered,
+ * retried with backoff, or dead-lettered, each record as its broker
+ * said; a batch of more than one that an http status refused for good
+ * goes to hq->splits in halves instead, to find the records at fault.
  */
 void		 outcome_result(struct hq *, struct batch *b,
-		    const struct proto_result *res);
+		    struct proto_result *res);
 /* Committed outcomes end their leases; on the scheduler thread. */
 void		 outcome_collect(void);
 /* Outcome commits under way. */

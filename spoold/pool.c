@@ -47,6 +47,7 @@ struct worker {
 	unsigned char	*in;
 	size_t		 inlen;
 	size_t		 incap;
+	size_t		 inoff;		/* taken */
 };
 
 /* Only the scheduler thread spawns, after pool_init() in main. */
@@ -281,28 +282,33 @@ int
 pool_read(struct worker *w, struct proto_result *res)
 {
 	struct proto_frame	 f;
-	unsigned char		*p;
+	size_t			 want;
 	ssize_t			 n;
 	int			 rc;
 
 	for (;;) {
-		/* A result is small: anything longer is not one. */
-		if ((rc = proto_frame(w->in, w->inlen, 4096, &f)) == -1)
+		rc = proto_frame(w->in + w->inoff, w->inlen - w->inoff,
+		    PROTO_FRAME_MAX, &f);
+		if (rc == -1)
 			return -1;
 		if (rc == 1) {
 			if (f.type != PROTO_RESULT ||
 			    proto_result_decode(f.p, f.len, res) == -1)
 				return -1;
-			memmove(w->in, w->in + f.size, w->inlen - f.size);
-			w->inlen -= f.size;
+			w->inoff += f.size;
+			if (w->inoff == w->inlen)
+				w->inoff = w->inlen = 0;
 			return 1;
 		}
-		if (w->incap - w->inlen < 4096) {
-			if ((p = realloc(w->in, w->incap + 8192)) == NULL)
-				return -1;
-			w->in = p;
-			w->incap += 8192;
+		if (w->inoff > 0) {
+			memmove(w->in, w->in + w->inoff, w->inlen - w->inoff);
+			w->inlen -= w->inoff;
+			w->inoff = 0;
 		}
+		/* The frame's missing bytes, or room for many results. */
+		want = f.size > w->inlen ? f.size - w->inlen : 8192;
+		if (grow_buf(&w->in, &w->incap, w->inlen + want, 8192) == -1)
+			return -1;
 		n = read(w->fd, w->in + w->inlen, w->incap - w->inlen);
 		if (n == -1 && errno == EINTR)
 			continue;

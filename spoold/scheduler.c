@@ -205,7 +205,7 @@ reconnected(struct hq *hq, struct fleet_worker *w, const struct batch *b)
 /* 0, or -1 when the worker broke the protocol and is gone. */
 static int
 handle_result(struct hq *hq, struct fleet_worker *w,
-    const struct proto_result *res)
+    struct proto_result *res)
 {
 	struct batch	*b = pool_inflight(w->proc, 0);
 
@@ -216,8 +216,8 @@ handle_result(struct hq *hq, struct fleet_worker *w,
 		return -1;
 	}
 	pool_pop(w->proc);
-	w->answered = res->status >= 200 && res->status <= 299 &&
-	    res->elapsed_ms < PROTO_HOLD_MS;
+	w->answered = outcome_class(hq->cfg, res->class, res->status) ==
+	    CLASS_DELIVERED && res->elapsed_ms < PROTO_HOLD_MS;
 	if (pool_ninflight(w->proc) == 0)
 		w->idle_since = mono_ms();
 	if (res->new_conn && !(b->flags & (PROTO_F_FRESH | PROTO_F_LAST)))
@@ -490,7 +490,9 @@ worker_events(struct hq *hq, struct fleet_worker *w, short revents)
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
 		return;
 	while ((rc = pool_read(w->proc, &res)) == 1) {
-		if (handle_result(hq, w, &res) == -1)
+		rc = handle_result(hq, w, &res);
+		proto_result_free(&res);
+		if (rc == -1)
 			return;
 		if (pool_ninflight(w->proc) == 0 && w->retiring)
 			break;

@@ -4,29 +4,33 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "transport.h"
 
-static const struct {
-	const char			*scheme;
-	const struct transport_ops	*ops;
-} schemes[] = {
-	{ "http://", &transport_http },
-	{ "https://", &transport_http },
-};
-
 static const struct transport_ops *
-ops_for(const char *url)
+ops_for(const struct hook *h)
 {
-	size_t	 i, n;
-
-	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-		n = strlen(schemes[i].scheme);
-		if (strncasecmp(url, schemes[i].scheme, n) == 0)
-			return schemes[i].ops;
+	switch (h->transport) {
+	case TRANSPORT_HTTP:
+		return &transport_http;
+	case TRANSPORT_AMQP:
+		return &transport_amqp;
+	case TRANSPORT_KAFKA:
+		return &transport_kafka;
 	}
 	return NULL;
+}
+
+int
+transport_check(const struct hook *h, char *err, size_t errlen)
+{
+	const struct transport_ops	*ops;
+
+	if ((ops = ops_for(h)) == NULL) {
+		snprintf(err, errlen, "%s: no transport for this url", h->url);
+		return -1;
+	}
+	return ops->check(h, err, errlen);
 }
 
 int
@@ -36,7 +40,7 @@ transport_configure(struct transport *t, const struct hook *h, char *err,
 	const struct transport_ops	*ops;
 	void				*state;
 
-	if ((ops = ops_for(h->url)) == NULL) {
+	if ((ops = ops_for(h)) == NULL) {
 		snprintf(err, errlen, "%s: no transport for this url", h->url);
 		return -1;
 	}

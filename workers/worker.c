@@ -25,8 +25,6 @@
 #include "util.h"
 #include "worker.h"
 
-#define RESULT_BUF	(64 + PROTO_ANSWER_MAX)
-
 /* Bytes read from spoold, or results not yet written to it. */
 struct framebuf {
 	unsigned char	*p;
@@ -219,14 +217,19 @@ deliver(struct worker_state *w, const unsigned char *p, size_t len)
 	log_debug("batch %llu: %u records, status %u, error %u, %u ms",
 	    (unsigned long long)b.seq, b.n, r.status, r.error, r.elapsed_ms);
 	proto_batch_free(&b);
-	if (framebuf_reserve(&w->out, PROTO_HDR + RESULT_BUF) == -1) {
+	n = proto_result_size(&r);
+	if (framebuf_reserve(&w->out, PROTO_HDR + n) == -1) {
 		log_warn("results");
 		return -1;
 	}
 	if (w->out.len == w->out.off)
 		w->held_since = mono_ms();
-	n = proto_result_encode(&r, w->out.p + w->out.len + PROTO_HDR,
-	    RESULT_BUF);
+	if (proto_result_encode(&r, w->out.p + w->out.len + PROTO_HDR,
+	    n) != n) {
+		log_warnx("batch %llu: a result no frame can hold",
+		    (unsigned long long)b.seq);
+		return -1;
+	}
 	proto_header(w->out.p + w->out.len, PROTO_RESULT, n);
 	w->out.len += PROTO_HDR + n;
 	return 0;
