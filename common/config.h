@@ -31,6 +31,7 @@ struct patterns {
 	size_t		  n;
 };
 
+/* A name = value pair: an HTTP header, or a librdkafka property. */
 struct header {
 	char		*name;
 	char		*value;
@@ -41,12 +42,6 @@ enum hook_transport {
 	TRANSPORT_HTTP,		/* http://, https:// */
 	TRANSPORT_AMQP,		/* amqp://, amqps:// */
 	TRANSPORT_KAFKA		/* kafka:// */
-};
-
-/* A librdkafka property of a hook's kafka table, as written. */
-struct prop {
-	char		*name;
-	char		*value;
 };
 
 struct shaping {
@@ -104,7 +99,7 @@ struct hook {
 	/* Kafka */
 	char		*topic;				/* required */
 	char		*key;				/* NULL: no message key */
-	struct prop	*kafka;
+	struct header	*kafka;				/* properties */
 	size_t		 nkafka;
 	struct shaping	 shaping;
 };
@@ -160,6 +155,8 @@ int		 config_exposed(const struct config *, uid_t, gid_t, char *msg,
 /* Could spoold, as uid and gid, not read the file again? Then msg says so. */
 int		 config_unreadable(const struct config *, uid_t, gid_t,
 		    char *msg, size_t);
+/* "http", "amqp" or "kafka". */
+const char	*hook_transport_name(enum hook_transport);
 /* Each hook's effective settings and every ignored key, for spoold -n. */
 void		 config_print(const struct config *, FILE *);
 const struct hook *config_hook(const struct config *, const char *name);

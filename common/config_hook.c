@@ -15,14 +15,15 @@
 #include "toml.h"
 #include "units.h"
 
-static setter	set_url, set_format, set_types, set_logparams, set_headers,
+static setter	set_format, set_types, set_logparams, set_headers,
 		set_transient, set_secret;
 
 enum {
 	HK_URL, HK_BATCH, HK_MINBATCH, HK_LATENCY, HK_FORMAT, HK_TYPES,
 	HK_LOGPARAMS, HK_HEADERS, HK_TIMEOUT, HK_RETRY, HK_MAXRETRY,
 	HK_MAXAGE, HK_TRANSIENT, HK_SECRET, HK_TLSVERIFY, HK_CAFILE,
-	HK_CERT, HK_KEY, HK_COUNT
+	HK_CERT, HK_KEY, HK_EXCHANGE, HK_ROUTING, HK_PERSISTENT,
+	HK_MANDATORY, HK_TOPIC, HK_MSGKEY, HK_KAFKA, HK_COUNT
 };
 
 static const struct keydef hookkeys[HK_COUNT] = {
@@ -54,38 +55,34 @@ static const struct keydef hookkeys[HK_COUNT] = {
 	    offsetof(struct hook, client_cert), 1 },
 	[HK_KEY] = { "client_key", set_str,
 	    offsetof(struct hook, client_key), 1 },
+	[HK_EXCHANGE] = { "exchange", set_str,
+	    offsetof(struct hook, exchange), 0 },
+	[HK_ROUTING] = { "routing_key", set_str,
+	    offsetof(struct hook, routing_key), 0 },
+	[HK_PERSISTENT] = { "persistent", set_bool,
+	    offsetof(struct hook, persistent), 0 },
+	[HK_MANDATORY] = { "mandatory", set_bool,
+	    offsetof(struct hook, mandatory), 0 },
+	[HK_TOPIC] = { "topic", set_str, offsetof(struct hook, topic), 1 },
+	[HK_MSGKEY] = { "key", set_str, offsetof(struct hook, key), 1 },
+	[HK_KAFKA] = { "kafka", set_kafka, 0, 0 },
 };
 
-static int
-set_url(struct load *ld, const struct keydef *d, void *obj,
-    const struct toml_value *v)
-{
-	struct hook	*h = obj;
-	const char	*s, *p;
-	char		*u;
-
-	if (want_str(ld, d->name, v) == -1)
-		return -1;
-	s = v->u.str.s;
-	if (strncasecmp(s, "http://", 7) == 0)
-		p = s + 7;
-	else if (strncasecmp(s, "https://", 8) == 0)
-		p = s + 8;
-	else
-		return errat(ld, &v->pos, "%s: must start with http:// or "
-		    "https://", d->name);
-	if (*p == '\0' || *p == '/' || *p == '?' || *p == '#')
-		return errat(ld, &v->pos, "%s: missing host", d->name);
-	for (p = s; *p != '\0'; p++)
-		if ((unsigned char)*p <= ' ' || *p == 0x7f)
-			return errat(ld, &v->pos, "%s: contains spaces or "
-			    "control characters", d->name);
-	if ((u = strdup(s)) == NULL)
-		return nomem(ld);
-	free(h->url);
-	h->url = u;
-	return 0;
-}
+/* Keys that only one transport has. */
+static const struct {
+	int			 key;
+	enum hook_transport	 transport;
+} only[] = {
+	{ HK_FORMAT, TRANSPORT_HTTP },
+	{ HK_TRANSIENT, TRANSPORT_HTTP },
+	{ HK_EXCHANGE, TRANSPORT_AMQP },
+	{ HK_ROUTING, TRANSPORT_AMQP },
+	{ HK_PERSISTENT, TRANSPORT_AMQP },
+	{ HK_MANDATORY, TRANSPORT_AMQP },
+	{ HK_TOPIC, TRANSPORT_KAFKA },
+	{ HK_MSGKEY, TRANSPORT_KAFKA },
+	{ HK_KAFKA, TRANSPORT_KAFKA },
+};
 
 static int
 set_format(struct load *ld, const struct keydef *d, void *obj,
@@ -462,7 +459,30 @@ hook_defaults(struct hook *h)
 	h->transient[429] = 1;
 	memset(h->transient + 500, 1, 100);
 	h->tls_verify = 1;
+	h->persistent = 1;
+	h->mandatory = 1;
 	h->shaping = shaping_defaults;
+}
+
+/* The keys of another transport, and what a transport must have. */
+static int
+transport_keys(struct load *ld, const struct hook *h,
+    const struct toml_value **seen)
+{
+	size_t	 i;
+
+	for (i = 0; i < NELEM(only); i++)
+		if (seen[only[i].key] != NULL && only[i].transport !=
+		    h->transport)
+			return errat(ld, &seen[only[i].key]->pos, "%s: only "
+			    "for %s hooks, and url is %s://...",
+			    hookkeys[only[i].key].name,
+			    hook_transport_name(only[i].transport),
+			    hook_transport_name(h->transport));
+	if (h->transport == TRANSPORT_KAFKA && h->topic == NULL)
+		return errat(ld, &seen[HK_URL]->pos, "hook \"%s\": kafka:// "
+		    "needs topic", h->name);
+	return 0;
 }
 
 /* What holds only across keys, checked once the table is read. */
@@ -475,6 +495,8 @@ hook_check(struct load *ld, struct hook *h, const struct toml_value *tab,
 	if (h->url == NULL)
 		return errat(ld, &tab->pos, "hook \"%s\": url is required",
 		    shown(h->name, b, sizeof(b)));
+	if (transport_keys(ld, h, seen) == -1)
+		return -1;
 	if (h->min_batch_size > h->batch_size)
 		return errat(ld, seen[HK_MINBATCH] ? &seen[HK_MINBATCH]->pos :
 		    &seen[HK_BATCH]->pos, "min_batch_size (%llu) is above "
@@ -493,7 +515,7 @@ hook_check(struct load *ld, struct hook *h, const struct toml_value *tab,
 	if (h->client_key != NULL && h->client_cert == NULL)
 		return errat(ld, &seen[HK_KEY]->pos, "client_key: needs "
 		    "client_cert");
-	return 0;
+	return broker_defaults(ld, h);
 }
 
 static int
@@ -584,6 +606,7 @@ config_hook_free(struct hook *h)
 	free(h->ca_file);
 	free(h->client_cert);
 	free(h->client_key);
+	broker_free(h);
 }
 
 int

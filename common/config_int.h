@@ -92,6 +92,12 @@ int		 strlist(struct load *, const char *name,
 		    const struct toml_value *, size_t *n);
 setter		 set_str, set_size, set_dur, set_uint, set_bool;
 
+/* config_broker.c: url (which sets the transport) and the kafka table. */
+setter		 set_url, set_kafka;
+/* The AMQP and Kafka defaults, once the hook's table is read. */
+int		 broker_defaults(struct load *, struct hook *);
+void		 broker_free(struct hook *);
+
 /* config_hook.c: the [hook.NAME] tables, sorted by name once read. */
 int		 load_hooks(struct load *, const struct toml_value *);
 
@@ -106,7 +112,11 @@ int		 shaping_hook(struct load *, struct hook *);
 /* Sections of the shaping files that no hook reads, as ignored. */
 int		 shaping_unused(struct load *);
 
-/* config_secrets.c: header values that may carry credentials. */
+/*
+ * config_secrets.c: header values (and kafka properties) that may carry
+ * credentials, and where the password of a url's user is, if it has one.
+ */
 int		 header_secret(const char *name);
+int		 url_password(const char *url, size_t *off, size_t *len);
 
 #endif

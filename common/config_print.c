@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -141,26 +142,27 @@ print_logparams(FILE *fp, const struct hook *h)
 	fputs(" }\n", fp);
 }
 
+/* Headers or properties: those that may be credentials not shown. */
 static void
-print_headers(FILE *fp, const struct hook *h)
+print_pairs(FILE *fp, const char *name, const struct header *v, size_t n)
 {
 	size_t	 i;
 
-	fputs("headers = ", fp);
-	if (h->nheaders == 0) {
+	fprintf(fp, "%s = ", name);
+	if (n == 0) {
 		fputs("(none)\n", fp);
 		return;
 	}
 	fputs("{ ", fp);
-	for (i = 0; i < h->nheaders; i++) {
+	for (i = 0; i < n; i++) {
 		if (i > 0)
 			fputs(", ", fp);
-		print_key(fp, h->headers[i].name);
+		print_key(fp, v[i].name);
 		fputs(" = ", fp);
-		if (header_secret(h->headers[i].name))
+		if (header_secret(v[i].name))
 			fputs("(set)", fp);
 		else
-			print_str(fp, h->headers[i].value);
+			print_str(fp, v[i].value);
 	}
 	fputs(" }\n", fp);
 }
@@ -206,6 +208,51 @@ print_shaping(FILE *fp, const struct shaping *sh)
 	fprintf(fp, "mx_rollup = %s\n", sh->mx_rollup ? "true" : "false");
 }
 
+/* The url, its password (if any) not shown. */
+static void
+print_url(FILE *fp, const struct hook *h)
+{
+	char	*u;
+	size_t	 off, len;
+
+	if (!url_password(h->url, &off, &len)) {
+		print_opt(fp, "url", h->url, "(none)");
+		return;
+	}
+	if (asprintf(&u, "%.*s(set)%s", (int)off, h->url,
+	    h->url + off + len) == -1) {
+		fputs("url = (set)\n", fp);
+		return;
+	}
+	print_opt(fp, "url", u, "(none)");
+	free(u);
+}
+
+/* The keys of the hook's transport alone. */
+static void
+print_transport(FILE *fp, const struct hook *h)
+{
+	switch (h->transport) {
+	case TRANSPORT_HTTP:
+		fprintf(fp, "format = \"%s\"\n",
+		    h->format == FORMAT_NDJSON ? "ndjson" : "json");
+		break;
+	case TRANSPORT_AMQP:
+		print_opt(fp, "exchange", h->exchange, "\"\"");
+		print_opt(fp, "routing_key", h->routing_key, "(none)");
+		fprintf(fp, "persistent = %s\n", h->persistent ? "true" :
+		    "false");
+		fprintf(fp, "mandatory = %s\n", h->mandatory ? "true" :
+		    "false");
+		break;
+	case TRANSPORT_KAFKA:
+		print_opt(fp, "topic", h->topic, "(none)");
+		print_opt(fp, "key", h->key, "(none)");
+		print_pairs(fp, "kafka", h->kafka, h->nkafka);
+		break;
+	}
+}
+
 static void
 print_hook(FILE *fp, const struct config *cfg, const struct hook *h)
 {
@@ -214,21 +261,21 @@ print_hook(FILE *fp, const struct config *cfg, const struct hook *h)
 	fputs("\n[hook.", fp);
 	print_key(fp, h->name);
 	fputs("]\n", fp);
-	print_opt(fp, "url", h->url, "(none)");
+	print_url(fp, h);
 	fprintf(fp, "batch_size = %llu\n", (unsigned long long)h->batch_size);
 	fprintf(fp, "min_batch_size = %llu\n",
 	    (unsigned long long)h->min_batch_size);
 	print_dur(fp, "max_batch_latency", h->max_batch_latency_ms);
-	fprintf(fp, "format = \"%s\"\n",
-	    h->format == FORMAT_NDJSON ? "ndjson" : "json");
+	print_transport(fp, h);
 	print_types(fp, h->types);
 	print_logparams(fp, h);
-	print_headers(fp, h);
+	print_pairs(fp, "headers", h->headers, h->nheaders);
 	print_dur(fp, "timeout", h->timeout_ms);
 	print_dur(fp, "retry_interval", h->retry_interval_ms);
 	print_dur(fp, "max_retry_interval", h->max_retry_interval_ms);
 	print_dur(fp, "max_age", h->max_age_ms);
-	print_transient(fp, h);
+	if (h->transport == TRANSPORT_HTTP)
+		print_transient(fp, h);
 	print_secret(fp, "signing_secret", h->signing_secret);
 	fprintf(fp, "tls_verify = %s\n", h->tls_verify ? "true" : "false");
 	print_opt(fp, "ca_file", h->ca_file, "(system)");

@@ -33,6 +33,23 @@ header_secret(const char *name)
 	return 0;
 }
 
+int
+url_password(const char *url, size_t *off, size_t *len)
+{
+	const char	*p, *end, *at, *colon;
+
+	if ((p = strstr(url, "://")) == NULL)
+		return 0;
+	p += 3;
+	end = p + strcspn(p, "/?#");
+	if ((at = memrchr(p, '@', (size_t)(end - p))) == NULL ||
+	    (colon = memchr(p, ':', (size_t)(at - p))) == NULL)
+		return 0;
+	*off = (size_t)(colon + 1 - url);
+	*len = (size_t)(at - colon - 1);
+	return 1;
+}
+
 /* How many secrets the file holds; the first is named in first. */
 static size_t
 secrets(const struct config *cfg, char *first, size_t len)
@@ -47,6 +64,13 @@ secrets(const struct config *cfg, char *first, size_t len)
 		if (h->signing_secret != NULL && n++ == 0)
 			snprintf(first, len, "the signing_secret of hook %s",
 			    h->name);
+		if (url_password(h->url, &j, &j) && n++ == 0)
+			snprintf(first, len, "the password in the url of "
+			    "hook %s", h->name);
+		for (j = 0; j < h->nkafka; j++)
+			if (header_secret(h->kafka[j].name) && n++ == 0)
+				snprintf(first, len, "kafka property %s of "
+				    "hook %s", h->kafka[j].name, h->name);
 		for (j = 0; j < h->nheaders; j++)
 			if (header_secret(h->headers[j].name) && n++ == 0)
 				snprintf(first, len, "header %s of hook %s",

@@ -64,17 +64,17 @@ fail:
 }
 
 /* An array of pairs: header order and repeated names survive. */
+/* Name and value pairs, in order: [[name, value], ...]. */
 static json_t *
-headers_json(const struct hook *h)
+pairs_json(const struct header *v, size_t n)
 {
 	json_t	*a, *pair;
 	size_t	 i;
 
 	if ((a = json_array()) == NULL)
 		return NULL;
-	for (i = 0; i < h->nheaders; i++) {
-		pair = json_pack("[ss]", h->headers[i].name,
-		    h->headers[i].value);
+	for (i = 0; i < n; i++) {
+		pair = json_pack("[ss]", v[i].name, v[i].value);
 		if (json_array_append_new(a, pair) == -1)
 			goto fail;
 	}
@@ -114,10 +114,25 @@ key_json(const struct hook *h)
 	return j;
 }
 
+/* The settings of a broker: AMQP's and Kafka's. */
+static json_t *
+broker_json(const struct hook *h)
+{
+	return json_pack("{s:s,s:o,s:o,s:b,s:b,s:o,s:o,s:o}",
+	    "transport", hook_transport_name(h->transport),
+	    "exchange", json_str_or_null(h->exchange),
+	    "routing_key", json_str_or_null(h->routing_key),
+	    "persistent", h->persistent,
+	    "mandatory", h->mandatory,
+	    "topic", json_str_or_null(h->topic),
+	    "key", json_str_or_null(h->key),
+	    "kafka", pairs_json(h->kafka, h->nkafka));
+}
+
 json_t *
 proto_hook_json(const struct hook *h)
 {
-	json_t	*j;
+	json_t	*j, *b;
 
 	j = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:o,"
 	    "s:o,s:o}",
@@ -126,7 +141,7 @@ proto_hook_json(const struct hook *h)
 	    "format", h->format == FORMAT_NDJSON ? "ndjson" : "json",
 	    "batch_size", json_u64(h->batch_size),
 	    "timeout_ms", json_u64(h->timeout_ms),
-	    "headers", headers_json(h),
+	    "headers", pairs_json(h->headers, h->nheaders),
 	    "log_parameters", logparams_json(h),
 	    "signing_secret", json_str_or_null(h->signing_secret),
 	    "signing_key", key_json(h),
@@ -136,6 +151,11 @@ proto_hook_json(const struct hook *h)
 	    "client_key", json_str_or_null(h->client_key),
 	    "max_deliveries_per_connection",
 	    json_u64(h->shaping.max_deliveries_per_connection));
+	if (j == NULL || (b = broker_json(h)) == NULL ||
+	    json_object_update_new(j, b) == -1) {
+		json_decref(j);
+		return NULL;
+	}
 	return j;
 }
 
@@ -217,30 +237,29 @@ parse_logparams(json_t *o, struct hook *h, char *err, size_t errlen)
 }
 
 static int
-parse_headers(json_t *o, struct hook *h, char *err, size_t errlen)
+parse_pairs(json_t *o, const char *k, struct header **v, size_t *n,
+    char *err, size_t errlen)
 {
-	json_t		*a = json_object_get(o, "headers"), *pair;
+	json_t		*a = json_object_get(o, k), *pair;
 	const char	*name, *value;
 	size_t		 i;
 
 	if (a == NULL || json_is_null(a))
 		return 0;
 	if (!json_is_array(a))
-		return perr(err, errlen, "headers", "not an array");
+		return perr(err, errlen, k, "not an array");
 	if (json_array_size(a) == 0)
 		return 0;
-	if ((h->headers = calloc(json_array_size(a),
-	    sizeof(*h->headers))) == NULL)
-		return perr(err, errlen, "headers", "out of memory");
+	if ((*v = calloc(json_array_size(a), sizeof(**v))) == NULL)
+		return perr(err, errlen, k, "out of memory");
 	json_array_foreach(a, i, pair) {
 		if (json_unpack(pair, "[ss!]", &name, &value) == -1)
-			return perr(err, errlen, "headers", "not a name and "
-			    "value");
-		h->headers[i].name = strdup(name);
-		h->headers[i].value = strdup(value);
-		h->nheaders++;
-		if (h->headers[i].name == NULL || h->headers[i].value == NULL)
-			return perr(err, errlen, "headers", "out of memory");
+			return perr(err, errlen, k, "not a name and value");
+		(*v)[i].name = strdup(name);
+		(*v)[i].value = strdup(value);
+		(*n)++;
+		if ((*v)[i].name == NULL || (*v)[i].value == NULL)
+			return perr(err, errlen, k, "out of memory");
 	}
 	return 0;
 }
@@ -291,18 +310,54 @@ parse_format(json_t *o, struct hook *h, char *err, size_t errlen)
 }
 
 static int
+get_bool(json_t *o, const char *k, int *v, char *err, size_t errlen)
+{
+	json_t	*j = json_object_get(o, k);
+
+	if (j == NULL)
+		return 0;
+	if (!json_is_boolean(j))
+		return perr(err, errlen, k, "not a boolean");
+	*v = json_is_true(j);
+	return 0;
+}
+
+static int
+parse_broker(json_t *o, struct hook *h, char *err, size_t errlen)
+{
+	const char	*t = json_string_value(json_object_get(o, "transport"));
+	static const enum hook_transport all[] = {
+		TRANSPORT_HTTP, TRANSPORT_AMQP, TRANSPORT_KAFKA
+	};
+	size_t		 i;
+
+	/* Absent: http, the one transport there was. */
+	for (i = 0; t != NULL && i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(t, hook_transport_name(all[i])) == 0)
+			break;
+	if (t != NULL && i == sizeof(all) / sizeof(all[0]))
+		return perr(err, errlen, "transport", "not http, amqp or "
+		    "kafka");
+	h->transport = t != NULL ? all[i] : TRANSPORT_HTTP;
+	if (get_str(o, "exchange", &h->exchange, err, errlen) == -1 ||
+	    get_str(o, "routing_key", &h->routing_key, err, errlen) == -1 ||
+	    get_str(o, "topic", &h->topic, err, errlen) == -1 ||
+	    get_str(o, "key", &h->key, err, errlen) == -1 ||
+	    get_bool(o, "persistent", &h->persistent, err, errlen) == -1 ||
+	    get_bool(o, "mandatory", &h->mandatory, err, errlen) == -1)
+		return -1;
+	return parse_pairs(o, "kafka", &h->kafka, &h->nkafka, err, errlen);
+}
+
+static int
 parse_scalars(json_t *o, struct hook *h, char *err, size_t errlen)
 {
-	json_t	*tv = json_object_get(o, "tls_verify");
-
 	if (get_u64(o, "batch_size", &h->batch_size, err, errlen) == -1 ||
 	    get_u64(o, "timeout_ms", &h->timeout_ms, err, errlen) == -1 ||
 	    get_u64(o, "max_deliveries_per_connection",
-	    &h->shaping.max_deliveries_per_connection, err, errlen) == -1)
+	    &h->shaping.max_deliveries_per_connection, err, errlen) == -1 ||
+	    get_bool(o, "tls_verify", &h->tls_verify, err, errlen) == -1)
 		return -1;
-	if (tv != NULL && !json_is_boolean(tv))
-		return perr(err, errlen, "tls_verify", "not a boolean");
-	h->tls_verify = tv == NULL || json_is_true(tv);
 	return parse_format(o, h, err, errlen);
 }
 
@@ -313,6 +368,7 @@ proto_hook_parse(json_t *o, struct hook *h, char *err, size_t errlen)
 	h->batch_size = 1;
 	h->timeout_ms = 60000;
 	h->shaping.max_deliveries_per_connection = 1024;
+	h->tls_verify = h->persistent = h->mandatory = 1;
 	if (!json_is_object(o)) {
 		perr(err, errlen, "settings", "not an object");
 		goto fail;
@@ -325,8 +381,10 @@ proto_hook_parse(json_t *o, struct hook *h, char *err, size_t errlen)
 	    get_str(o, "client_cert", &h->client_cert, err, errlen) == -1 ||
 	    get_str(o, "client_key", &h->client_key, err, errlen) == -1 ||
 	    parse_scalars(o, h, err, errlen) == -1 ||
-	    parse_headers(o, h, err, errlen) == -1 ||
+	    parse_pairs(o, "headers", &h->headers, &h->nheaders, err,
+	    errlen) == -1 ||
 	    parse_logparams(o, h, err, errlen) == -1 ||
+	    parse_broker(o, h, err, errlen) == -1 ||
 	    parse_key(o, h, err, errlen) == -1)
 		goto fail;
 	if (h->name == NULL || h->url == NULL) {

@@ -36,6 +36,7 @@
 #include "scheduler.h"
 #include "server.h"
 #include "spoold.h"
+#include "transport.h"
 #include "util.h"
 
 #define MAXLISTEN	64
@@ -342,6 +343,30 @@ needs_restart(const struct config *a, const struct config *b)
 }
 
 /*
+ * The configuration, with what only the transports' libraries can judge
+ * (a broker url, a librdkafka property) judged before a worker needs it.
+ */
+static struct config *
+load_config(char *err, size_t errlen)
+{
+	struct config	*conf;
+	char		 why[512];
+	size_t		 i;
+
+	if ((conf = config_load(conf_path, err, errlen)) == NULL)
+		return NULL;
+	for (i = 0; i < conf->nhooks; i++) {
+		if (transport_check(&conf->hooks[i], why, sizeof(why)) == 0)
+			continue;
+		snprintf(err, errlen, "%s: hook %s: %s", conf_path,
+		    conf->hooks[i].name, why);
+		config_free(conf);
+		return NULL;
+	}
+	return conf;
+}
+
+/*
  * Returns 0, or -1 with why in err; warn says what changes only on
  * restart. The configuration is read again by path, as spoold's user:
  * an fd kept from before the privilege drop would go on reading a file
@@ -358,7 +383,7 @@ reload_config(char *err, size_t errlen, char *warn, size_t warnlen)
 	uid_t		 uid = geteuid();
 	size_t		 n;
 
-	if ((conf = config_load(conf_path, err, errlen)) == NULL) {
+	if ((conf = load_config(err, errlen)) == NULL) {
 		if (uid != 0 && access(conf_path, R_OK) == -1 &&
 		    errno == EACCES && (n = strlen(err)) < errlen)
 			snprintf(err + n, errlen - n, " (spoold runs as %s: "
@@ -610,7 +635,7 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 	log_init(1, verbose, "spoold");
-	if ((conf = config_load(conf_path, err, sizeof(err))) == NULL) {
+	if ((conf = load_config(err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}

@@ -16,6 +16,7 @@
 
 #include "body.h"
 #include "config.h"
+#include "member.h"
 #include "proto.h"
 
 /*
@@ -47,76 +48,8 @@ body_match(const struct patterns *p, const char *key, size_t keylen,
  * Projection works on the record's bytes, not on a parsed tree: the
  * members kept, and everything outside "meta" and "headers", go out
  * exactly as received (a parse and dump would print 0.1 as
- * 0.10000000000000001). The record was validated on ingest, so the
- * walk below only has to find where values end.
+ * 0.10000000000000001).
  */
-static const char *
-skip_ws(const char *p, const char *e)
-{
-	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
-static const char *
-string_end(const char *p, const char *e)
-{
-	for (p++; p < e && *p != '"'; p++)
-		if (*p == '\\')
-			p++;
-	return p < e ? p + 1 : e;
-}
-
-static const char *
-value_end(const char *p, const char *e)
-{
-	int	 depth = 0;
-
-	if (p < e && *p == '"')
-		return string_end(p, e);
-	if (p < e && *p != '{' && *p != '[') {
-		while (p < e && !strchr(",}] \t\r\n", *p))
-			p++;
-		return p;
-	}
-	for (; p < e; p++) {
-		if (*p == '"')
-			p = string_end(p, e) - 1;
-		else if (*p == '{' || *p == '[')
-			depth++;
-		else if ((*p == '}' || *p == ']') && --depth == 0)
-			return p + 1;
-	}
-	return e;
-}
-
-/*
- * A member key as text, its length in *len: escapes are rare, and jansson
- * decodes them. Loaded as a string value, the key may hold \u0000, which
- * jansson refuses in a key.
- */
-static char *
-key_text(const char *p, const char *end, size_t *len)
-{
-	json_t	*j;
-	char	*k = NULL;
-
-	if (memchr(p, '\\', (size_t)(end - p)) == NULL) {
-		*len = (size_t)(end - p) - 2;
-		return strndup(p + 1, *len);
-	}
-	if ((j = json_loadb(p, (size_t)(end - p),
-	    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL)) == NULL)
-		return NULL;
-	if (json_is_string(j)) {
-		*len = json_string_length(j);
-		if ((k = malloc(*len + 1)) != NULL)
-			memcpy(k, json_string_value(j), *len + 1);
-	}
-	json_decref(j);
-	return k;
-}
-
 struct out {
 	char	*buf;
 	size_t	 len;
@@ -139,25 +72,19 @@ members(const char *p, const char *e, struct out *o,
     int (*keep)(void *, const char *, const char *, const char *,
     const char *, struct out *), void *arg)
 {
-	const char	*k, *kend, *v, *vend;
-	int		 first = 1;
+	struct walk_member	 m;
+	int			 first = 1;
 
 	put(o, "{", 1);
-	p = skip_ws(p + 1, e);
+	p = walk_ws(p + 1, e);
 	while (p < e && *p == '"') {
-		k = p;
-		kend = string_end(p, e);
-		v = skip_ws(skip_ws(kend, e) + 1, e);	/* past ':' */
-		vend = value_end(v, e);
+		p = walk_member(p, e, &m);
 		if (!first)
 			put(o, ",", 1);
-		if (keep(arg, k, kend, v, vend, o))
+		if (keep(arg, m.k, m.kend, m.v, m.vend, o))
 			first = 0;
 		else if (!first)
 			o->len--;	/* take back the comma */
-		p = skip_ws(vend, e);
-		if (p < e && *p == ',')
-			p = skip_ws(p + 1, e);
 	}
 	if (p >= e || *p != '}')
 		return NULL;
@@ -179,7 +106,7 @@ keep_inner(void *arg, const char *k, const char *kend, const char *v,
 	size_t		 keylen;
 	int		 keep;
 
-	if ((key = key_text(k, kend, &keylen)) == NULL)
+	if ((key = walk_key(k, kend, &keylen)) == NULL)
 		keep = 1;
 	else
 		keep = body_match(in->pat, key, keylen, in->icase);
@@ -222,7 +149,7 @@ body_project(const struct hook *h, const char *rec, size_t len,
 	struct out	 o;
 	const char	*p, *e = rec + len;
 
-	p = skip_ws(rec, e);
+	p = walk_ws(rec, e);
 	if (p >= e || *p != '{')
 		return NULL;
 	/* Never longer than the record: members only go. */

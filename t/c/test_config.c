@@ -508,7 +508,8 @@ test_hook_errors(void)
 	bad("[hook.h]\nurl = 5\n",
 	    "spoold.conf:2:7: url: expected a string, got integer");
 	bad("[hook.h]\nurl = \"ftp://h/\"\n",
-	    "spoold.conf:2:7: url: must start with http:// or https://");
+	    "spoold.conf:2:7: url: must start with http://, https://, "
+	    "amqp://, amqps:// or kafka://");
 	bad("[hook.h]\nurl = \"http://\"\n",
 	    "spoold.conf:2:7: url: missing host");
 	bad("[hook.h]\nurl = \"https:///x\"\n",
@@ -855,6 +856,105 @@ test_hook_keys(void)
 	line_ok(out, "system_shutdown_timeout = 1m");
 	line_ok(out, "mx_rollup = false");
 	config_free(cfg);
+}
+
+/* url's scheme chooses the transport; each has its keys and defaults. */
+static void
+test_broker_keys(void)
+{
+	struct config	*cfg;
+	const char	*out;
+	char		 msg[256];
+
+	cfg = load("[hook.ev]\nurl = \"amqp://spool:s3cret@mq:5672/%2f\"\n");
+	if (ok(cfg != NULL && cfg->hooks[0].transport == TRANSPORT_AMQP,
+	    "amqp:// is AMQP")) {
+		is_str(cfg->hooks[0].exchange, "", "exchange: default \"\"");
+		is_str(cfg->hooks[0].routing_key, "ev",
+		    "routing_key: default the hook's name");
+		ok(cfg->hooks[0].persistent && cfg->hooks[0].mandatory,
+		    "persistent and mandatory: default true");
+		out = printed(cfg);
+		line_ok(out, "url = \"amqp://spool:(set)@mq:5672/%2f\"");
+		line_ok(out, "exchange = \"\"");
+		line_ok(out, "routing_key = \"ev\"");
+		line_ok(out, "mandatory = true");
+		ok(!has_line(out, "format = \"json\""),
+		    "no format for AMQP");
+		ok(config_exposed(cfg, 0, 0, msg, sizeof(msg)) == 0 ||
+		    strstr(msg, "password in the url") != NULL,
+		    "the url's password is a secret");
+	}
+	config_free(cfg);
+	cfg = load("[hook.ev]\nurl = \"AMQPS://mq/\"\nexchange = \"logs\"\n"
+	    "routing_key = \"kumo.#\"\npersistent = false\n"
+	    "mandatory = false\n");
+	ok(cfg != NULL && cfg->hooks[0].transport == TRANSPORT_AMQP &&
+	    strcmp(cfg->hooks[0].exchange, "logs") == 0 &&
+	    strcmp(cfg->hooks[0].routing_key, "kumo.#") == 0 &&
+	    !cfg->hooks[0].persistent && !cfg->hooks[0].mandatory,
+	    "amqps://: the AMQP keys as written");
+	config_free(cfg);
+	cfg = load("[hook.k]\nurl = \"kafka://b1:9092,b2:9092\"\n"
+	    "topic = \"events\"\nkey = \"recipient\"\n"
+	    "kafka = { compression.type = \"lz4\", \"linger.ms\" = 5, "
+	    "acks = 1, \"enable.idempotence\" = false, "
+	    "\"sasl.password\" = \"pw\" }\n");
+	if (ok(cfg != NULL && cfg->hooks[0].transport == TRANSPORT_KAFKA,
+	    "kafka:// is Kafka")) {
+		out = printed(cfg);
+		line_ok(out, "topic = \"events\"");
+		line_ok(out, "key = \"recipient\"");
+		line_ok(out, "kafka = { \"compression.type\" = \"lz4\", "
+		    "\"linger.ms\" = \"5\", acks = \"1\", "
+		    "\"enable.idempotence\" = \"false\", "
+		    "\"sasl.password\" = (set) }");
+	}
+	config_free(cfg);
+	cfg = load("[hook.k]\nurl = \"kafka://b1:9092\"\ntopic = \"t\"\n"
+	    "[hook.k.kafka]\n\"linger.ms\" = \"5\"\n");
+	if (ok(cfg != NULL, "a [hook.NAME.kafka] table"))
+		line_ok(printed(cfg), "kafka = { acks = \"all\", "
+		    "\"enable.idempotence\" = \"true\", "
+		    "\"linger.ms\" = \"5\" }");
+	config_free(cfg);
+	bad("[hook.k]\nurl = \"kafka://b1:9092\"\n",
+	    "spoold.conf:2:7: hook \"k\": kafka:// needs topic");
+	bad("[hook.k]\nurl = \"kafka://\"\ntopic = \"t\"\n",
+	    "spoold.conf:2:7: url: missing brokers");
+	bad("[hook.k]\nurl = \"kafka://b1:9092,,b2:1\"\ntopic = \"t\"\n",
+	    "spoold.conf:2:7: url: brokers are host:port, comma-separated");
+	bad("[hook.k]\nurl = \"kafka://b\"\ntopic = \"t\"\n"
+	    "kafka = { \"bootstrap.servers\" = \"x:1\" }\n",
+	    "spoold.conf:4:11: kafka: bootstrap.servers comes from the "
+	    "hook's url");
+	bad("[hook.k]\nurl = \"kafka://b\"\ntopic = \"t\"\n"
+	    "kafka = { message.timeout.ms = 5 }\n",
+	    "spoold.conf:4:27: kafka: message.timeout.ms comes from the "
+	    "hook's timeout");
+	bad("[hook.k]\nurl = \"kafka://b\"\ntopic = \"t\"\n"
+	    "kafka = { \"linger.ms\" = 1.5 }\n",
+	    "spoold.conf:4:25: linger.ms: expected a string, an integer or a "
+	    "boolean, got float");
+	bad("[hook.k]\nurl = \"kafka://b\"\ntopic = \"t\"\nkafka = 1\n",
+	    "spoold.conf:4:9: kafka: expected a table, got integer");
+	bad("[hook.a]\nurl = \"amqp://mq:99999/\"\n",
+	    "spoold.conf:2:7: url: bad port");
+	bad("[hook.a]\nurl = \"amqp://u:p@/\"\n",
+	    "spoold.conf:2:7: url: missing host");
+	bad("[hook.h]\nurl = \"http://h/\"\nexchange = \"x\"\n",
+	    "spoold.conf:3:12: exchange: only for amqp hooks, and url is "
+	    "http://...");
+	bad("[hook.h]\nurl = \"amqp://h/\"\ntopic = \"x\"\n",
+	    "spoold.conf:3:9: topic: only for kafka hooks, and url is "
+	    "amqp://...");
+	bad("[hook.h]\nurl = \"kafka://h:1\"\ntopic = \"x\"\n"
+	    "format = \"ndjson\"\n",
+	    "spoold.conf:4:10: format: only for http hooks, and url is "
+	    "kafka://...");
+	bad("[hook.h]\nurl = \"amqp://h/\"\ntransient_status = [\"4xx\"]\n",
+	    "spoold.conf:3:20: transient_status: only for http hooks, and url "
+	    "is amqp://...");
 }
 
 static void
@@ -1272,6 +1372,7 @@ main(void)
 	test_top_errors();
 	test_hook_errors();
 	test_hook_keys();
+	test_broker_keys();
 	test_shaping_merge();
 	test_shaping_values();
 	test_paths();

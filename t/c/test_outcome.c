@@ -304,6 +304,81 @@ test_permanent(struct hq *hq)
 	is_int(o.kind, OUT_DEAD, "600 is permanent");
 }
 
+/* A broker's answer as spoold reads it: through the frame's bytes. */
+static struct proto_result
+broker_answer(uint8_t class, struct proto_rec *recs, uint32_t n)
+{
+	struct proto_result	 r, back;
+	unsigned char		 buf[4096];
+	size_t			 len;
+
+	memset(&r, 0, sizeof(r));
+	memset(&back, 0, sizeof(back));
+	r.class = class;
+	r.recs = recs;
+	r.nrecs = n;
+	if ((len = proto_result_encode(&r, buf, sizeof(buf))) == 0 ||
+	    proto_result_decode(buf, len, &back) == -1) {
+		printf("Bail out! a broker's result\n");
+		exit(1);
+	}
+	return back;
+}
+
+/*
+ * AMQP and Kafka confirm each message: each record has the outcome its
+ * broker gave it, and a record refused for good is found without
+ * splitting.
+ */
+static void
+test_records(struct hq *hq)
+{
+	struct proto_rec		 recs[3] = {
+		{ 1, PROTO_CLASS_TRANSIENT, 0, 4, "nack" },
+		{ 3, PROTO_CLASS_PERMANENT, 312, 8, "NO_ROUTE" },
+		{ 9, PROTO_CLASS_PERMANENT, 1, 1, "x" },
+	};
+	struct proto_result		 r;
+	const struct store_outcome	*o;
+	size_t				 n;
+
+	r = broker_answer(PROTO_CLASS_DELIVERED, recs, 3);
+	outcome_result(hq, leased(hq, 1100, 5, 0, now_ms()), &r);
+	proto_result_free(&r);
+	o = last_outs(&n);
+	ok(n == 5 && hq->splits == NULL, "a broker's batch of 5: one commit "
+	    "of 5 outcomes, no split");
+	if (n == 5) {
+		ok(o[0].kind == OUT_DELIVERED && o[2].kind == OUT_DELIVERED &&
+		    o[4].kind == OUT_DELIVERED && o[0].status == 0,
+		    "confirmed records delivered");
+		ok(o[1].kind == OUT_RETRY && o[1].textlen == 4 &&
+		    memcmp(o[1].text, "nack", 4) == 0 && o[1].attempts == 1,
+		    "a nacked record retried, with its own text");
+		ok(o[3].kind == OUT_DEAD && o[3].status == 312 &&
+		    o[3].textlen == 8 && memcmp(o[3].text, "NO_ROUTE", 8) == 0,
+		    "an unroutable one dead-lettered with the broker's code "
+		    "and text");
+	}
+	commit_all(STORE_OK);
+	outcome_collect();
+	r = broker_answer(PROTO_CLASS_PERMANENT, NULL, 0);
+	outcome_result(hq, leased(hq, 1110, 3, 0, now_ms()), &r);
+	o = last_outs(&n);
+	ok(n == 3 && hq->splits == NULL && o[0].kind == OUT_DEAD &&
+	    o[2].kind == OUT_DEAD, "a broker refusing a whole batch: all "
+	    "dead-lettered, no split");
+	commit_all(STORE_OK);
+	outcome_collect();
+	r = broker_answer(PROTO_CLASS_TRANSIENT, NULL, 0);
+	outcome_result(hq, leased(hq, 1120, 2, 0, now_ms()), &r);
+	o = last_outs(&n);
+	ok(n == 2 && o[0].kind == OUT_RETRY && o[1].kind == OUT_RETRY,
+	    "a lost connection: all retried");
+	commit_all(STORE_OK);
+	outcome_collect();
+}
+
 /* The hook refuses any batch that holds a bad record. */
 static int
 bad(uint64_t id)
@@ -469,6 +544,7 @@ main(void)
 	test_retry_before_expiry(&plain);
 	test_permanent(&plain);
 	test_split(&plain);
+	test_records(&plain);
 	test_expiry(&plain);
 	test_collect(&plain);
 	hq_fini(&plain);

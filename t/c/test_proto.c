@@ -38,9 +38,15 @@ static const unsigned char batch_bytes[] = {
 	0x00, 0x00, 0x00, 0x01, 'x',
 };
 
-/* One RESULT as the worker wrote it: a 503 asking to come back in 120 s. */
+/* A result with three records of their own, the longest text one's. */
+#define RESULT_BUF	(PROTO_HDR + 64 + 4 * PROTO_ANSWER_MAX)
+
+/*
+ * One RESULT as the worker wrote it: a 503 asking to come back in 120 s,
+ * with one record delivered and one unroutable.
+ */
 static const unsigned char result_bytes[] = {
-	0x00, 0x00, 0x00, 0x20, PROTO_RESULT,
+	0x00, 0x00, 0x00, 0x3f, PROTO_RESULT,
 	0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,		/* seq */
 	0x00, 0x00, 0x01, 0xf7,					/* status */
 	0x00, 0x00, 0x00, 0x00,					/* error */
@@ -48,6 +54,12 @@ static const unsigned char result_bytes[] = {
 	0x01,							/* new */
 	0x00, 0x01, 0x23, 0x45,					/* ms */
 	0x00, 0x04, 'b', 'u', 's', 'y',
+	PROTO_CLASS_TRANSIENT,					/* class */
+	0x00, 0x00, 0x00, 0x02,					/* records */
+	0x00, 0x00, 0x00, 0x00, PROTO_CLASS_DELIVERED,		/* 0: ok */
+	0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x07, PROTO_CLASS_PERMANENT,		/* 7: 312 */
+	0x01, 0x38, 0x00, 0x08, 'N', 'O', '_', 'R', 'O', 'U', 'T', 'E',
 };
 
 struct rec {
@@ -339,10 +351,22 @@ result_frame(const struct proto_result *r, unsigned char *buf, size_t size)
 static int
 result_eq(const struct proto_result *a, const struct proto_result *b)
 {
+	uint32_t	 i;
+
+	if (a->nrecs != b->nrecs)
+		return 0;
+	for (i = 0; i < a->nrecs; i++)
+		if (a->recs[i].index != b->recs[i].index ||
+		    a->recs[i].class != b->recs[i].class ||
+		    a->recs[i].code != b->recs[i].code ||
+		    a->recs[i].textlen != b->recs[i].textlen ||
+		    memcmp(a->recs[i].text, b->recs[i].text,
+		    a->recs[i].textlen) != 0)
+			return 0;
 	return a->seq == b->seq && a->status == b->status &&
 	    a->error == b->error && a->retry_after == b->retry_after &&
 	    a->new_conn == b->new_conn && a->elapsed_ms == b->elapsed_ms &&
-	    a->textlen == b->textlen &&
+	    a->textlen == b->textlen && a->class == b->class &&
 	    memcmp(a->text, b->text, a->textlen) == 0;
 }
 
@@ -351,15 +375,18 @@ result_refused(const unsigned char *p, size_t len)
 {
 	struct proto_result	 r;
 
-	return proto_result_decode(p, len, &r) == -1;
+	if (proto_result_decode(p, len, &r) == -1)
+		return r.arena == NULL;
+	proto_result_free(&r);
+	return 0;
 }
 
 /* Every prefix, one byte more, the text's length one off either way. */
 static int
 result_cuts_refused(const unsigned char *p, size_t len)
 {
-	unsigned char	 q[PROTO_HDR + 64 + PROTO_ANSWER_MAX];
-	size_t		 k, tl = len - 27;
+	unsigned char	 q[RESULT_BUF];
+	size_t		 k, tl = p[25] << 8 | p[26];
 
 	for (k = 0; k < len; k++)
 		if (!result_refused(p, k))
@@ -382,19 +409,20 @@ result_cuts_refused(const unsigned char *p, size_t len)
 static void
 result_trip(const struct proto_result *r, const char *what)
 {
-	unsigned char		 buf[PROTO_HDR + 64 + PROTO_ANSWER_MAX];
+	unsigned char		 buf[RESULT_BUF];
 	struct proto_frame	 f;
 	struct proto_result	 back;
 	size_t			 len, k;
 	int			 short_refused = 1;
 
 	len = result_frame(r, buf, sizeof(buf));
-	if (!ok(len == PROTO_HDR + 27 + (size_t)r->textlen &&
+	if (!ok(len == PROTO_HDR + proto_result_size(r) &&
 	    found(buf, len, PROTO_RESULT, &f), "result %s: one whole frame",
 	    what))
 		return;
 	ok(proto_result_decode(f.p, f.len, &back) == 0 && result_eq(r, &back),
 	    "result %s: decoded as encoded", what);
+	proto_result_free(&back);
 	ok(prefixes_wait(buf, len),
 	    "result %s: every cut frame waits for the rest", what);
 	ok(result_cuts_refused(f.p, f.len),
@@ -409,12 +437,21 @@ result_trip(const struct proto_result *r, const char *what)
 static void
 test_result_bytes(void)
 {
+	struct proto_rec	 recs[2] = {
+		{ 0, PROTO_CLASS_DELIVERED, 0, 0, "" },
+		{ 7, PROTO_CLASS_PERMANENT, 312, 8, "NO_ROUTE" },
+	};
 	struct proto_result	 r, back;
 	unsigned char		 buf[128];
 	struct proto_frame	 f;
 	size_t			 len;
+	int			 same;
 
+	memset(&back, 0, sizeof(back));
 	memset(&r, 0, sizeof(r));
+	r.class = PROTO_CLASS_TRANSIENT;
+	r.nrecs = 2;
+	r.recs = recs;
 	r.seq = 0x0102030405060708ULL;
 	r.status = 503;
 	r.retry_after = 120;
@@ -425,9 +462,42 @@ test_result_bytes(void)
 	len = result_frame(&r, buf, sizeof(buf));
 	ok(len == sizeof(result_bytes) && memcmp(buf, result_bytes, len) == 0,
 	    "result: the bytes workers have always sent");
-	ok(found(result_bytes, sizeof(result_bytes), PROTO_RESULT, &f) &&
-	    proto_result_decode(f.p, f.len, &back) == 0 && result_eq(&r, &back),
-	    "result: the bytes spoold has always read");
+	same = found(result_bytes, sizeof(result_bytes), PROTO_RESULT, &f) &&
+	    proto_result_decode(f.p, f.len, &back) == 0 && result_eq(&r, &back);
+	ok(same, "result: the bytes spoold has always read");
+	proto_result_free(&back);
+}
+
+/* Each record's own outcome, and results no worker may send. */
+static void
+test_result_recs(void)
+{
+	static const char	 text[PROTO_ANSWER_MAX] = "x";
+	struct proto_rec	 recs[3] = {
+		{ 0, PROTO_CLASS_TRANSIENT, 0, 4, "nack" },
+		{ 2, PROTO_CLASS_PERMANENT, 312, PROTO_ANSWER_MAX, text },
+		{ 0xffffffffU, PROTO_CLASS_DELIVERED, 0xffff, 0, "" },
+	};
+	struct proto_result	 r;
+	unsigned char		 buf[RESULT_BUF];
+
+	memset(&r, 0, sizeof(r));
+	r.seq = 9;
+	r.class = PROTO_CLASS_DELIVERED;
+	r.recs = recs;
+	r.nrecs = 3;
+	result_trip(&r, "with records of their own");
+	r.class = PROTO_CLASS_PERMANENT + 1;
+	ok(proto_result_encode(&r, buf, sizeof(buf)) == 0,
+	    "result: a class no result has not written");
+	r.class = PROTO_CLASS_DELIVERED;
+	recs[0].class = PROTO_CLASS_STATUS;
+	ok(proto_result_encode(&r, buf, sizeof(buf)) == 0,
+	    "result: a record classed by status not written");
+	recs[0].class = PROTO_CLASS_TRANSIENT;
+	recs[1].textlen = PROTO_ANSWER_MAX + 1;
+	ok(proto_result_encode(&r, buf, sizeof(buf)) == 0,
+	    "result: a record's text over PROTO_ANSWER_MAX not written");
 }
 
 static void
@@ -471,6 +541,7 @@ test_result(void)
 	ok(proto_result_encode(&r, (unsigned char[1024]){ 0 }, 1024) == 0,
 	    "result: text over PROTO_ANSWER_MAX not written");
 	test_result_bytes();
+	test_result_recs();
 }
 
 /*
@@ -487,13 +558,19 @@ static const char	 hello_full[] = "{\"name\":\"orders\","
     "\"signing_secret\":\"whsec_AAEC\",\"signing_key\":\"%s\","
     "\"tls_verify\":false,\"ca_file\":\"/etc/ca.pem\","
     "\"client_cert\":\"/etc/c.pem\",\"client_key\":\"/etc/k.pem\","
-    "\"max_deliveries_per_connection\":9}";
+    "\"max_deliveries_per_connection\":9,\"transport\":\"amqp\","
+    "\"exchange\":\"logs\",\"routing_key\":\"kumo.events\","
+    "\"persistent\":false,\"mandatory\":true,\"topic\":\"t1\","
+    "\"key\":\"recipient\",\"kafka\":[[\"acks\",\"all\"],"
+    "[\"linger.ms\",\"5\"]]}";
 static const char	 hello_least[] = "{\"name\":\"a\","
     "\"url\":\"http://127.0.0.1/\",\"format\":\"json\",\"batch_size\":0,"
     "\"timeout_ms\":0,\"headers\":[],\"log_parameters\":null,"
     "\"signing_secret\":null,\"signing_key\":null,\"tls_verify\":true,"
     "\"ca_file\":null,\"client_cert\":null,\"client_key\":null,"
-    "\"max_deliveries_per_connection\":0}";
+    "\"max_deliveries_per_connection\":0,\"transport\":\"http\","
+    "\"exchange\":null,\"routing_key\":null,\"persistent\":false,"
+    "\"mandatory\":false,\"topic\":null,\"key\":null,\"kafka\":[]}";
 static const unsigned char	 key[] = { 0x00, 0xff, 0x10, 0x80, 0x7f };
 
 static int
@@ -684,18 +761,20 @@ patterns_eq(const struct patterns *a, const struct patterns *b)
 }
 
 static int
-headers_eq(const struct hook *a, const struct hook *b)
+pairs_eq(const struct header *a, size_t na, const struct header *b,
+    size_t nb)
 {
 	size_t	 i;
 
-	if (a->nheaders != b->nheaders)
+	if (na != nb)
 		return 0;
-	for (i = 0; i < a->nheaders; i++)
-		if (!streq(a->headers[i].name, b->headers[i].name) ||
-		    !streq(a->headers[i].value, b->headers[i].value))
+	for (i = 0; i < na; i++)
+		if (!streq(a[i].name, b[i].name) ||
+		    !streq(a[i].value, b[i].value))
 			return 0;
 	return 1;
 }
+
 
 static int
 key_eq(const struct hook *a, const struct hook *b)
@@ -711,7 +790,7 @@ hook_eq(const struct hook *a, const struct hook *b)
 {
 	return streq(a->name, b->name) && streq(a->url, b->url) &&
 	    a->format == b->format && a->batch_size == b->batch_size &&
-	    a->timeout_ms == b->timeout_ms && headers_eq(a, b) &&
+	    a->timeout_ms == b->timeout_ms && pairs_eq(a->headers, a->nheaders, b->headers, b->nheaders) &&
 	    a->has_log_parameters == b->has_log_parameters &&
 	    patterns_eq(&a->lp_meta, &b->lp_meta) &&
 	    patterns_eq(&a->lp_headers, &b->lp_headers) &&
@@ -720,7 +799,12 @@ hook_eq(const struct hook *a, const struct hook *b)
 	    streq(a->client_cert, b->client_cert) &&
 	    streq(a->client_key, b->client_key) &&
 	    a->shaping.max_deliveries_per_connection ==
-	    b->shaping.max_deliveries_per_connection;
+	    b->shaping.max_deliveries_per_connection &&
+	    a->transport == b->transport && streq(a->exchange, b->exchange) &&
+	    streq(a->routing_key, b->routing_key) &&
+	    a->persistent == b->persistent && a->mandatory == b->mandatory &&
+	    streq(a->topic, b->topic) && streq(a->key, b->key) &&
+	    pairs_eq(a->kafka, a->nkafka, b->kafka, b->nkafka);
 }
 
 /* Through text, as it goes over the socket. */
@@ -753,6 +837,10 @@ static struct header hdrs[] = {
 	{ "X-Dup", "1" }, { "X-Dup", "2" },
 };
 
+static struct header props[] = {
+	{ "acks", "all" }, { "compression.type", "lz4" },
+};
+
 static void
 full_hook(struct hook *h, unsigned char *hkey, size_t keylen)
 {
@@ -777,6 +865,15 @@ full_hook(struct hook *h, unsigned char *hkey, size_t keylen)
 	h->client_cert = "/etc/c\xc3\xa9rt.pem";
 	h->client_key = "/etc/key.pem";
 	h->shaping.max_deliveries_per_connection = 7;
+	h->transport = TRANSPORT_KAFKA;
+	h->exchange = "";
+	h->routing_key = "r\xc3\xa9";
+	h->persistent = 0;
+	h->mandatory = 1;
+	h->topic = "events";
+	h->key = "recipient";
+	h->kafka = props;
+	h->nkafka = NELEM(props);
 }
 
 static void
@@ -874,7 +971,7 @@ test_result_kinds(void)
 	memcpy(r.text, "busy \xc3\xa9", 7);
 	r.textlen = 7;
 	n = proto_result_encode(&r, buf, sizeof(buf));
-	is_int(n, 27 + 7, "result: encoded size");
+	is_int(n, 32 + 7, "result: encoded size");
 	ok(proto_result_decode(buf, n, &back) == 0 && back.seq == r.seq &&
 	    back.status == 503 && back.error == 28 &&
 	    back.retry_after == r.retry_after && back.new_conn == 1 &&
@@ -892,7 +989,7 @@ test_result_kinds(void)
 	memset(r.text, 'x', sizeof(r.text));
 	r.textlen = PROTO_ANSWER_MAX;
 	n = proto_result_encode(&r, buf, sizeof(buf));
-	ok(n == 27 + PROTO_ANSWER_MAX && proto_result_decode(buf, n,
+	ok(n == 32 + PROTO_ANSWER_MAX && proto_result_decode(buf, n,
 	    &back) == 0 && back.textlen == PROTO_ANSWER_MAX,
 	    "result: longest text");
 	buf[25] = (PROTO_ANSWER_MAX + 1) >> 8;
@@ -901,7 +998,7 @@ test_result_kinds(void)
 	    "result: text over PROTO_ANSWER_MAX refused");
 	r.textlen = 0;
 	n = proto_result_encode(&r, buf, sizeof(buf));
-	ok(n == 27 && proto_result_decode(buf, n, &back) == 0 &&
+	ok(n == 32 && proto_result_decode(buf, n, &back) == 0 &&
 	    back.textlen == 0, "result: empty text");
 }
 
