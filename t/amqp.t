@@ -202,4 +202,6 @@ like($out, qr/verif/i, 'notrust: the last answer says the peer did not ' .
     'verify');
 
 is(stop_spoold($s), 0, 'spoold stops');
+diag(slurp("$s->{dir}/spoold.log") // '')
+    unless Test::More->builder->is_passing;
 done_testing();

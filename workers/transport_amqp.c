@@ -351,10 +351,13 @@ reset_slots(struct amqp *a, size_t n)
 static void
 settle(struct slot *s, uint8_t class, uint16_t code, const char *text)
 {
+	/* Never NULL: the text is copied with memcpy, even when empty. */
+	if (text == NULL)
+		text = "";
 	s->class = class;
 	s->code = code;
 	s->text = text;
-	s->textlen = text == NULL ? 0 : (uint16_t)strlen(text);
+	s->textlen = (uint16_t)strlen(text);
 }
 
 /*
@@ -504,8 +507,8 @@ returned(struct amqp *a, const struct proto_batch *b, size_t npub,
 		s->code = a->ret_code;
 		free(s->owned);
 		s->owned = strdup(a->ret_text);
-		s->text = s->owned;
-		s->textlen = s->owned != NULL ? (uint16_t)strlen(s->owned) : 0;
+		s->text = s->owned != NULL ? s->owned : "";
+		s->textlen = (uint16_t)strlen(s->text);
 		if (s->textlen > PROTO_ANSWER_MAX)
 			s->textlen = PROTO_ANSWER_MAX;
 		return;
