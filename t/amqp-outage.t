@@ -2,6 +2,8 @@
 # Nothing acknowledged is lost when the broker goes away mid-run and
 # comes back (the records wait, then all arrive), nor when spoold is
 # killed under load and started again (duplicates allowed, losses not).
+# A connection that died idle while the broker was away is replaced at
+# once, not after a retry interval.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -15,7 +17,7 @@ if (my $why = rabbitmq_missing()) {
 
 my $n = rabbitmq_start();
 my $u = $n->{url};
-for my $q (qw(outage killed)) {
+for my $q (qw(outage killed kept)) {
 	my ($st, undef, $err) = amqp_tool($u, 'declare', $q);
 	is($st, 0, "queue $q declared") or diag($err);
 }
@@ -36,6 +38,14 @@ batch_size = 20
 timeout = "3s"
 retry_interval = "200ms"
 max_retry_interval = "1s"
+
+[hook.kept]
+url = "$u"
+routing_key = "kept"
+types = ["OOB"]
+connection_limit = 1
+idle_timeout = "5m"
+retry_interval = "20m"
 EOT
 start_spoold($s);
 
@@ -45,7 +55,7 @@ sub post_range {
 	my @acked;
 	for (my $i = $first; $i <= $last; $i += 25) {
 		my $end = $i + 24 > $last ? $last : $i + 24;
-		my @part = map { kumo_record($_) } $i .. $end;
+		my @part = map { kumo_record($_, 'Delivery') } $i .. $end;
 		my $r = eval { post($s, '/log', 'application/x-ndjson',
 		    join("\n", @part) . "\n") };
 		push(@acked, @part) if $r && $r->{status} == 200;
@@ -69,7 +79,12 @@ sub drain_until {
 	return (scalar @missing, $dups);
 }
 
-# The broker goes away mid-run.
+# The broker goes away mid-run. The kept hook's worker holds its
+# connection open meanwhile.
+my $r = post($s, '/log', 'application/json', kumo_record(1, 'OOB'));
+is($r->{status}, 200, 'a record for the kept hook');
+is(wait_status($s, 'kept', sub { ($_[0]{delivered} // 0) == 1 },
+    20)->{delivered}, 1, 'delivered; its connection stays open');
 my %want = map { $_ => 1 } post_range(1, 100);
 is(scalar keys %want, 100, 'the first 100 records acknowledged');
 ok(wait_status($s, 'outage', sub { ($_[0]{delivered} // 0) > 0 },
@@ -86,6 +101,13 @@ is($missing, 0, 'all 200 arrived once the broker is back');
 note("$dups duplicates");
 is(queued(wait_status($s, 'outage', sub { queued($_[0]) == 0 }, 30)), 0,
     'nothing left queued');
+$r = post($s, '/log', 'application/json', kumo_record(2, 'OOB'));
+is($r->{status}, 200, 'another record for the kept hook');
+my $kept = wait_status($s, 'kept', sub { ($_[0]{delivered} // 0) == 2 },
+    20);
+is($kept->{delivered}, 2, 'delivered over a new connection, at once');
+is($kept->{deferred} // 0, 0, 'without waiting for a retry');
+is((amqp_tool($u, 'count', 'kept'))[1], "2\n", 'both in its queue');
 
 # spoold killed under load, then started again: a producer posts on
 # while it is killed, noting what was acknowledged.
@@ -94,8 +116,8 @@ my $pid = fork() // die "fork: $!";
 if ($pid == 0) {
 	open(my $fh, '>', $log) or POSIX::_exit(1);
 	$fh->autoflush(1);
-	for (my $i = 1001; $i < 2001; $i += 25) {
-		my @part = map { kumo_record($_) } $i .. $i + 24;
+	for (my $i = 1001; $i < 6001; $i += 25) {
+		my @part = map { kumo_record($_, 'Delivery') } $i .. $i + 24;
 		my $r = eval { post($s, '/log', 'application/x-ndjson',
 		    join("\n", @part) . "\n") };
 		last unless $r && $r->{status} == 200;
@@ -110,10 +132,11 @@ ok(wait_status($s, 'killed', sub { ($_[0]{delivered} // 0) > 0 },
     20)->{delivered}, 'some delivered');
 kill_spoold($s);
 waitpid($pid, 0);
-my %acked = map { my $i = $_; map { kumo_record($_) => 1 } $i .. $i + 24 }
+my %acked = map { my $i = $_;
+    map { kumo_record($_, 'Delivery') => 1 } $i .. $i + 24 }
     split /\n/, slurp($log) // '';
-ok(scalar keys %acked >= 200, scalar(keys %acked) .
-    ' records acknowledged before the kill');
+ok(scalar keys %acked >= 200 && scalar keys %acked < 5000,
+    scalar(keys %acked) . ' records acknowledged before the kill, of 5000');
 start_spoold($s);
 ($missing, $dups) = drain_until('killed', \%acked);
 is($missing, 0, 'every acknowledged record arrived after the restart');

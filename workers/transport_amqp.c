@@ -53,6 +53,7 @@ struct amqp {
 	/* Why the unconfirmed records were not: for them all. */
 	uint16_t		 failcode;
 	char			 failtext[PROTO_ANSWER_MAX];
+	int			 timed_out;
 	/* A basic.return whose content is being read. */
 	int			 returning;
 	uint64_t		 ret_left;
@@ -600,6 +601,7 @@ await_confirms(struct amqp *a, const struct hook *h,
 	a->returning = 0;
 	while (left > 0) {
 		if ((now = mono_ms()) - t0 >= h->timeout_ms) {
+			a->timed_out = 1;
 			a->failcode = 0;
 			snprintf(a->failtext, sizeof(a->failtext),
 			    "no confirmation within %" PRIu64 " ms",
@@ -677,14 +679,49 @@ unconfirmed(struct amqp *a, const struct proto_batch *b)
 			    a->failcode, a->failtext);
 }
 
+/*
+ * One attempt, on the connection there is or a new one: 0 when every
+ * record was published and the broker answered for each, -1 (with
+ * a->failtext) otherwise.
+ */
+static int
+attempt(struct amqp *a, const struct hook *h, const struct proto_batch *b,
+    uint64_t t0, struct proto_result *r)
+{
+	uint64_t	 first;
+	size_t		 npub;
+
+	if (a->conn == NULL) {
+		if (connect_broker(a, h) == -1)
+			return -1;
+		r->new_conn = 1;
+	}
+	first = a->next_tag;
+	for (npub = 0; npub < b->n; npub++)
+		if (publish(a, h, &b->recs[npub]) == -1)
+			return -1;
+	return await_confirms(a, h, b, first, npub, t0);
+}
+
+/* Has the broker answered for any record of the batch? */
+static int
+answered(const struct amqp *a, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (a->slots[i].class != 0 || a->slots[i].returned)
+			return 1;
+	return 0;
+}
+
 static void
 amqp_deliver(void *state, const struct hook *h, const struct proto_batch *b,
     struct proto_result *r)
 {
 	struct amqp	*a = state;
-	uint64_t	 t0 = mono_ms(), first;
-	size_t		 npub = 0;
-	int		 ok = 0;
+	uint64_t	 t0 = mono_ms();
+	int		 kept, rv;
 
 	r->status = r->error = r->retry_after = 0;
 	r->new_conn = 0;
@@ -698,22 +735,22 @@ amqp_deliver(void *state, const struct hook *h, const struct proto_batch *b,
 	}
 	a->failtext[0] = '\0';
 	a->failcode = 0;
+	a->timed_out = 0;
 	if (b->flags & PROTO_F_FRESH)
 		disconnect(a, 1);
-	if (a->conn == NULL) {
-		if (connect_broker(a, h) == -1)
-			goto settle;
-		r->new_conn = 1;
+	kept = a->conn != NULL;
+	rv = attempt(a, h, b, t0, r);
+	/*
+	 * A connection kept from an earlier batch may have died while idle
+	 * (the broker restarted): once more on a new one, before the
+	 * records wait for their next attempt.
+	 */
+	if (rv == -1 && kept && !a->timed_out && !answered(a, b->n)) {
+		disconnect(a, 0);
+		rv = attempt(a, h, b, mono_ms(), r);
 	}
-	first = a->next_tag;
-	for (npub = 0; npub < b->n; npub++)
-		if (publish(a, h, &b->recs[npub]) == -1)
-			break;
-	if (await_confirms(a, h, b, first, npub, t0) == 0 && npub == b->n)
-		ok = 1;
-settle:
 	unconfirmed(a, b);
-	if (!ok)
+	if (rv == -1)
 		disconnect(a, 0);
 	else if (b->flags & PROTO_F_LAST)
 		disconnect(a, 1);
