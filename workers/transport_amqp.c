@@ -419,8 +419,8 @@ publish(struct amqp *a, const struct hook *h, const struct proto_batch_rec
 	body.len = proj != NULL ? len : rec->len;
 	memset(&p, 0, sizeof(p));
 	p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG |
-	    AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG |
-	    AMQP_BASIC_APP_ID_FLAG;
+	    AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG |
+	    AMQP_BASIC_TIMESTAMP_FLAG | AMQP_BASIC_APP_ID_FLAG;
 	p.content_type = amqp_cstring_bytes("application/json");
 	p.delivery_mode = h->persistent ? 2 : 1;
 	snprintf(msgid, sizeof(msgid), "%" PRIu64, rec->id);
