@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -63,4 +64,16 @@ fail:
 	EVP_MAC_CTX_free(ctx);
 	EVP_MAC_free(mac);
 	return rv;
+}
+
+int
+sign_message(const unsigned char *key, size_t keylen, uint64_t first_id,
+    uint32_t n, const char *body, size_t len, struct sign_values *v)
+{
+	long long	 ts = (long long)time(NULL);
+
+	sign_msgid(v->id, sizeof(v->id), first_id, n);
+	snprintf(v->timestamp, sizeof(v->timestamp), "%lld", ts);
+	return sign_signature(key, keylen, v->id, ts, body, len,
+	    v->signature, sizeof(v->signature));
 }

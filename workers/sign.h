@@ -25,4 +25,19 @@ int	sign_signature(const unsigned char *key, size_t keylen,
 	    const char *msgid, long long timestamp, const char *body,
 	    size_t len, char *sig, size_t siglen);
 
+/* The values of the three webhook-* headers of a message. */
+struct sign_values {
+	char	id[SIGN_ID_MAX];
+	char	timestamp[24];
+	char	signature[SIGN_SIG_MAX];
+};
+
+/*
+ * Signs body, the message of n records from first_id, at the present
+ * time, into v. Returns 0 or -1.
+ */
+int	sign_message(const unsigned char *key, size_t keylen,
+	    uint64_t first_id, uint32_t n, const char *body, size_t len,
+	    struct sign_values *v);
+
 #endif

@@ -4,7 +4,6 @@
  * by the worker's HTTP client (http.c).
  */
 #include <stdio.h>
-#include <time.h>
 
 #include <curl/curl.h>
 
@@ -46,16 +45,14 @@ static int
 sign_headers(const struct hook *h, const struct proto_batch *b,
     const struct body *body, char hdr[3][80])
 {
-	char		 id[SIGN_ID_MAX], sig[SIGN_SIG_MAX];
-	long long	 ts = (long long)time(NULL);
+	struct sign_values	 v;
 
-	sign_msgid(id, sizeof(id), b->recs[0].id, b->n);
-	if (sign_signature(h->signing_key, h->signing_key_len, id, ts,
-	    body->ptr, body->len, sig, sizeof(sig)) == -1)
+	if (sign_message(h->signing_key, h->signing_key_len, b->recs[0].id,
+	    b->n, body->ptr, body->len, &v) == -1)
 		return -1;
-	snprintf(hdr[0], sizeof(hdr[0]), "webhook-id: %s", id);
-	snprintf(hdr[1], sizeof(hdr[1]), "webhook-timestamp: %lld", ts);
-	snprintf(hdr[2], sizeof(hdr[2]), "webhook-signature: %s", sig);
+	snprintf(hdr[0], sizeof(hdr[0]), "webhook-id: %s", v.id);
+	snprintf(hdr[1], sizeof(hdr[1]), "webhook-timestamp: %s", v.timestamp);
+	snprintf(hdr[2], sizeof(hdr[2]), "webhook-signature: %s", v.signature);
 	return 0;
 }
 
