@@ -67,13 +67,13 @@ fail:
 }
 
 int
-sign_message(const unsigned char *key, size_t keylen, uint64_t first_id,
-    uint32_t n, const char *body, size_t len, struct sign_values *v)
+sign_headers(const unsigned char *key, size_t keylen, uint64_t first_id,
+    uint32_t n, const char *body, size_t len, struct sign_headers *sh)
 {
 	long long	 ts = (long long)time(NULL);
 
-	sign_msgid(v->id, sizeof(v->id), first_id, n);
-	snprintf(v->timestamp, sizeof(v->timestamp), "%lld", ts);
-	return sign_signature(key, keylen, v->id, ts, body, len,
-	    v->signature, sizeof(v->signature));
+	sign_msgid(sh->id, sizeof(sh->id), first_id, n);
+	snprintf(sh->ts, sizeof(sh->ts), "%lld", ts);
+	return sign_signature(key, keylen, sh->id, ts, body, len, sh->sig,
+	    sizeof(sh->sig));
 }

@@ -25,19 +25,19 @@ int	sign_signature(const unsigned char *key, size_t keylen,
 	    const char *msgid, long long timestamp, const char *body,
 	    size_t len, char *sig, size_t siglen);
 
-/* The values of the three webhook-* headers of a message. */
-struct sign_values {
-	char	id[SIGN_ID_MAX];
-	char	timestamp[24];
-	char	signature[SIGN_SIG_MAX];
+/* The values of the webhook-id, webhook-timestamp and webhook-signature. */
+struct sign_headers {
+	char		 id[SIGN_ID_MAX];
+	char		 ts[24];
+	char		 sig[SIGN_SIG_MAX];
 };
 
 /*
- * Signs body, the message of n records from first_id, at the present
- * time, into v. Returns 0 or -1.
+ * Signs body, which holds n records from first_id on, now: 0, or -1
+ * when it cannot.
  */
-int	sign_message(const unsigned char *key, size_t keylen,
+int	sign_headers(const unsigned char *key, size_t keylen,
 	    uint64_t first_id, uint32_t n, const char *body, size_t len,
-	    struct sign_values *v);
+	    struct sign_headers *);
 
 #endif

@@ -42,17 +42,17 @@ http_close(void *state)
 
 /* The webhook-* header lines, in hdr (3 lines of at most 80 bytes). */
 static int
-sign_headers(const struct hook *h, const struct proto_batch *b,
+webhook_lines(const struct hook *h, const struct proto_batch *b,
     const struct body *body, char hdr[3][80])
 {
-	struct sign_values	 v;
+	struct sign_headers	 sh;
 
-	if (sign_message(h->signing_key, h->signing_key_len, b->recs[0].id,
-	    b->n, body->ptr, body->len, &v) == -1)
+	if (sign_headers(h->signing_key, h->signing_key_len, b->recs[0].id,
+	    b->n, body->ptr, body->len, &sh) == -1)
 		return -1;
-	snprintf(hdr[0], sizeof(hdr[0]), "webhook-id: %s", v.id);
-	snprintf(hdr[1], sizeof(hdr[1]), "webhook-timestamp: %s", v.timestamp);
-	snprintf(hdr[2], sizeof(hdr[2]), "webhook-signature: %s", v.signature);
+	snprintf(hdr[0], sizeof(hdr[0]), "webhook-id: %s", sh.id);
+	snprintf(hdr[1], sizeof(hdr[1]), "webhook-timestamp: %s", sh.ts);
+	snprintf(hdr[2], sizeof(hdr[2]), "webhook-signature: %s", sh.sig);
 	return 0;
 }
 
@@ -77,7 +77,7 @@ http_deliver(void *state, const struct hook *h, const struct proto_batch *b,
 		return;
 	}
 	if (h->signing_key != NULL) {
-		if (sign_headers(h, b, &body, hdr) == -1) {
+		if (webhook_lines(h, b, &body, hdr) == -1) {
 			body_free(&body);
 			refused(r, "cannot sign the request");
 			return;

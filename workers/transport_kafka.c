@@ -181,7 +181,7 @@ static rd_kafka_headers_t *
 headers(const struct hook *h, uint64_t id, const char *body, size_t len)
 {
 	rd_kafka_headers_t	*hd;
-	struct sign_values	 v;
+	struct sign_headers	 sh;
 	size_t			 i;
 
 	if ((hd = rd_kafka_headers_new(h->nheaders + 3)) == NULL)
@@ -193,12 +193,11 @@ headers(const struct hook *h, uint64_t id, const char *body, size_t len)
 	if (h->signing_key == NULL)
 		return hd;
 	/* One record a message: its id, and a count of 1. */
-	if (sign_message(h->signing_key, h->signing_key_len, id, 1, body,
-	    len, &v) == -1 ||
-	    rd_kafka_header_add(hd, "webhook-id", -1, v.id, -1) ||
-	    rd_kafka_header_add(hd, "webhook-timestamp", -1, v.timestamp,
-	    -1) ||
-	    rd_kafka_header_add(hd, "webhook-signature", -1, v.signature, -1))
+	if (sign_headers(h->signing_key, h->signing_key_len, id, 1, body,
+	    len, &sh) == -1 ||
+	    rd_kafka_header_add(hd, "webhook-id", -1, sh.id, -1) ||
+	    rd_kafka_header_add(hd, "webhook-timestamp", -1, sh.ts, -1) ||
+	    rd_kafka_header_add(hd, "webhook-signature", -1, sh.sig, -1))
 		goto fail;
 	return hd;
 fail:
