@@ -17,6 +17,23 @@ use Encode ();
 use Test::More;
 
 my $m = start_mock(3, 'k:2', 'small:1');
+
+# Properties librdkafka does not take stop spoold before it starts.
+for my $bad (['no.such.thing = 1', qr/kafka: no\.such\.thing: No such/],
+    ['acks = "lots"', qr/kafka: acks: Invalid value/]) {
+	my $b = new_spool(hooks => <<"EOT");
+[hook.bad]
+url = "kafka://$m->{bootstrap}"
+topic = "k"
+
+[hook.bad.kafka]
+$bad->[0]
+EOT
+	my ($st, $out, $err) = run_cmd(undef, bin('spoold'), '-n', '-f',
+	    $b->{conf});
+	isnt($st, 0, "spoold -n refuses $bad->[0]");
+	like($err, $bad->[1], 'naming the property');
+}
 my $s = new_spool(hooks => <<"EOT");
 [hook.k]
 url = "kafka://$m->{bootstrap}"

@@ -41,6 +41,7 @@ max_batch_latency = "1s"
 [hook.lp]
 url = "kafka://$m->{bootstrap}"
 topic = "lp"
+signing_secret = "$secret"
 log_parameters = { meta = ["campaign"], headers = ["subject"] }
 EOT
 start_spoold($s);
@@ -78,6 +79,17 @@ sub same_records {
 
 my $one = consume($m, 'one', count => $n);
 same_records($one, 'one');
+# Does the message's signature verify over its value, made just now?
+sub signed {
+	my ($msg, $h) = @_;
+	my ($mid, $ts, $sig) = @$h{qw(webhook-id webhook-timestamp
+	    webhook-signature)};
+	return 0 unless defined $sig;
+	my $want = 'v1,' . encode_base64(hmac_sha256("$mid.$ts." .
+	    bytes($msg->{value}), $key), '');
+	return $sig eq $want && abs(time - $ts) < 300;
+}
+
 my ($keyed, $hdrs, $signed, $ids) = (0, 0, 0, 0);
 my %id;
 for my $msg (@$one) {
@@ -86,12 +98,8 @@ for my $msg (@$one) {
 	my %h = map { $_->[0] => $_->[1] } @{$msg->{headers}};
 	$hdrs++ if ($h{'X-Env'} // '') eq 'test' && defined $h{'X-Empty'} &&
 	    $h{'X-Empty'} eq '';
-	my ($mid, $ts, $sig) = @h{qw(webhook-id webhook-timestamp
-	    webhook-signature)};
-	next unless defined $sig;
-	my $want = 'v1,' . encode_base64(hmac_sha256("$mid.$ts." .
-	    bytes($msg->{value}), $key), '');
-	$signed++ if $sig eq $want && abs(time - $ts) < 300;
+	$signed++ if signed($msg, \%h);
+	my $mid = $h{'webhook-id'} // '';
 	$ids++ if $mid =~ /^msg_[0-9a-f]{16}_1$/;
 	$id{$mid}++;
 }
@@ -116,15 +124,18 @@ is(scalar(grep { @{$_->{headers}} == 0 } @$batch), $n,
 
 my $lp = consume($m, 'lp', count => $n);
 is(scalar(@$lp), $n, "lp: $n messages");
-my $projected = 0;
+my ($projected, $lpsigned) = (0, 0);
 for my $msg (@$lp) {
 	my $v = $c->decode(bytes($msg->{value}));
+	$lpsigned++ if signed($msg, { map { $_->[0] => $_->[1] }
+	    @{$msg->{headers}} });
 	$projected++ if join(',', sort keys %{$v->{meta}}) eq 'campaign' &&
 	    join(',', sort keys %{$v->{headers}}) eq 'Subject' &&
 	    defined $v->{recipient};
 }
 is($projected, $n, 'lp: each message is its record projected by '
     . 'log_parameters');
+is($lpsigned, $n, 'lp: and signed as projected');
 
 is(stop_spoold($s), 0, 'spoold stops');
 stop_mock($m);
