@@ -56,6 +56,68 @@ set_own(rd_kafka_conf_t *conf, const struct hook *h, char *err,
 	return 0;
 }
 
+/* Was the property (or its alias) written in the kafka table? */
+static int
+written(const struct hook *h, const char *name, const char *alias)
+{
+	size_t	 i;
+
+	for (i = 0; i < h->nkafka; i++)
+		if (strcmp(h->kafka[i].name, name) == 0 ||
+		    strcmp(h->kafka[i].name, alias) == 0)
+			return 1;
+	return 0;
+}
+
+static long long
+get_num(const rd_kafka_conf_t *conf, const char *name)
+{
+	char	 v[64];
+	size_t	 len = sizeof(v);
+
+	if (rd_kafka_conf_get(conf, name, v, &len) != RD_KAFKA_CONF_OK)
+		return -1;
+	return strtoll(v, NULL, 10);
+}
+
+/*
+ * What rd_kafka_new would refuse of an idempotent producer, said here,
+ * where spoold checks the settings, rather than by each worker.
+ */
+static int
+idempotent(const struct hook *h, rd_kafka_conf_t *conf, char *err,
+    size_t errlen)
+{
+	rd_kafka_topic_conf_t	*tc;
+	char			 v[64];
+	size_t			 len = sizeof(v);
+
+	if (rd_kafka_conf_get(conf, "enable.idempotence", v, &len) !=
+	    RD_KAFKA_CONF_OK || strcmp(v, "true") != 0)
+		return 0;
+	len = sizeof(v);
+	if ((tc = rd_kafka_conf_get_default_topic_conf(conf)) != NULL &&
+	    rd_kafka_topic_conf_get(tc, "request.required.acks", v, &len) ==
+	    RD_KAFKA_CONF_OK && strcmp(v, "-1") != 0) {
+		snprintf(err, errlen, "kafka: acks: must be \"all\" when "
+		    "enable.idempotence is true");
+		return -1;
+	}
+	if (written(h, "max.in.flight", "max.in.flight.requests.per."
+	    "connection") && get_num(conf, "max.in.flight") > 5) {
+		snprintf(err, errlen, "kafka: max.in.flight: must be at most 5 "
+		    "when enable.idempotence is true");
+		return -1;
+	}
+	if (written(h, "retries", "message.send.max.retries") &&
+	    get_num(conf, "retries") < 1) {
+		snprintf(err, errlen, "kafka: retries: must be at least 1 "
+		    "when enable.idempotence is true");
+		return -1;
+	}
+	return 0;
+}
+
 rd_kafka_conf_t *
 kafka_conf(const struct hook *h, char *err, size_t errlen)
 {
@@ -81,6 +143,8 @@ kafka_conf(const struct hook *h, char *err, size_t errlen)
 		if (set(conf, h->kafka[i].name, h->kafka[i].value, err,
 		    errlen) == -1)
 			goto fail;
+	if (idempotent(h, conf, err, errlen) == -1)
+		goto fail;
 	return conf;
 fail:
 	rd_kafka_conf_destroy(conf);

@@ -56,6 +56,20 @@ checks(void)
 	props[2] = (struct header){ "acks", "lots" };
 	ok(transport_check(&h, err, sizeof(err)) == -1 &&
 	    strstr(err, "acks") != NULL, "a bad value is named: %s", err);
+	props[2] = (struct header){ "acks", "1" };
+	ok(transport_check(&h, err, sizeof(err)) == -1 &&
+	    strstr(err, "acks") != NULL, "acks 1 with idempotence: %s", err);
+	props[2] = (struct header){ "max.in.flight", "6" };
+	ok(transport_check(&h, err, sizeof(err)) == -1 &&
+	    strstr(err, "max.in.flight") != NULL, "and 6 in flight: %s", err);
+	props[2] = (struct header){ "retries", "0" };
+	ok(transport_check(&h, err, sizeof(err)) == -1 &&
+	    strstr(err, "retries") != NULL, "and no retries: %s", err);
+	props[3] = (struct header){ "enable.idempotence", "false" };
+	h.nkafka = 4;
+	ok(transport_check(&h, err, sizeof(err)) == 0,
+	    "without idempotence, no retries is taken");
+	h.nkafka = 3;
 	props[2] = (struct header){ "compression.type", "lz4" };
 	ok(transport_check(&h, err, sizeof(err)) == 0, "a good one is taken");
 	a = kafka_settings(&h);
@@ -143,7 +157,7 @@ batches(rd_kafka_mock_cluster_t *mc)
 	deliver(&t, &h, 5, 1, &r);
 	ok(r.class == PROTO_CLASS_DELIVERED && r.nrecs == 0,
 	    "five records delivered");
-	ok(r.new_conn == 1, "by a new producer");
+	ok(r.new_conn == 1, "by a new producer (%u ms)", r.elapsed_ms);
 	deliver(&t, &h, 1, 6, &r);
 	ok(r.class == PROTO_CLASS_DELIVERED && r.new_conn == 0,
 	    "the next by the same");
