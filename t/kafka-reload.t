@@ -62,7 +62,8 @@ ok(in_topic('b', $r2), 'to the new topic b');
 ok(!in_topic('a', $r2), 'not to the old one');
 
 my $good = slurp($s->{conf});
-spew($s->{conf}, $good =~ s/compression\.type = "lz4"/compression.type = "nope"/r);
+spew($s->{conf},
+    $good =~ s/compression\.type = "lz4"/compression.type = "nope"/r);
 kill('HUP', $s->{pid});
 ok(wait_until(sub { log_count(qr/reload refused/) >= 1 }, 10),
     'a property librdkafka refuses: the reload is refused');

@@ -18,7 +18,8 @@
  * files, then its kafka table in order. NULL with a message naming the
  * property librdkafka refused in err.
  */
-rd_kafka_conf_t	*kafka_conf(const struct hook *, char *err, size_t errlen);
+rd_kafka_conf_t	*kafka_conf(const struct hook *, char *err,
+		    size_t errlen);
 
 /*
  * A text of every setting kafka_conf uses, malloc'd, to compare with

@@ -192,7 +192,7 @@ kafka_settings(const struct hook *h)
  */
 static const rd_kafka_resp_err_t transient_errs[] = {
 	RD_KAFKA_RESP_ERR_UNKNOWN,
-	RD_KAFKA_RESP_ERR_INVALID_MSG,		/* a corrupt message: CRC */
+	RD_KAFKA_RESP_ERR_INVALID_MSG,		/* a CRC mismatch */
 	RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
 	RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
 	RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,

@@ -34,7 +34,7 @@
 
 struct kafka {
 	rd_kafka_t		*rk;
-	char			*settings;	/* kafka_settings() of rk's */
+	char			*settings;	/* rk's, by kafka_settings */
 	/* The batch under way: each record's report. */
 	rd_kafka_resp_err_t	*errs;
 	uint8_t			*reported;
@@ -210,8 +210,8 @@ fail:
  * until deadline: librdkafka's error, or 0 when a report will come.
  */
 static rd_kafka_resp_err_t
-produce(struct kafka *k, const struct hook *h, const struct proto_batch_rec *rec,
-    uint32_t i, uint64_t deadline)
+produce(struct kafka *k, const struct hook *h,
+    const struct proto_batch_rec *rec, uint32_t i, uint64_t deadline)
 {
 	rd_kafka_headers_t	*hd;
 	rd_kafka_resp_err_t	 err;

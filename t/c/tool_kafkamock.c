@@ -12,8 +12,8 @@
  *
  *	errors APIKEY CNT ERR...  the next CNT requests of APIKEY (a number,
  *				  or Produce, Fetch, Metadata, InitProducerId)
- *				  fail with the ERRs in turn (numbers, or names
- *				  such as NOT_LEADER_FOR_PARTITION)
+ *				  fail with the ERRs in turn (numbers, or
+ *				  names such as NOT_LEADER_FOR_PARTITION)
  *	clear APIKEY		  drops the errors still pushed for APIKEY
  *	topicerror TOPIC ERR	  metadata of TOPIC says ERR (0 to stop)
  *	down ID / up ID		  a broker stops or starts answering
