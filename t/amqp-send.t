@@ -116,4 +116,25 @@ is_deeply([map { $_->{new_conn} } @$r], [1, 0, 0],
 $m = consume('q1', 10, 2);
 is(scalar @$m, 6, 'six more messages');
 
+# A broker short of memory stops reading from publishers: the batch
+# fails at the hook's timeout instead of hanging, and goes through once
+# the broker reads again.
+($st, undef, $err) = rabbitmq_ctl($n, 'set_vm_memory_high_watermark',
+    '0.0000001');
+is($st, 0, 'the broker blocks publishers') or diag($err);
+my $big = '{"type":"Delivery","pad":"' . ('x' x 100000) . '"}';
+my $t0 = time;
+$r = send_batch([($big) x 300], '-k', 'q1', '-t', 2000, $u);
+my $took = time - $t0;
+is($r->[0]{class}, 2, 'blocked: transient');
+like($r->[0]{text}, qr/within 2000 ms/, 'at the timeout');
+ok($took < 10, "within a bound ($took s)");
+($st, undef, $err) = rabbitmq_ctl($n, 'set_vm_memory_high_watermark',
+    '0.4');
+is($st, 0, 'the broker reads again') or diag($err);
+$r = send_batch([($big) x 30], '-k', 'q1', '-t', 10000, $u);
+is($r->[0]{class}, 1, 'then delivered');
+$m = consume('q1', 30, 5);
+is(scalar @$m, 30, 'thirty big messages');
+
 done_testing();

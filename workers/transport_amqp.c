@@ -6,7 +6,12 @@
  * for good; a nack, a closed channel or connection, or no answer within
  * the hook's timeout leave the records unconfirmed for another attempt.
  */
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +34,14 @@
 #define TYPE_MAX	SHORTSTR_MAX
 
 static const char nacked[] = "the broker did not take the message (nack)";
+
+/*
+ * librabbitmq writes without a deadline, and a broker short of memory
+ * or disk stops reading from publishers: an alarm at the hook's timeout
+ * shuts the socket down, so that a publish fails instead of hanging.
+ */
+static volatile sig_atomic_t	watchdog_fd = -1;
+static volatile sig_atomic_t	watchdog_fired;
 
 /* What became of one record of the batch being delivered. */
 struct slot {
@@ -324,6 +337,50 @@ connect_broker(struct amqp *a, const struct hook *h)
 fail:
 	disconnect(a, 0);
 	return -1;
+}
+
+static void
+on_alarm(int sig)
+{
+	int	 saved = errno;
+
+	(void)sig;
+	if (watchdog_fd != -1) {
+		shutdown(watchdog_fd, SHUT_RDWR);
+		watchdog_fired = 1;
+	}
+	errno = saved;
+}
+
+/* The alarm for fd in ms (at least 1); 0 or -1. */
+static int
+watchdog_arm(int fd, uint64_t ms)
+{
+	struct sigaction	 sa;
+	struct itimerval	 it;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_alarm;
+	if (sigaction(SIGALRM, &sa, NULL) == -1)
+		return -1;
+	watchdog_fired = 0;
+	watchdog_fd = fd;
+	memset(&it, 0, sizeof(it));
+	it.it_value = ms_tv(ms > 0 ? ms : 1);
+	return setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Was the alarm off before it rang? */
+static int
+watchdog_disarm(void)
+{
+	struct itimerval	 it;
+
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	watchdog_fd = -1;
+	return !watchdog_fired;
 }
 
 /* Room for n slots and records, the slots cleared; 0 or -1. */
@@ -688,7 +745,7 @@ static int
 attempt(struct amqp *a, const struct hook *h, const struct proto_batch *b,
     uint64_t t0, struct proto_result *r)
 {
-	uint64_t	 first;
+	uint64_t	 first, elapsed;
 	size_t		 npub;
 
 	if (a->conn == NULL) {
@@ -697,9 +754,26 @@ attempt(struct amqp *a, const struct hook *h, const struct proto_batch *b,
 		r->new_conn = 1;
 	}
 	first = a->next_tag;
+	elapsed = mono_ms() - t0;
+	if (watchdog_arm(amqp_get_sockfd(a->conn), elapsed < h->timeout_ms ?
+	    h->timeout_ms - elapsed : 1) == -1) {
+		snprintf(a->failtext, sizeof(a->failtext), "no alarm: %s",
+		    strerror(errno));
+		return -1;
+	}
 	for (npub = 0; npub < b->n; npub++)
 		if (publish(a, h, &b->recs[npub]) == -1)
-			return -1;
+			break;
+	if (!watchdog_disarm()) {
+		a->timed_out = 1;
+		a->failcode = 0;
+		snprintf(a->failtext, sizeof(a->failtext), "could not publish "
+		    "within %" PRIu64 " ms: is the broker blocking publishers?",
+		    h->timeout_ms);
+		return -1;
+	}
+	if (npub < b->n)
+		return -1;
 	return await_confirms(a, h, b, first, npub, t0);
 }
 

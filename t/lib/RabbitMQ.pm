@@ -17,7 +17,7 @@ use Time::HiRes qw(sleep time);
 use SpooldTest qw(bin free_port run_cmd spew slurp wait_until);
 
 our @EXPORT = qw(rabbitmq_missing rabbitmq_start rabbitmq_stop
-    rabbitmq_restart amqp_tool test_ca);
+    rabbitmq_restart rabbitmq_ctl amqp_tool test_ca);
 
 my $SBIN = '/usr/lib/rabbitmq/bin';
 my @nodes;
@@ -180,6 +180,12 @@ sub _stop {
 }
 
 sub rabbitmq_stop { _stop($_[0]) }
+
+# rabbitmqctl on the node: (status, out, err).
+sub rabbitmq_ctl {
+	my ($n, @args) = @_;
+	return _ctl($n, 'rabbitmqctl', @args);
+}
 
 # The same node again: same data, same ports.
 sub rabbitmq_restart {
