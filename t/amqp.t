@@ -52,7 +52,7 @@ url = "$u"
 routing_key = "signed"
 persistent = false
 signing_secret = "$secret"
-headers = { X-Env = "test", X-Hook = "signed" }
+headers = { X-Env = "test", X-Hook = "signed", webhook-id = "forged" }
 
 [hook.late]
 url = "$u"
@@ -154,12 +154,13 @@ for my $msg (@{$s->{got}{signed}}) {
 	$ids++ if ($h->{'webhook-id'} // '') eq sprintf('msg_%016x_1',
 	    $msg->{properties}{message_id});
 	$extra++ if ($h->{'X-Env'} // '') eq 'test' &&
-	    ($h->{'X-Hook'} // '') eq 'signed';
+	    ($h->{'X-Hook'} // '') eq 'signed' && $msg->{nheaders} == 5;
 }
 is($good, scalar @want, 'signed: every webhook-signature verifies');
 is($bad, 0, 'signed: a tampered body does not');
 is($ids, scalar @want, 'signed: webhook-id names the record alone');
-is($extra, scalar @want, 'signed: the hook\'s headers');
+is($extra, scalar @want, 'signed: the hook\'s headers, its webhook-id ' .
+    'replaced');
 
 # Unroutable: dead letters with the broker's reply.
 my $late = wait_status($s, 'late', sub { ($_[0]{dead} // 0) == @want },

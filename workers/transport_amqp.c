@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <amqp.h>
@@ -418,9 +419,19 @@ settle(struct slot *s, uint8_t class, uint16_t code, const char *text)
 	s->textlen = (uint16_t)strlen(text);
 }
 
+static void
+add_header(struct amqp *a, const char *name, const char *value)
+{
+	a->hdrs[a->nhdrs].key = amqp_cstring_bytes(name);
+	a->hdrs[a->nhdrs].value.kind = AMQP_FIELD_KIND_UTF8;
+	a->hdrs[a->nhdrs].value.value.bytes = amqp_cstring_bytes(value);
+	a->nhdrs++;
+}
+
 /*
- * The signing headers of one message, after the hook's; their values in
- * sh, which must outlive the publish.
+ * The hook's headers and, with a signing key, the signing headers of one
+ * message, which take the place of any of the hook's of the same name;
+ * their values in sh, which must outlive the publish.
  */
 static int
 set_headers(struct amqp *a, const struct hook *h, uint64_t id,
@@ -429,30 +440,25 @@ set_headers(struct amqp *a, const struct hook *h, uint64_t id,
 	static const char	*names[3] = {
 		"webhook-id", "webhook-timestamp", "webhook-signature"
 	};
-	const char		*values[3];
 	size_t			 i;
+	int			 signs = h->signing_key != NULL;
 
+	a->nhdrs = 0;
 	for (i = 0; i < h->nheaders; i++) {
-		a->hdrs[i].key = amqp_cstring_bytes(h->headers[i].name);
-		a->hdrs[i].value.kind = AMQP_FIELD_KIND_UTF8;
-		a->hdrs[i].value.value.bytes =
-		    amqp_cstring_bytes(h->headers[i].value);
+		if (signs && (strcasecmp(h->headers[i].name, names[0]) == 0 ||
+		    strcasecmp(h->headers[i].name, names[1]) == 0 ||
+		    strcasecmp(h->headers[i].name, names[2]) == 0))
+			continue;
+		add_header(a, h->headers[i].name, h->headers[i].value);
 	}
-	a->nhdrs = h->nheaders;
-	if (h->signing_key == NULL)
+	if (!signs)
 		return 0;
 	if (sign_headers(h->signing_key, h->signing_key_len, id, 1,
 	    body.bytes, body.len, sh) == -1)
 		return -1;
-	values[0] = sh->id;
-	values[1] = sh->ts;
-	values[2] = sh->sig;
-	for (i = 0; i < 3; i++, a->nhdrs++) {
-		a->hdrs[a->nhdrs].key = amqp_cstring_bytes(names[i]);
-		a->hdrs[a->nhdrs].value.kind = AMQP_FIELD_KIND_UTF8;
-		a->hdrs[a->nhdrs].value.value.bytes =
-		    amqp_cstring_bytes(values[i]);
-	}
+	add_header(a, names[0], sh->id);
+	add_header(a, names[1], sh->ts);
+	add_header(a, names[2], sh->sig);
 	return 0;
 }
 

@@ -118,8 +118,12 @@ print_message(const amqp_envelope_t *env)
 		    json_integer((json_int_t)p->timestamp));
 	if (p->_flags & AMQP_BASIC_APP_ID_FLAG)
 		json_object_set_new(pr, "app_id", bytes_json(p->app_id));
-	if (p->_flags & AMQP_BASIC_HEADERS_FLAG)
+	if (p->_flags & AMQP_BASIC_HEADERS_FLAG) {
 		json_object_set_new(pr, "headers", headers_json(&p->headers));
+		/* A name twice in the table is once in the object. */
+		json_object_set_new(o, "nheaders",
+		    json_integer(p->headers.num_entries));
+	}
 	json_object_set_new(o, "properties", pr);
 	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	printf("%s\n", s);
