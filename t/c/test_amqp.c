@@ -38,6 +38,11 @@ checks(void)
 	ok(transport_check(&h, err, sizeof(err)) == -1 &&
 	    strstr(err, "not an AMQP url") != NULL &&
 	    strstr(err, "99999999") != NULL, "a bad port: the url named");
+	h = amqp_hook("amqp://u:s3cret@127.0.0.1:99999999/");
+	ok(transport_check(&h, err, sizeof(err)) == -1 &&
+	    strstr(err, "s3cret") == NULL &&
+	    strstr(err, "amqp://u:(set)@127.0.0.1:99999999/") != NULL,
+	    "the error does not show the password");
 	h = amqp_hook("http://127.0.0.1/");
 	ok(transport_check(&h, err, sizeof(err)) == -1, "http:// is not AMQP");
 	h = amqp_hook("amqps://u:p@mq/");
