@@ -518,6 +518,7 @@ sub amqp_tool {
 # each measurement, so that every one starts with an empty topic. It
 # serves until its standard input closes.
 sub kafka_mock {
+	die "$B/t/kafkamock is not built\n" unless -x "$B/t/kafkamock";
 	my $d = tempdir(DIR => $WORK, CLEANUP => 1);
 	pipe(my $r, my $w) or die "pipe: $!\n";
 	my $pid = fork() // die "fork: $!\n";
@@ -970,6 +971,9 @@ sub w_broker {
 			$url = "tcp://127.0.0.1:$srv->{port}";
 		}
 		my $secs = timeout_for($n) + 600;
+		my $bpid = $bk->{kind} eq 'amqp' ? $RABBIT->{pid} :
+		    $bk->{mock}{pid};
+		my $bcpu0 = cpu_tree($bpid) // 0;
 		$wpid = spawn('benchwait', "$d/out", "$d/err", "$B/t/benchwait",
 		    @{$bk->{watch}}, $n, $secs);
 		my $l = loadgen_start(url => $url, records => $n,
@@ -986,8 +990,12 @@ sub w_broker {
 		    slurp("$d/out"), slurp("$d/err")) unless defined $done;
 		my $lg = loadgen_end($l, 60);
 		my $t = ($done - $lg->{start_ms}) / 1000;
+		# The broker's CPU, though it counts for neither side, for
+		# the share of the machine it took: it runs beside them.
+		my $bcpu = cpu_tree($bpid);
 		my %us = (cpu_server => cpu_tree($srv->{pid}),
-		    cpu_loadgen => $lg->{cpu_s});
+		    cpu_loadgen => $lg->{cpu_s},
+		    cpu_broker => defined $bcpu ? $bcpu - $bcpu0 : undef);
 		$_ = defined $_ ? $_ * 1e6 / $n : undef for values %us;
 		{ rate => $n / $t, seconds => $t, ingest_rate => $lg->{rate},
 		    extra => $count - $n, %us };
@@ -1346,15 +1354,17 @@ for my $k ([1000, 'ingest_1000'], [100, 'ingest_100'], [1, 'ingest_1']) {
 	    note => sprintf('p99 %s ms', fmt_n((med($name, 'p99'))[0], 2)));
 }
 # Where the two cores went: CPU per record of the server, and of the
-# load generator and receiver beside it (a broker's is not measured).
+# load generator and receiver, or broker, beside it.
 sub cpu_rows {
 	my ($name, $who) = @_;
 	my ($lg) = med($name, 'cpu_loadgen');
 	my ($rx) = med($name, 'cpu_receiver');
+	my ($bk) = med($name, 'cpu_broker');
 	row('', "  CPU per record, $who", $name, 'cpu_server', 'us', dec => 2,
 	    note => sprintf('load generator %s us, ', fmt_n($lg, 2)) .
 	    (defined $rx ? sprintf('receiver %s us', fmt_n($rx, 2)) :
-	    'the broker\'s not counted'));
+	    sprintf('broker %s us (counted for neither side)',
+	    fmt_n($bk, 2))));
 }
 # spoold's rate over syslog-ng's, of the medians and run by run.
 sub ratio_row {
