@@ -409,7 +409,8 @@ publish(struct amqp *a, const struct hook *h, const struct proto_batch_rec
 	ssize_t			 tlen;
 	int			 rc;
 
-	proj = body_project(h, rec->ptr, rec->len, &len);
+	proj = h->has_log_parameters ?
+	    body_project(h, rec->ptr, rec->len, &len) : NULL;
 	body.bytes = proj != NULL ? proj : (void *)(uintptr_t)rec->ptr;
 	body.len = proj != NULL ? len : rec->len;
 	memset(&p, 0, sizeof(p));
