@@ -263,7 +263,8 @@ kafka_fill(struct load *ld, struct hook *h)
 			return nomem(ld);
 		}
 	}
-	memcpy(p + n, h->kafka, h->nkafka * sizeof(*p));
+	if (h->nkafka > 0)
+		memcpy(p + n, h->kafka, h->nkafka * sizeof(*p));
 	free(h->kafka);
 	h->kafka = p;
 	h->nkafka += n;

@@ -16,7 +16,7 @@ use JSON::PP;
 
 BEGIN { $ENV{SPOOLD_BUILD} = abs_path($ARGV[0] // die "usage: demo.pl BUILDDIR\n") }
 
-use KafkaMock;
+use KafkaTest;
 use RabbitMQ;
 use SpooldTest;
 
@@ -52,7 +52,7 @@ say_('starting a webhook receiver, a RabbitMQ node and a Kafka mock cluster');
 my $rcv = start_receiver();
 my $mq = rabbitmq_start();
 must('declare the queue', amqp_tool($mq->{url}, 'declare', 'kumo.bounces'));
-my $kafka = kafka_mock_start();
+my $kafka = start_mock(1, 'kumo-events:4');
 print "receiver  $rcv->{url}\n";
 print "RabbitMQ  $mq->{url} (queue kumo.bounces)\n";
 print "Kafka     kafka://$kafka->{bootstrap} (librdkafka's mock cluster)\n";
@@ -122,7 +122,7 @@ my @msgs = map { $json->decode($_) } split /\n/,
 printf "RabbitMQ: %d messages, types %s; the first's properties:\n  %s\n",
     scalar @msgs, join(',', sort keys %{{ map { $_->{properties}{type} => 1 }
     @msgs }}), $json->encode($msgs[0]{properties});
-my @kmsgs = kafka_consume($kafka, 'kumo-events', 250, 30);
+my @kmsgs = @{consume($kafka, "kumo-events", count => 250, secs => 30)};
 printf "Kafka:    %d messages, %d keys; the first: key %s, partition %d\n",
     scalar @kmsgs, scalar keys %{{ map { $_->{key} => 1 } @kmsgs }},
     $kmsgs[0]{key}, $kmsgs[0]{partition};
@@ -131,5 +131,5 @@ say_('stop (SIGTERM)');
 stop_spoold($s);
 stop_receiver($rcv);
 rabbitmq_stop($mq);
-kafka_mock_stop($kafka);
+stop_mock($kafka);
 print "demo done\n";
