@@ -82,7 +82,8 @@ my %SIZE = (
 	ingest_100 => scaled(500_000, 100, 100),
 	ingest_1 => scaled(50_000, 1, 1000),
 	e2e => scaled(500_000, 100, 100),		# workload 2
-	broker => scaled(200_000, 100, 100),		# ... to brokers
+	amqp => scaled(100_000, 100, 100),		# ... to brokers
+	kafka => scaled(500_000, 100, 100),
 	lat_seconds => scaled(30, 1, 3),		# workload 3, seconds
 	mem_queued => scaled(1_000_000, 1000, 20),	# workload 4
 	backlog => scaled(2_000_000, 1000, 20),		# workload 5
@@ -516,7 +517,11 @@ sub amqp_tool {
 
 # A Kafka mock cluster (t/kafkamock: librdkafka's, in one process) for
 # each measurement, so that every one starts with an empty topic. It
-# serves until its standard input closes.
+# serves until its standard input closes. Three brokers, so that
+# acks=all waits for replicas, and the topic made beforehand with four
+# partitions, the same for both sides.
+my $KAFKA_BROKERS = 3;
+my $KAFKA_PARTITIONS = 4;
 sub kafka_mock {
 	die "$B/t/kafkamock is not built\n" unless -x "$B/t/kafkamock";
 	my $d = tempdir(DIR => $WORK, CLEANUP => 1);
@@ -527,7 +532,8 @@ sub kafka_mock {
 		open(STDIN, '<&', $r) or POSIX::_exit(126);
 		open(STDOUT, '>', "$d/out") or POSIX::_exit(126);
 		open(STDERR, '>', "$d/err") or POSIX::_exit(126);
-		exec("$B/t/kafkamock") or POSIX::_exit(127);
+		exec("$B/t/kafkamock", $KAFKA_BROKERS, "bench:$KAFKA_PARTITIONS")
+		    or POSIX::_exit(127);
 	}
 	close $r;
 	$KIDS{$pid} = 'kafkamock';
@@ -958,7 +964,7 @@ sub w_e2e {
 # broker's own CPU counts for neither side.
 sub w_broker {
 	my ($via, $kind) = @_;
-	my $n = $SIZE{broker};
+	my $n = $SIZE{$kind};
 	my $d = tempdir(DIR => $WORK, CLEANUP => 1);
 	my ($bk, $srv, $url, $wpid);
 	my $r = eval {
@@ -1390,10 +1396,10 @@ for my $k (['batch', 'batched hook, batch_size 100'],
 	cpu_rows("sng_$kind", 'syslog-ng');
 	ratio_row("e2e_$kind", "sng_$kind", $kind);
 }
-my $bn = fmt_n($SIZE{broker});
-for my $k (['amqp', "RabbitMQ, publisher confirms, $bn records",
-    'amqp(), no confirms'],
-    ['kafka', "Kafka mock, acks=all, idempotent, $bn records",
+for my $k (['amqp', 'RabbitMQ, publisher confirms, ' .
+    fmt_n($SIZE{amqp}) . ' records', 'amqp(), no confirms'],
+    ['kafka', 'Kafka mock, acks=all, idempotent, ' . fmt_n($SIZE{kafka}) .
+    ' records',
     'kafka-c(), sync-send(no)']) {
 	my ($kind, $what, $sng) = @$k;
 	row('', "spoold, $what", "e2e_$kind", 'rate', 'records/s',
@@ -1480,10 +1486,10 @@ printf "took %.1f minutes; load average %s before, %s after\n", $minutes,
     $load0, $load1;
 
 my $sizes = sprintf('ingest %s / %s / %s records (1000, 100, 1 per ' .
-    'request); end to end %s, to brokers %s; latency %d s at %s ' .
-    'records/s; memory %s queued; backlog %s queued, %s probed',
+    'request); end to end %s, to RabbitMQ %s, to Kafka %s; latency %d s ' .
+    'at %s records/s; memory %s queued; backlog %s queued, %s probed',
     map({ fmt_n($_) } @SIZE{qw(ingest_1000 ingest_100 ingest_1 e2e
-    broker)}), $SIZE{lat_seconds},
+    amqp kafka)}), $SIZE{lat_seconds},
     fmt_n($LAT_RATE), map({ fmt_n($_) } @SIZE{qw(mem_queued backlog
     backlog_probe)}));
 my $md = <<"EOT";
