@@ -563,8 +563,8 @@ sub broker_up {
 	return { kind => $kind, mock => $m, bootstrap => $m->{bootstrap},
 	    topic => 'bench', url => "kafka://$m->{bootstrap}",
 	    watch => ['kafka', $m->{bootstrap}, 'bench'],
-	    # sync-send(yes), a transaction per message, ran at 1/15 of
-	    # this and 60 times its CPU: bench/README.
+	    # sync-send(yes), transactional, ran at about 1/100 of this
+	    # rate with 60 times its CPU per record: bench/README.
 	    sng_extra => 'sync-send(no)' };
 }
 
