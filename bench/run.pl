@@ -82,6 +82,8 @@ my %SIZE = (
 	ingest_100 => scaled(500_000, 100, 100),
 	ingest_1 => scaled(50_000, 1, 1000),
 	e2e => scaled(500_000, 100, 100),		# workload 2
+	amqp => scaled(100_000, 100, 100),		# ... to brokers
+	kafka => scaled(500_000, 100, 100),
 	lat_seconds => scaled(30, 1, 3),		# workload 3, seconds
 	mem_queued => scaled(1_000_000, 1000, 20),	# workload 4
 	backlog => scaled(2_000_000, 1000, 20),		# workload 5
@@ -322,6 +324,17 @@ sub hook_toml {
 	return $t;
 }
 
+# The hook of a broker row: batches of 100, each record one message
+# that counts only once the broker confirmed it.
+sub broker_toml {
+	my ($bk) = @_;
+	my $t = "[hook.bench]\nurl = \"$bk->{url}\"\nbatch_size = 100\n" .
+	    "system_shutdown_timeout = \"5s\"\n";
+	$t .= $bk->{kind} eq 'amqp' ? "routing_key = \"$bk->{queue}\"\n" :
+	    "topic = \"$bk->{topic}\"\n";
+	return $t;
+}
+
 sub spoold_up {
 	my ($hook) = @_;
 	my $d = tempdir('spoold-XXXXXX', DIR => $WORK, CLEANUP => 1);
@@ -367,7 +380,8 @@ my $SYSLOG_NG = '';
 # syslog-ng from Debian's packages: installed when missing if we are
 # root, else the command to run is printed and the peer is skipped.
 sub syslog_ng_ready {
-	my @pkgs = qw(syslog-ng-core syslog-ng-mod-http);
+	my @pkgs = qw(syslog-ng-core syslog-ng-mod-http syslog-ng-mod-amqp
+	    syslog-ng-mod-rdkafka);
 	my @missing = grep {
 		(`dpkg-query -W -f='\${Status}' $_ 2>/dev/null` // '') !~
 		    /ok installed/
@@ -388,17 +402,51 @@ sub syslog_ng_ready {
 	return 1;
 }
 
-# syslog-ng with a network source of lines and an http() destination
-# through a reliable disk buffer, as a careful user would set it up to
-# lose nothing.
-sub syslog_ng_up {
-	my ($kind, $rurl) = @_;
-	my $d = tempdir('syslog-ng-XXXXXX', DIR => $WORK, CLEANUP => 1);
-	mkdir "$d/buffer" or die "$d/buffer: $!\n";
-	my $port = free_port();
+# syslog-ng's destination for each row: an http() destination to the
+# receiver ($to its URL; batch or single), or amqp() or kafka-c() to a
+# broker ($to from broker_up).
+sub syslog_ng_dest {
+	my ($kind, $to) = @_;
+	if ($kind eq 'amqp') {
+		# No value-pairs: its default sends a dozen macros as headers
+		# of every message, work that spoold's messages do not carry.
+		return <<"EOT";
+amqp(host("127.0.0.1") port($to->{port}) vhost("/")
+		exchange("") exchange-declare(no)
+		routing-key("$to->{queue}") persistent(yes)
+		body("\$MSG") username("guest") password("guest")
+		value-pairs(scope(none))
+EOT
+	}
+	if ($kind eq 'kafka') {
+		return <<"EOT";
+kafka-c(bootstrap-servers("$to->{bootstrap}") topic("$to->{topic}")
+		message("\$MSG")
+		config("acks" => "all" "enable.idempotence" => "true")
+		$to->{sng_extra}
+EOT
+	}
 	my $batch = $kind eq 'batch' ?
 	    qq(batch-lines(100)\n\t\tbody-prefix("[") delimiter(",") ) .
 	    qq(body-suffix("]")) : 'batch-lines(1)';
+	return <<"EOT";
+http(url("$to/hook") method("POST")
+		headers("Content-Type: application/json")
+		body("\$MSG")
+		$batch
+		workers(4)
+EOT
+}
+
+# syslog-ng with a network source of lines and a destination (http(),
+# amqp() or kafka-c()) through a reliable disk buffer, as a careful user
+# would set it up to lose nothing.
+sub syslog_ng_up {
+	my ($kind, $to) = @_;
+	my $d = tempdir('syslog-ng-XXXXXX', DIR => $WORK, CLEANUP => 1);
+	mkdir "$d/buffer" or die "$d/buffer: $!\n";
+	my $port = free_port();
+	my $dest = syslog_ng_dest($kind, $to);
 	spew("$d/syslog-ng.conf", <<"EOT");
 \@version: 3.38
 options {
@@ -415,12 +463,7 @@ source s_bench {
 		log-iw-size(64000) log-fetch-limit(1000));
 };
 destination d_hook {
-	http(url("$rurl/hook") method("POST")
-		headers("Content-Type: application/json")
-		body("\$MSG")
-		$batch
-		workers(4)
-		persist-name("bench")
+	$dest		persist-name("bench")
 		disk-buffer(reliable(yes) disk-buf-size(8589934592)
 			dir("$d/buffer")));
 };
@@ -443,6 +486,97 @@ sub syslog_ng_down {
 	my ($g) = @_;
 	stop_pid($g->{pid}, 30);
 	remove_tree($g->{dir});
+}
+
+# ---------------------------------------------------------------------
+# The brokers
+
+# One private RabbitMQ node (t/lib/RabbitMQ.pm) serves every AMQP
+# measurement: it takes seconds to boot. Each measurement has a fresh
+# durable queue, purged after it.
+my $RABBIT;
+my $QUEUES = 0;
+
+sub rabbit_node {
+	return $RABBIT if $RABBIT;
+	unshift @INC, "$BENCH/../t/lib";
+	require RabbitMQ;
+	if (my $why = RabbitMQ::rabbitmq_missing()) {
+		die "$why\n";
+	}
+	$RABBIT = RabbitMQ::rabbitmq_start();
+	return $RABBIT;
+}
+
+sub amqp_tool {
+	my (@args) = @_;
+	my ($st, $out, $err) = run_cmd(60, "$B/t/amqp", $RABBIT->{url}, @args);
+	die "amqp @args: $err" if $st != 0;
+	return $out;
+}
+
+# A Kafka mock cluster (t/kafkamock: librdkafka's, in one process) for
+# each measurement, so that every one starts with an empty topic. It
+# serves until its standard input closes. Three brokers, so that
+# acks=all waits for replicas, and the topic made beforehand with four
+# partitions, the same for both sides.
+my $KAFKA_BROKERS = 3;
+my $KAFKA_PARTITIONS = 4;
+sub kafka_mock {
+	die "$B/t/kafkamock is not built\n" unless -x "$B/t/kafkamock";
+	my $d = tempdir(DIR => $WORK, CLEANUP => 1);
+	pipe(my $r, my $w) or die "pipe: $!\n";
+	my $pid = fork() // die "fork: $!\n";
+	if ($pid == 0) {
+		close $w;
+		open(STDIN, '<&', $r) or POSIX::_exit(126);
+		open(STDOUT, '>', "$d/out") or POSIX::_exit(126);
+		open(STDERR, '>', "$d/err") or POSIX::_exit(126);
+		exec("$B/t/kafkamock", $KAFKA_BROKERS, "bench:$KAFKA_PARTITIONS")
+		    or POSIX::_exit(127);
+	}
+	close $r;
+	$KIDS{$pid} = 'kafkamock';
+	my $bs;
+	wait_until(sub {
+		($bs) = slurp("$d/out") =~ /^(\S+)\n/;
+		return defined $bs || reaped($pid);
+	}, 30);
+	die "kafkamock did not start: " . slurp("$d/err") . "\n"
+	    unless defined $bs;
+	return { pid => $pid, stdin => $w, bootstrap => $bs };
+}
+
+# The broker of a measurement: { kind, watch (benchwait's arguments),
+# and what the hook and syslog-ng need }.
+sub broker_up {
+	my ($kind) = @_;
+	if ($kind eq 'amqp') {
+		my $node = rabbit_node();
+		my $q = 'bench' . ++$QUEUES;
+		amqp_tool('declare', $q);
+		return { kind => $kind, queue => $q, port => $node->{port},
+		    url => $node->{url},
+		    watch => ['amqp', $node->{url}, $q] };
+	}
+	my $m = kafka_mock();
+	return { kind => $kind, mock => $m, bootstrap => $m->{bootstrap},
+	    topic => 'bench', url => "kafka://$m->{bootstrap}",
+	    watch => ['kafka', $m->{bootstrap}, 'bench'],
+	    # sync-send(yes), transactional, ran at about 1/100 of this
+	    # rate with 60 times its CPU per record: bench/README.
+	    sng_extra => 'sync-send(no)' };
+}
+
+sub broker_down {
+	my ($bk) = @_;
+	if ($bk->{kind} eq 'amqp') {
+		eval { amqp_tool('purge', $bk->{queue}) };
+		return;
+	}
+	close $bk->{mock}{stdin};
+	stop_pid($bk->{mock}{pid}, 10) unless defined wait_pid($bk->{mock}{pid},
+	    10);
 }
 
 # ---------------------------------------------------------------------
@@ -824,6 +958,64 @@ sub w_e2e {
 	return $r;
 }
 
+# 2, to a broker: from the first POST (or line) until the AMQP queue or
+# the Kafka topic holds every record, as t/benchwait sees it polling
+# every 10 ms. $via is spoold or syslog-ng; $kind amqp or kafka. The
+# broker's own CPU counts for neither side.
+sub w_broker {
+	my ($via, $kind) = @_;
+	my $n = $SIZE{$kind};
+	my $d = tempdir(DIR => $WORK, CLEANUP => 1);
+	my ($bk, $srv, $url, $wpid);
+	my $r = eval {
+		$bk = broker_up($kind);
+		if ($via eq 'spoold') {
+			$srv = spoold_up(broker_toml($bk));
+			$url = "$srv->{url}/log";
+		} else {
+			$srv = syslog_ng_up($kind, $bk);
+			$url = "tcp://127.0.0.1:$srv->{port}";
+		}
+		my $secs = timeout_for($n) + 600;
+		my $bpid = $bk->{kind} eq 'amqp' ? $RABBIT->{pid} :
+		    $bk->{mock}{pid};
+		my $bcpu0 = cpu_tree($bpid) // 0;
+		$wpid = spawn('benchwait', "$d/out", "$d/err", "$B/t/benchwait",
+		    @{$bk->{watch}}, $n, $secs);
+		my $l = loadgen_start(url => $url, records => $n,
+		    per_req => $E2E_PER_REQ);
+		wait_until(sub {
+			die "the server under test exited\n" if reaped($srv->{pid});
+			return reaped($wpid);
+		}, $secs + 10, 0.1);
+		my ($done, $count) = slurp("$d/out") =~
+		    /^done_ms=([\d.]+) count=(\d+)/m;
+		die sprintf("the %s holds %s of %d records: %s%s\n",
+		    $kind eq 'amqp' ? 'queue' : 'topic',
+		    slurp("$d/out") =~ /count=(\d+)/ ? $1 : '?', $n,
+		    slurp("$d/out"), slurp("$d/err")) unless defined $done;
+		my $lg = loadgen_end($l, 60);
+		my $t = ($done - $lg->{start_ms}) / 1000;
+		# The broker's CPU, though it counts for neither side, for
+		# the share of the machine it took: it runs beside them.
+		my $bcpu = cpu_tree($bpid);
+		my %us = (cpu_server => cpu_tree($srv->{pid}),
+		    cpu_loadgen => $lg->{cpu_s},
+		    cpu_broker => defined $bcpu ? $bcpu - $bcpu0 : undef);
+		$_ = defined $_ ? $_ * 1e6 / $n : undef for values %us;
+		{ rate => $n / $t, seconds => $t, ingest_rate => $lg->{rate},
+		    extra => $count - $n, %us };
+	};
+	my $err = $@;
+	stop_pid($wpid, 5) if $wpid;
+	if ($srv) {
+		$via eq 'spoold' ? spoold_down($srv) : syslog_ng_down($srv);
+	}
+	broker_down($bk) if $bk;
+	die $err if $err;
+	return $r;
+}
+
 # 3. Latency at a steady offered rate: each record carries a unique id,
 # loadgen logs when each request was sent and answered, the receiver when
 # each id arrived. The first tenth is warm-up and left out.
@@ -1087,6 +1279,10 @@ my @plan = (
 	($peer ? [sng_batch => sub { w_e2e('syslog-ng', 'batch') }] : ()),
 	[e2e_single => sub { w_e2e('spoold', 'single') }],
 	($peer ? [sng_single => sub { w_e2e('syslog-ng', 'single') }] : ()),
+	[e2e_amqp => sub { w_broker('spoold', 'amqp') }],
+	($peer ? [sng_amqp => sub { w_broker('syslog-ng', 'amqp') }] : ()),
+	[e2e_kafka => sub { w_broker('spoold', 'kafka') }],
+	($peer ? [sng_kafka => sub { w_broker('syslog-ng', 'kafka') }] : ()),
 	[latency => \&w_latency],
 	[memory => \&w_memory],
 	[empty => sub { w_backlog(0) }],
@@ -1164,35 +1360,55 @@ for my $k ([1000, 'ingest_1000'], [100, 'ingest_100'], [1, 'ingest_1']) {
 	    note => sprintf('p99 %s ms', fmt_n((med($name, 'p99'))[0], 2)));
 }
 # Where the two cores went: CPU per record of the server, and of the
-# load generator and receiver beside it.
+# load generator and receiver, or broker, beside it.
 sub cpu_rows {
 	my ($name, $who) = @_;
 	my ($lg) = med($name, 'cpu_loadgen');
 	my ($rx) = med($name, 'cpu_receiver');
+	my ($bk) = med($name, 'cpu_broker');
 	row('', "  CPU per record, $who", $name, 'cpu_server', 'us', dec => 2,
-	    note => sprintf('load generator %s us, receiver %s us',
-	    fmt_n($lg, 2), fmt_n($rx, 2)));
+	    note => sprintf('load generator %s us, ', fmt_n($lg, 2)) .
+	    (defined $rx ? sprintf('receiver %s us', fmt_n($rx, 2)) :
+	    sprintf('broker %s us (counted for neither side)',
+	    fmt_n($bk, 2))));
 }
-my %e2e;
+# spoold's rate over syslog-ng's, of the medians and run by run.
+sub ratio_row {
+	my ($a, $b, $what) = @_;
+	my ($ra) = med($a, 'rate');
+	my ($rb) = med($b, 'rate');
+	push @rows, ['', "spoold / syslog-ng, $what", ($ra && $rb) ?
+	    sprintf('%.2f', $ra / $rb) : 'n/a', 'ratio',
+	    join(' ', map { sprintf('%.2f', $res{$a}[$_]{rate} /
+	    $res{$b}[$_]{rate}) } grep { $res{$a}[$_] && $res{$b}[$_] }
+	    0 .. $RUNS - 1), 'run by run'];
+}
 for my $k (['batch', 'batched hook, batch_size 100'],
     ['single', 'one-record hook, connection_limit 10']) {
 	my ($kind, $what) = @$k;
-	$e2e{"spoold_$kind"} = row('2 end to end', "spoold, $what",
-	    "e2e_$kind", 'rate', 'records/s');
+	row('2 end to end', "spoold, $what", "e2e_$kind", 'rate',
+	    'records/s');
 	cpu_rows("e2e_$kind", 'spoold and its workers');
-	if ($peer) {
-		$e2e{"sng_$kind"} = row('', "syslog-ng, " . ($kind eq 'batch' ?
-		    'batch-lines(100)' : 'batch-lines(1)') . ', workers(4)',
-		    "sng_$kind", 'rate', 'records/s');
-		cpu_rows("sng_$kind", 'syslog-ng');
-		my ($a, $b) = ($e2e{"spoold_$kind"}, $e2e{"sng_$kind"});
-		push @rows, ['', "spoold / syslog-ng, $kind", ($a && $b) ?
-		    sprintf('%.2f', $a / $b) : 'n/a', 'ratio',
-		    join(' ', map { sprintf('%.2f', $res{"e2e_$kind"}[$_]{rate} /
-		    $res{"sng_$kind"}[$_]{rate}) } grep {
-		    $res{"e2e_$kind"}[$_] && $res{"sng_$kind"}[$_] }
-		    0 .. $RUNS - 1), 'run by run'];
-	}
+	next unless $peer;
+	row('', "syslog-ng, " . ($kind eq 'batch' ? 'batch-lines(100)' :
+	    'batch-lines(1)') . ', workers(4)', "sng_$kind", 'rate',
+	    'records/s');
+	cpu_rows("sng_$kind", 'syslog-ng');
+	ratio_row("e2e_$kind", "sng_$kind", $kind);
+}
+for my $k (['amqp', 'RabbitMQ, publisher confirms, ' .
+    fmt_n($SIZE{amqp}) . ' records', 'amqp(), no confirms'],
+    ['kafka', 'Kafka mock, acks=all, idempotent, ' . fmt_n($SIZE{kafka}) .
+    ' records',
+    'kafka-c(), sync-send(no)']) {
+	my ($kind, $what, $sng) = @$k;
+	row('', "spoold, $what", "e2e_$kind", 'rate', 'records/s',
+	    note => 'batch_size 100');
+	cpu_rows("e2e_$kind", 'spoold and its workers');
+	next unless $peer;
+	row('', "syslog-ng, $sng", "sng_$kind", 'rate', 'records/s');
+	cpu_rows("sng_$kind", 'syslog-ng');
+	ratio_row("e2e_$kind", "sng_$kind", $kind);
 }
 row('3 latency', "ingest ack p50, $LAT_RATE records/s offered", 'latency',
     'ack50', 'ms', dec => 2, note => "as $LAT_PER_REQ records/request");
@@ -1270,9 +1486,10 @@ printf "took %.1f minutes; load average %s before, %s after\n", $minutes,
     $load0, $load1;
 
 my $sizes = sprintf('ingest %s / %s / %s records (1000, 100, 1 per ' .
-    'request); end to end %s; latency %d s at %s records/s; memory %s ' .
-    'queued; backlog %s queued, %s probed', map({ fmt_n($_) }
-    @SIZE{qw(ingest_1000 ingest_100 ingest_1 e2e)}), $SIZE{lat_seconds},
+    'request); end to end %s, to RabbitMQ %s, to Kafka %s; latency %d s ' .
+    'at %s records/s; memory %s queued; backlog %s queued, %s probed',
+    map({ fmt_n($_) } @SIZE{qw(ingest_1000 ingest_100 ingest_1 e2e
+    amqp kafka)}), $SIZE{lat_seconds},
     fmt_n($LAT_RATE), map({ fmt_n($_) } @SIZE{qw(mem_queued backlog
     backlog_probe)}));
 my $md = <<"EOT";

@@ -21,7 +21,7 @@ use RabbitMQ;
 use SpooldTest;
 
 $| = 1;
-my $json = JSON::PP->new->canonical;
+my $json = JSON::PP->new->canonical->utf8;
 
 sub say_ { print "\n==> @_\n" }
 
@@ -33,7 +33,7 @@ sub must {
 
 sub ctl {
 	my ($s, @args) = @_;
-	my ($st, $out, $err) = spoolctl($s, @args);
+	my ($st, $out, $err) = spoolctl($s, undef, @args);
 	print $out, $err;
 }
 
@@ -67,7 +67,7 @@ max_batch_latency = "100ms"
 
 # Bounces to RabbitMQ: one persistent message each, confirmed.
 [hook.rabbit]
-url = "$mq->{url}/"
+url = "$mq->{url}/%2f"
 routing_key = "kumo.bounces"
 types = ["Bounce"]
 batch_size = 50
@@ -80,6 +80,8 @@ key = "recipient"
 types = ["TransientFailure"]
 batch_size = 50
 EOT
+# It holds the broker's password: spoold warns unless only it can read it.
+chmod(0600, $s->{conf});
 
 say_('configuration check: spoold -n (the hooks\' transport lines)');
 my ($st, $out, $err) = run_cmd(undef, bin('spoold'), '-n', '-f', $s->{conf});
@@ -95,6 +97,7 @@ my @recs = map { record($types[$_ % 4], $_) } 0 .. 999;
 say_('POST 1000 records as NDJSON (answered once fsynced)');
 my $r = post($s, '/log', 'application/x-ndjson', join("\n", @recs));
 print "HTTP $r->{status} $r->{content}\n";
+die "demo: the records were not accepted\n" if $r->{status} != 200;
 say_('Reception records match no hook: counted as discarded, not stored');
 
 say_('kill -9 spoold and start it again: nothing acknowledged is lost');
@@ -105,16 +108,19 @@ ctl($s, 'status');
 say_('release the hooks: the workers deliver');
 ctl($s, 'release', $_) for qw(webhook rabbit stream);
 for my $h (qw(webhook rabbit stream)) {
-	wait_status($s, $h, sub { ($_[0]{delivered} // 0) >= 250 &&
-	    ($_[0]{in_flight} // 1) == 0 }, 60) or
-	    die "demo: hook $h did not deliver 250 records\n";
+	my $st = wait_status($s, $h, sub { ($_[0]{delivered} // 0) >= 250 &&
+	    ($_[0]{in_flight} // 1) == 0 }, 60);
+	next if ($st->{delivered} // 0) >= 250;
+	ctl($s, "status");
+	print slurp("$s->{dir}/spoold.log") // "";
+	die "demo: hook $h did not deliver its 250 records\n";
 }
 ctl($s, 'status');
 
 say_('what each transport got');
-my @reqs = receiver_requests($rcv);
+my @reqs = @{receiver_requests($rcv)};
 my $n = 0;
-$n += scalar @{$json->decode($_->{body})} for @reqs;
+$n += scalar @{JSON::PP->new->decode($_->{body})} for @reqs;
 printf "webhook:  %d requests, %d Delivery records\n", scalar @reqs, $n;
 my @msgs = map { $json->decode($_) } split /\n/,
     must('consume RabbitMQ', amqp_tool($mq->{url}, 'get', 'kumo.bounces',
