@@ -598,7 +598,8 @@ proto_result_encode(const struct proto_result *r, unsigned char *p,
 		p[at + 4] = rec->class;
 		put_be16(p + at + 5, rec->code);
 		put_be16(p + at + 7, rec->textlen);
-		memcpy(p + at + REC_FIXED, rec->text, rec->textlen);
+		if (rec->textlen > 0)
+			memcpy(p + at + REC_FIXED, rec->text, rec->textlen);
 		at += REC_FIXED + rec->textlen;
 	}
 	return at;

@@ -101,15 +101,15 @@ parse_url(const struct hook *h, struct amqp_connection_info *info,
 	char	*copy, shown[512];
 
 	if ((copy = strdup(h->url)) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", h->name);
+		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	amqp_default_connection_info(info);
 	if (amqp_parse_url(copy, info) != AMQP_STATUS_OK) {
 		shown_url(h->url, shown, sizeof(shown));
-		snprintf(err, errlen, "%s: %s: not an AMQP url "
+		snprintf(err, errlen, "%s: not an AMQP url "
 		    "(amqp://USER:PASS@HOST:PORT/VHOST or amqps://...)",
-		    h->name, shown);
+		    shown);
 		free(copy);
 		return NULL;
 	}
@@ -123,20 +123,19 @@ check_lengths(const struct hook *h, char *err, size_t errlen)
 	size_t	 i;
 
 	if (h->exchange != NULL && strlen(h->exchange) > SHORTSTR_MAX) {
-		snprintf(err, errlen, "%s: exchange longer than %d bytes",
-		    h->name, SHORTSTR_MAX);
+		snprintf(err, errlen, "exchange longer than %d bytes",
+		    SHORTSTR_MAX);
 		return -1;
 	}
 	if (h->routing_key != NULL && strlen(h->routing_key) > SHORTSTR_MAX) {
-		snprintf(err, errlen, "%s: routing_key longer than %d bytes",
-		    h->name, SHORTSTR_MAX);
+		snprintf(err, errlen, "routing_key longer than %d bytes",
+		    SHORTSTR_MAX);
 		return -1;
 	}
 	for (i = 0; i < h->nheaders; i++) {
 		if (strlen(h->headers[i].name) > SHORTSTR_MAX) {
-			snprintf(err, errlen, "%s: header name %.32s... "
-			    "longer than %d bytes", h->name,
-			    h->headers[i].name, SHORTSTR_MAX);
+			snprintf(err, errlen, "header name %.32s... longer "
+			    "than %d bytes", h->headers[i].name, SHORTSTR_MAX);
 			return -1;
 		}
 	}
@@ -153,8 +152,8 @@ amqp_check(const struct hook *h, char *err, size_t errlen)
 		return -1;
 	free(copy);
 	if ((h->client_cert == NULL) != (h->client_key == NULL)) {
-		snprintf(err, errlen, "%s: client_cert and client_key go "
-		    "together", h->name);
+		snprintf(err, errlen, "client_cert and client_key go "
+		    "together");
 		return -1;
 	}
 	return check_lengths(h, err, errlen);
@@ -197,7 +196,7 @@ amqp_configure(void *state, const struct hook *h, char *err, size_t errlen)
 		return -1;
 	if ((hdrs = calloc(h->nheaders + 3, sizeof(*hdrs))) == NULL) {
 		free(copy);
-		snprintf(err, errlen, "%s: out of memory", h->name);
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	/* The url or TLS settings may have changed: connect anew. */

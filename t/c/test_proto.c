@@ -360,8 +360,8 @@ result_eq(const struct proto_result *a, const struct proto_result *b)
 		    a->recs[i].class != b->recs[i].class ||
 		    a->recs[i].code != b->recs[i].code ||
 		    a->recs[i].textlen != b->recs[i].textlen ||
-		    memcmp(a->recs[i].text, b->recs[i].text,
-		    a->recs[i].textlen) != 0)
+		    (a->recs[i].textlen > 0 && memcmp(a->recs[i].text,
+		    b->recs[i].text, a->recs[i].textlen) != 0))
 			return 0;
 	return a->seq == b->seq && a->status == b->status &&
 	    a->error == b->error && a->retry_after == b->retry_after &&
@@ -476,7 +476,7 @@ test_result_recs(void)
 	struct proto_rec	 recs[3] = {
 		{ 0, PROTO_CLASS_TRANSIENT, 0, 4, "nack" },
 		{ 2, PROTO_CLASS_PERMANENT, 312, PROTO_ANSWER_MAX, text },
-		{ 0xffffffffU, PROTO_CLASS_DELIVERED, 0xffff, 0, "" },
+		{ 0xffffffffU, PROTO_CLASS_DELIVERED, 0xffff, 0, NULL },
 	};
 	struct proto_result	 r;
 	unsigned char		 buf[RESULT_BUF];
