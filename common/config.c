@@ -467,5 +467,8 @@ config_free(struct config *cfg)
 		free(cfg->ignored[i].where);
 	}
 	free(cfg->ignored);
+	for (i = 0; i < cfg->nwarnings; i++)
+		free(cfg->warnings[i]);
+	free(cfg->warnings);
 	free(cfg);
 }

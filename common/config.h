@@ -136,6 +136,9 @@ struct config {
 	size_t		 nhooks;
 	struct ignored	*ignored;
 	size_t		 nignored;
+	/* "FILE:LINE:COL: message": taken, but probably not as meant. */
+	char		**warnings;
+	size_t		 nwarnings;
 };
 
 /*

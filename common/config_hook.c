@@ -502,12 +502,15 @@ hook_check(struct load *ld, struct hook *h, const struct toml_value *tab,
 		    &seen[HK_BATCH]->pos, "min_batch_size (%llu) is above "
 		    "batch_size (%llu)", (unsigned long long)h->min_batch_size,
 		    (unsigned long long)h->batch_size);
+	/* KumoMTA takes it, and caps the delay: so does spoold. */
 	if (h->retry_interval_ms > h->max_retry_interval_ms) {
 		fmt_duration(h->retry_interval_ms, r, sizeof(r));
 		fmt_duration(h->max_retry_interval_ms, m, sizeof(m));
-		return errat(ld, seen[HK_RETRY] ? &seen[HK_RETRY]->pos :
-		    &seen[HK_MAXRETRY]->pos, "retry_interval (%s) is above "
-		    "max_retry_interval (%s)", r, m);
+		if (warnat(ld, seen[HK_RETRY] ? &seen[HK_RETRY]->pos :
+		    &seen[HK_MAXRETRY]->pos, "hook %s: retry_interval (%s) is "
+		    "above max_retry_interval (%s): every retry waits %s",
+		    h->name, r, m, m) == -1)
+			return -1;
 	}
 	if (h->client_cert != NULL && h->client_key == NULL)
 		return errat(ld, &seen[HK_CERT]->pos, "client_cert: needs "

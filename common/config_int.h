@@ -76,6 +76,9 @@ item(const struct toml_value *v, size_t i)
 int		 errat(struct load *, const struct toml_pos *, const char *,
 		    ...) __attribute__((format(printf, 3, 4)));
 int		 errfile(struct load *, const char *file, const char *msg);
+/* A warning at pos for cfg->warnings; 0, or -1 out of memory. */
+int		 warnat(struct load *, const struct toml_pos *, const char *,
+		    ...) __attribute__((format(printf, 3, 4)));
 int		 nomem(struct load *);
 int		 errtype(struct load *, const char *name,
 		    const struct toml_value *, const char *want);

@@ -34,6 +34,27 @@ errat(struct load *ld, const struct toml_pos *pos, const char *fmt, ...)
 }
 
 int
+warnat(struct load *ld, const struct toml_pos *pos, const char *fmt, ...)
+{
+	struct config	*cfg = ld->cfg;
+	va_list		 ap;
+	char		 msg[512], **w;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	w = reallocarray(cfg->warnings, cfg->nwarnings + 1, sizeof(*w));
+	if (w == NULL)
+		return nomem(ld);
+	cfg->warnings = w;
+	if (asprintf(&w[cfg->nwarnings], "%s:%d:%d: %s", pos->file,
+	    pos->line, pos->col, msg) == -1)
+		return nomem(ld);
+	cfg->nwarnings++;
+	return 0;
+}
+
+int
 errfile(struct load *ld, const char *file, const char *msg)
 {
 	if (ld->errlen > 0)

@@ -165,15 +165,19 @@ warn_log(const char *msg)
 }
 
 /*
- * Warn, as ssh does of a key, when the file shows its secrets to others,
- * and when spoold, as uid and gid, could not read it again to reload.
+ * Warn of settings taken but probably not meant; as ssh does of a key,
+ * when the file shows its secrets to others; and when spoold, as uid and
+ * gid, could not read it again to reload.
  */
 static void
 check_file(const struct config *conf, uid_t uid, gid_t gid,
     void (*warn)(const char *))
 {
 	char	 msg[1024];
+	size_t	 i;
 
+	for (i = 0; i < conf->nwarnings; i++)
+		warn(conf->warnings[i]);
 	if (config_exposed(conf, uid, gid, msg, sizeof(msg)))
 		warn(msg);
 	if (config_unreadable(conf, uid, gid, msg, sizeof(msg)))

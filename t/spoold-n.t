@@ -32,6 +32,15 @@ spew($s->{conf}, "spool_dir = \"/tmp/x\"\n[hook.a]\nurl = \"http://x/\"\ntimeout
 is($st, 1, 'a bad duration: exit 1');
 like($err, qr/^\Q$s->{conf}\E:4:\d+: .*timeout/m, 'the error points at line 4');
 
+# KumoMTA takes a retry_interval above max_retry_interval, and caps it.
+spew($s->{conf}, "spool_dir = \"/tmp/x\"\n[hook.a]\nurl = \"http://x/\"\n" .
+    "retry_interval = \"1h\"\n");
+($st, $out, $err) = run_cmd(undef, bin('spoold'), '-n', '-f', $s->{conf});
+is($st, 0, 'retry_interval above max_retry_interval: taken');
+like($err, qr/^spoold: \Q$s->{conf}\E:4:18: hook a: retry_interval \(1h\) is above max_retry_interval \(20m\): every retry waits 20m$/m,
+    'with a warning at its place');
+like($out, qr/^configuration OK$/m, 'configuration OK');
+
 spew($s->{conf}, "listen = [\"127.0.0.1:1\"\n");
 ($st, $out, $err) = run_cmd(undef, bin('spoold'), '-n', '-f', $s->{conf});
 is($st, 1, 'a TOML syntax error: exit 1');

@@ -497,6 +497,24 @@ hook_bad(const char *line, const char *want)
 	bad(text, full);
 }
 
+/* A hook line taken with one warning, as KumoMTA takes it. */
+static void
+hook_warns(const char *line, const char *want)
+{
+	struct config	*cfg;
+	char		 text[1024], full[1024];
+
+	snprintf(text, sizeof(text), "[hook.h]\n%s\nurl = \"http://h/\"\n",
+	    line);
+	snprintf(full, sizeof(full), "spoold.conf:2:%s", want);
+	cfg = load(text);
+	ok(cfg != NULL && cfg->nwarnings == 1, "taken, with a warning: %s",
+	    line);
+	if (cfg != NULL && cfg->nwarnings == 1)
+		is_str(cfg->warnings[0], full, "warning text");
+	config_free(cfg);
+}
+
 static void
 test_hook_errors(void)
 {
@@ -595,10 +613,12 @@ test_hook_errors(void)
 	hook_bad("retry_interval = \"1x\"",
 	    "18: retry_interval: bad duration \"1x\": "
 	    "unknown unit; use ms, s, m, h or d");
-	hook_bad("retry_interval = \"1h\"",
-	    "18: retry_interval (1h) is above max_retry_interval (20m)");
-	hook_bad("max_retry_interval = \"30s\"",
-	    "22: retry_interval (1m) is above max_retry_interval (30s)");
+	hook_warns("retry_interval = \"1h\"",
+	    "18: hook h: retry_interval (1h) is above max_retry_interval "
+	    "(20m): every retry waits 20m");
+	hook_warns("max_retry_interval = \"30s\"",
+	    "22: hook h: retry_interval (1m) is above max_retry_interval "
+	    "(30s): every retry waits 30s");
 	hook_bad("max_retry_interval = \"0ms\"",
 	    "22: max_retry_interval: must be longer than 0s");
 	hook_bad("max_age = []",
