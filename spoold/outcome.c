@@ -26,6 +26,14 @@ struct pending {
 	struct pending		*next;
 };
 
+/*
+ * Failed deliveries are logged a warning per hook at most this often,
+ * the records failed meanwhile counted in the next: a hook that refuses
+ * everything cannot flood the log.
+ */
+#define FAIL_LOG_MS	10000
+#define FAIL_TEXT_MAX	120
+
 static void		(*o_wake)(void);
 static size_t		 o_pending;	/* outcome commits under way */
 static pthread_mutex_t	 o_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -225,6 +233,57 @@ record_outcomes(struct pending *p, struct hq *hq, struct batch *b,
 	res->arena = NULL;
 }
 
+/* An answer's start, made safe for one log line. */
+static void
+log_text(char *dst, size_t size, const char *src, size_t len)
+{
+	size_t	 i;
+
+	if (len > size - 1)
+		len = size - 1;
+	for (i = 0; i < len; i++)
+		dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ?
+		    '?' : src[i];
+	dst[len] = '\0';
+}
+
+/* A warning of the records of p not delivered, unless one came lately. */
+static void
+log_failed(struct hq *hq, const struct pending *p, uint64_t now)
+{
+	const struct store_outcome	*first = NULL;
+	char				 text[FAIL_TEXT_MAX + 1], more[64];
+	size_t				 i, retried = 0, dead = 0;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->outs[i].kind == OUT_DELIVERED)
+			continue;
+		if (first == NULL)
+			first = &p->outs[i];
+		if (p->outs[i].kind == OUT_RETRY)
+			retried++;
+		else
+			dead++;
+	}
+	if (first == NULL)
+		return;
+	if (hq->failed_logged != 0 && now - hq->failed_logged < FAIL_LOG_MS) {
+		hq->failed_unlogged += retried + dead;
+		return;
+	}
+	log_text(text, sizeof(text), first->text, first->textlen);
+	more[0] = '\0';
+	if (hq->failed_unlogged > 0)
+		snprintf(more, sizeof(more), " (and %llu records since the "
+		    "last warning)", (unsigned long long)hq->failed_unlogged);
+	log_warnx("hook %s: %zu of %zu records not delivered (%zu to retry, "
+	    "%zu dead-lettered): status %u%s%s%s", hq->cfg->name,
+	    retried + dead, p->n, retried, dead, first->status,
+	    text[0] != '\0' ? ": " : "", text, more);
+	hq->failed_logged = now;
+	hq->failed_unlogged = 0;
+}
+
 void
 outcome_result(struct hq *hq, struct batch *b, struct proto_result *res)
 {
@@ -254,6 +313,7 @@ outcome_result(struct hq *hq, struct batch *b, struct proto_result *res)
 		p->outs[i].textlen = res->textlen;
 	}
 	record_outcomes(p, hq, b, res, now);
+	log_failed(hq, p, now);
 	pending_submit(p);
 	lease_batch_free(b);
 }

@@ -59,6 +59,8 @@ struct hq {
 	int		 held;
 	int		 removed;	/* gone from the configuration */
 	int		 retire;	/* its workers are to make way */
+	uint64_t	 failed_logged;	/* when failures were last logged */
+	uint64_t	 failed_unlogged;	/* records failed since */
 	struct hq	*next;
 };
 

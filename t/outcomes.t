@@ -38,6 +38,8 @@ my %ok = map { $_ => 1 } @{receiver_records($rcv)};
 is(scalar(grep { !$ok{canon($_)} } @recs), 0, 'every record arrived with a 2xx');
 ok(scalar(grep { $_->{status} == 503 } @{receiver_requests($rcv)}) > 0,
     'some attempts were refused on the way');
+like(slurp("$s->{dir}/spoold.log"), qr/^spoold: hook h: \d+ of \d+ records not delivered \(\d+ to retry, 0 dead-lettered\): status 503\b/m,
+    'the log warns of the refusals, naming the hook and the status');
 teardown($s, $rcv);
 
 # Connection refused is transient too.
@@ -56,6 +58,11 @@ is($st->{dead}, 5, '400: five dead letters');
 is($st->{failed}, 5, '400: five failed');
 is($st->{delivered}, 0, 'none delivered');
 is(scalar @{receiver_requests($rcv)}, 5, 'each was tried once');
+my @warned = grep { /hook h: \d+ of \d+ records not delivered/ }
+    split /\n/, slurp("$s->{dir}/spoold.log") // '';
+is(scalar @warned, 1, 'five failures in less than ten seconds: one warning');
+like($warned[0] // '', qr/hook h: 1 of 1 records not delivered \(0 to retry, 1 dead-lettered\): status 400: \S/,
+    'with the status and the start of the answer');
 stop_spoold($s);
 my $d = spooldump($s, 'h');
 is(scalar @{$d->{records}}, 5, 'dead letters stay in the spool');
