@@ -158,6 +158,11 @@ int		 config_exposed(const struct config *, uid_t, gid_t, char *msg,
 /* Could spoold, as uid and gid, not read the file again? Then msg says so. */
 int		 config_unreadable(const struct config *, uid_t, gid_t,
 		    char *msg, size_t);
+/*
+ * The url as messages and spoold -n show it, a password in it as
+ * "(set)": malloc'd, NULL out of memory.
+ */
+char		*config_url_shown(const char *url);
 /* "http", "amqp" or "kafka". */
 const char	*hook_transport_name(enum hook_transport);
 /* Each hook's effective settings and every ignored key, for spoold -n. */

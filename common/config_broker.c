@@ -131,26 +131,42 @@ set_url(struct load *ld, const struct keydef *d, void *obj,
 	return 0;
 }
 
-static int
-prop_set(struct load *ld, struct hook *h, const char *name,
-    const char *value)
+/* The index of the property in h's kafka table, or nkafka. */
+static size_t
+prop_find(const struct hook *h, const char *name)
 {
-	struct header	*p;
-	size_t		 i;
+	size_t	 i;
 
 	for (i = 0; i < h->nkafka; i++)
 		if (strcmp(h->kafka[i].name, name) == 0)
 			break;
-	if (i == h->nkafka) {
-		p = reallocarray(h->kafka, h->nkafka + 1, sizeof(*p));
-		if (p == NULL)
-			return nomem(ld);
-		h->kafka = p;
-		h->kafka[i].name = h->kafka[i].value = NULL;
-		if ((h->kafka[i].name = strdup(name)) == NULL)
-			return nomem(ld);
-		h->nkafka++;
-	}
+	return i;
+}
+
+/* A new property, empty, at index at of h's kafka table; 0 or -1. */
+static int
+prop_insert(struct load *ld, struct hook *h, size_t at)
+{
+	struct header	*p;
+
+	if ((p = reallocarray(h->kafka, h->nkafka + 1, sizeof(*p))) == NULL)
+		return nomem(ld);
+	h->kafka = p;
+	memmove(p + at + 1, p + at, (h->nkafka - at) * sizeof(*p));
+	p[at].name = p[at].value = NULL;
+	h->nkafka++;
+	return 0;
+}
+
+static int
+prop_set(struct load *ld, struct hook *h, const char *name,
+    const char *value)
+{
+	size_t	 i = prop_find(h, name);
+
+	if (i == h->nkafka && (prop_insert(ld, h, i) == -1 ||
+	    (h->kafka[i].name = strdup(name)) == NULL))
+		return nomem(ld);
 	free(h->kafka[i].value);
 	if ((h->kafka[i].value = strdup(value)) == NULL)
 		return nomem(ld);
@@ -230,44 +246,25 @@ set_kafka(struct load *ld, const struct keydef *d, void *obj,
 	return props(ld, h, "", v);
 }
 
-/* The defaults go first, so that librdkafka sees what was written last. */
+/*
+ * The defaults not written go first, in their order, so that librdkafka
+ * sees what was written last.
+ */
 static int
 kafka_fill(struct load *ld, struct hook *h)
 {
-	struct header	*p;
-	size_t		 i, j, n = 0;
+	const struct header	*d;
+	size_t			 i;
 
-	for (i = 0; i < NELEM(kafka_defaults); i++) {
-		for (j = 0; j < h->nkafka; j++)
-			if (strcmp(h->kafka[j].name,
-			    kafka_defaults[i].name) == 0)
-				break;
-		if (j == h->nkafka)
-			n++;
-	}
-	if (n == 0)
-		return 0;
-	if ((p = calloc(h->nkafka + n, sizeof(*p))) == NULL)
-		return nomem(ld);
-	for (i = 0, n = 0; i < NELEM(kafka_defaults); i++) {
-		for (j = 0; j < h->nkafka; j++)
-			if (strcmp(h->kafka[j].name,
-			    kafka_defaults[i].name) == 0)
-				break;
-		if (j < h->nkafka)
+	for (i = NELEM(kafka_defaults); i-- > 0;) {
+		d = &kafka_defaults[i];
+		if (prop_find(h, d->name) < h->nkafka)
 			continue;
-		p[n].name = strdup(kafka_defaults[i].name);
-		p[n].value = strdup(kafka_defaults[i].value);
-		if (p[n].name == NULL || p[n++].value == NULL) {
-			h->kafka = p;	/* freed with the hook */
+		if (prop_insert(ld, h, 0) == -1 ||
+		    (h->kafka[0].name = strdup(d->name)) == NULL ||
+		    (h->kafka[0].value = strdup(d->value)) == NULL)
 			return nomem(ld);
-		}
 	}
-	if (h->nkafka > 0)
-		memcpy(p + n, h->kafka, h->nkafka * sizeof(*p));
-	free(h->kafka);
-	h->kafka = p;
-	h->nkafka += n;
 	return 0;
 }
 

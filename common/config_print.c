@@ -213,14 +213,8 @@ static void
 print_url(FILE *fp, const struct hook *h)
 {
 	char	*u;
-	size_t	 off, len;
 
-	if (!url_password(h->url, &off, &len)) {
-		print_opt(fp, "url", h->url, "(none)");
-		return;
-	}
-	if (asprintf(&u, "%.*s(set)%s", (int)off, h->url,
-	    h->url + off + len) == -1) {
+	if ((u = config_url_shown(h->url)) == NULL) {
 		fputs("url = (set)\n", fp);
 		return;
 	}

@@ -50,6 +50,19 @@ url_password(const char *url, size_t *off, size_t *len)
 	return 1;
 }
 
+char *
+config_url_shown(const char *url)
+{
+	char	*u;
+	size_t	 off, len;
+
+	if (!url_password(url, &off, &len))
+		return strdup(url);
+	if (asprintf(&u, "%.*s(set)%s", (int)off, url, url + off + len) == -1)
+		return NULL;
+	return u;
+}
+
 /* How many secrets the file holds; the first is named in first. */
 static size_t
 secrets(const struct config *cfg, char *first, size_t len)

@@ -75,30 +75,12 @@ struct amqp {
 	char			 ret_text[SHORTSTR_MAX + 1];
 };
 
-/* The url as messages show it: a password in it is "(set)". */
-static void
-shown_url(const char *url, char *out, size_t outlen)
-{
-	const char	*auth, *end, *at, *colon;
-
-	auth = strstr(url, "://");
-	auth = auth != NULL ? auth + 3 : url;
-	end = auth + strcspn(auth, "/?#");
-	at = memrchr(auth, '@', (size_t)(end - auth));
-	colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-	if (colon == NULL)
-		snprintf(out, outlen, "%s", url);
-	else
-		snprintf(out, outlen, "%.*s:(set)%s", (int)(colon - url), url,
-		    at);
-}
-
 /* url's parts, in a copy the caller frees; NULL with a message in err. */
 static char *
 parse_url(const struct hook *h, struct amqp_connection_info *info,
     char *err, size_t errlen)
 {
-	char	*copy, shown[512];
+	char	*copy, *shown;
 
 	if ((copy = strdup(h->url)) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -106,10 +88,11 @@ parse_url(const struct hook *h, struct amqp_connection_info *info,
 	}
 	amqp_default_connection_info(info);
 	if (amqp_parse_url(copy, info) != AMQP_STATUS_OK) {
-		shown_url(h->url, shown, sizeof(shown));
+		shown = config_url_shown(h->url);
 		snprintf(err, errlen, "%s: not an AMQP url "
 		    "(amqp://USER:PASS@HOST:PORT/VHOST or amqps://...)",
-		    shown);
+		    shown != NULL ? shown : "the url");
+		free(shown);
 		free(copy);
 		return NULL;
 	}
