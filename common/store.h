@@ -68,6 +68,20 @@ struct store_counts {
 	uint64_t	 failed;
 };
 
+/*
+ * A hook's records, each in exactly one state, the five summing to what
+ * the spool holds for it: records leased to workers are in flight,
+ * whatever state they are stored in, and a held hook's queued records
+ * are all held.
+ */
+struct store_states {
+	uint64_t	 ready;
+	uint64_t	 deferred;
+	uint64_t	 in_flight;
+	uint64_t	 held;
+	uint64_t	 dead;
+};
+
 #define OUT_DELIVERED	0
 #define OUT_RETRY	1
 #define OUT_DEAD	2
@@ -191,6 +205,13 @@ ssize_t		 store_delete_dead(struct store *, uint32_t hook);
 int		 store_counts(struct store *, uint32_t hook,
 		    struct store_counts *);
 int		 store_held(struct store *, uint32_t hook);
+/*
+ * The partition of a hook's counts, given whether it is held and how
+ * many of its leased records are stored ready and deferred.
+ */
+void		 store_states(const struct store_counts *, int held,
+		    uint64_t leased_ready, uint64_t leased_deferred,
+		    struct store_states *);
 /*
  * Every record in id order. A nonzero return of cb stops the walk and is
  * returned; otherwise 0, or -1 when the spool could not be read.

@@ -171,6 +171,28 @@ store_counts(struct store *s, uint32_t hook, struct store_counts *c)
 	return rc == 0 ? 0 : -1;
 }
 
+/* A count read in another transaction may lag a lease: never below 0. */
+static uint64_t
+less(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+void
+store_states(const struct store_counts *c, int held, uint64_t leased_ready,
+    uint64_t leased_deferred, struct store_states *st)
+{
+	uint64_t	 ready, deferred;
+
+	ready = less(c->ready, leased_ready);
+	deferred = less(c->deferred, leased_deferred);
+	st->in_flight = (c->ready - ready) + (c->deferred - deferred);
+	st->dead = c->dead;
+	st->held = held ? ready + deferred : 0;
+	st->ready = held ? 0 : ready;
+	st->deferred = held ? 0 : deferred;
+}
+
 int
 store_held(struct store *s, uint32_t hook)
 {
