@@ -247,6 +247,37 @@ log_text(char *dst, size_t size, const char *src, size_t len)
 	dst[len] = '\0';
 }
 
+/*
+ * At -v, a line for each request: its records, how long it took, the
+ * status (or the broker's code) and what became of them; p NULL: a
+ * batch refused whole, to be sent again in halves.
+ */
+static void
+log_request(struct hq *hq, size_t n, const struct proto_result *res,
+    const struct pending *p)
+{
+	char	 text[FAIL_TEXT_MAX + 1], what[96];
+	size_t	 i, k[3] = { 0, 0, 0 };
+
+	if (log_getverbose() < 1)
+		return;
+	if (p == NULL)
+		snprintf(what, sizeof(what), "refused whole, sent again in "
+		    "halves");
+	else {
+		for (i = 0; i < p->n; i++)
+			k[p->outs[i].kind]++;
+		snprintf(what, sizeof(what), "%zu delivered, %zu to retry, "
+		    "%zu dead-lettered", k[OUT_DELIVERED], k[OUT_RETRY],
+		    k[OUT_DEAD]);
+	}
+	log_text(text, sizeof(text), res->text, res->textlen);
+	log_debug("hook %s: %zu record%s in %u ms%s: status %u: %s%s%s",
+	    hq->cfg->name, n, n == 1 ? "" : "s", res->elapsed_ms,
+	    res->new_conn ? " on a new connection" : "", res->status, what,
+	    text[0] != '\0' ? ": " : "", text);
+}
+
 /* A warning of the records of p not delivered, unless one came lately. */
 static void
 log_failed(struct hq *hq, const struct pending *p, uint64_t now)
@@ -293,13 +324,10 @@ outcome_result(struct hq *hq, struct batch *b, struct proto_result *res)
 	int		 class;
 
 	class = outcome_class(hq->cfg, res->class, res->status);
-	log_debug("hook %s: batch %llu of %zu: status %u, %u otherwise%s%.*s",
-	    hq->cfg->name, (unsigned long long)b->seq, b->n, res->status,
-	    res->nrecs, res->textlen ? ": " : "", (int)res->textlen,
-	    res->text);
 	/* One status for all: find the records at fault by halves. */
 	if (class == CLASS_PERMANENT && res->class == PROTO_CLASS_STATUS &&
 	    b->n > 1) {
+		log_request(hq, b->n, res, NULL);
 		split(hq, b);
 		return;
 	}
@@ -313,6 +341,7 @@ outcome_result(struct hq *hq, struct batch *b, struct proto_result *res)
 		p->outs[i].textlen = res->textlen;
 	}
 	record_outcomes(p, hq, b, res, now);
+	log_request(hq, b->n, res, p);
 	log_failed(hq, p, now);
 	pending_submit(p);
 	lease_batch_free(b);

@@ -10,11 +10,13 @@ use lib 't/lib';
 use SpooldTest;
 use Test::More;
 
+our @spoold_args;
+
 sub setup {
 	my ($hook_toml, @rargs) = @_;
 	my $rcv = start_receiver(@rargs);
 	my $s = new_spool(hooks => "[hook.h]\nurl = \"$rcv->{url}/h\"\n$hook_toml");
-	start_spoold($s);
+	start_spoold($s, @main::spoold_args);
 	return ($s, $rcv);
 }
 
@@ -128,6 +130,28 @@ ok(wait_until(sub { @{receiver_requests($rcv)} >= 2 }, 10), 'retried despite ret
 @t = map { $_->{ms} } @{receiver_requests($rcv)};
 my $gap = $t[1] - $t[0];
 ok($gap >= 1000 - 20 && $gap <= 2500, "after Retry-After: 1 ($gap ms)");
+teardown($s, $rcv);
+
+# At -v, a line for each request: records, time, status, what became of
+# them; without -v, none.
+unlike(slurp("$s->{dir}/spoold.log") // '', qr/hook h: \d+ records? in /,
+    'no request lines without -v');
+{
+	local @main::spoold_args = ('-v');
+	($s, $rcv) = setup("batch_size = 4\nconnection_limit = 1\n", '-m', 'poison:422');
+}
+@recs = map { kumo_record($_) } 1 .. 4;
+$recs[1] =~ s/"queue":"example.net"/"queue":"poison"/;
+inject($s, @recs);
+$st = wait_status($s, 'h', sub { ($_[0]{delivered} // 0) + ($_[0]{dead} // 0) >= 4 }, 30);
+my @lines = grep { /hook h: \d+ records? in / } split /\n/, slurp("$s->{dir}/spoold.log") // '';
+is(scalar @lines, scalar @{receiver_requests($rcv)}, 'one line per request (' . scalar(@lines) . ')');
+like($lines[0] // '', qr/^spoold: hook h: 4 records in \d+ ms on a new connection: status 422: refused whole, sent again in halves: \S/,
+    'a batch refused whole');
+ok((grep { /: 2 records in \d+ ms: status 200: 2 delivered, 0 to retry, 0 dead-lettered/ } @lines),
+    'the good half delivered');
+ok((grep { /: 1 record in \d+ ms: status 422: 0 delivered, 0 to retry, 1 dead-lettered: \S/ } @lines),
+    'the bad record dead-lettered, with the start of the answer');
 teardown($s, $rcv);
 
 done_testing();

@@ -214,8 +214,6 @@ deliver(struct worker_state *w, const unsigned char *p, size_t len)
 	memset(&r, 0, sizeof(r));
 	r.seq = b.seq;
 	transport_deliver(&w->t, &w->hook, &b, &r);
-	log_debug("batch %llu: %u records, status %u, error %u, %u ms",
-	    (unsigned long long)b.seq, b.n, r.status, r.error, r.elapsed_ms);
 	proto_batch_free(&b);
 	n = proto_result_size(&r);
 	if (framebuf_reserve(&w->out, PROTO_HDR + n) == -1) {
