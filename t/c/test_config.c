@@ -25,6 +25,26 @@
 #define HOUR	(60 * MIN)
 #define DAY	(24 * HOUR)
 
+/* What spoold -n prints of an HTTP hook that sets none of these keys. */
+#define HTTP_BUILT_IN \
+	"batch_size = 1                             # built-in\n" \
+	"min_batch_size = 1                         # built-in\n" \
+	"max_batch_latency = 0s                     # built-in\n" \
+	"format = \"json\"                            # built-in\n" \
+	"types = \"Any\"                              # built-in\n" \
+	"log_parameters = (none)                    # built-in\n" \
+	"headers = (none)                           # built-in\n" \
+	"timeout = 1m                               # built-in\n" \
+	"retry_interval = 1m                        # built-in\n" \
+	"max_retry_interval = 20m                   # built-in\n" \
+	"max_age = 7d                               # built-in\n" \
+	"transient_status = [408, 425, 429, \"5xx\"]  # built-in\n" \
+	"signing_secret = (none)                    # built-in\n" \
+	"tls_verify = true                          # built-in\n" \
+	"ca_file = (system)                         # built-in\n" \
+	"client_cert = (none)                       # built-in\n" \
+	"client_key = (none)                        # built-in\n"
+
 static char	 tmpdir[PATH_MAX];
 static char	 fixture[PATH_MAX];	/* empty when absent */
 static char	 example[PATH_MAX];	/* etc/spoold.conf */
@@ -109,15 +129,18 @@ printed(const struct config *cfg)
 	return buf;
 }
 
+/* Is line in text, alone or before the comment naming its origin? */
 static int
 has_line(const char *text, const char *line)
 {
-	size_t		 len = strlen(line);
+	size_t		 len = strlen(line), sp;
 	const char	*p = text;
 
 	while ((p = strstr(p, line)) != NULL) {
+		sp = strspn(p + len, " ");
 		if ((p == text || p[-1] == '\n') &&
-		    (p[len] == '\n' || p[len] == '\0'))
+		    (p[len] == '\n' || p[len] == '\0' ||
+		    (sp >= 2 && p[len + sp] == '#')))
 			return 1;
 		p += len;
 	}
@@ -254,32 +277,18 @@ test_hook_defaults(void)
 	is_int(h->shaping.mx_rollup, 1, "mx_rollup");
 	is_str(strstr(printed(cfg), "\n[hook.web]\n"),
 	    "\n[hook.web]\n"
-	    "url = \"http://127.0.0.1:8080/events\"\n"
-	    "batch_size = 1\n"
-	    "min_batch_size = 1\n"
-	    "max_batch_latency = 0s\n"
-	    "format = \"json\"\n"
-	    "types = \"Any\"\n"
-	    "log_parameters = (none)\n"
-	    "headers = (none)\n"
-	    "timeout = 1m\n"
-	    "retry_interval = 1m\n"
-	    "max_retry_interval = 20m\n"
-	    "max_age = 7d\n"
-	    "transient_status = [408, 425, 429, \"5xx\"]\n"
-	    "signing_secret = (none)\n"
-	    "tls_verify = true\n"
-	    "ca_file = (system)\n"
-	    "client_cert = (none)\n"
-	    "client_key = (none)\n"
-	    "connection_limit = 32\n"
-	    "max_connection_rate = (none)\n"
-	    "max_message_rate = (none)\n"
-	    "max_deliveries_per_connection = 1024\n"
-	    "max_ready = 1024\n"
-	    "idle_timeout = 5s\n"
-	    "system_shutdown_timeout = 30s\n"
-	    "mx_rollup = true\n", "config_print of a default hook");
+	    "url = \"http://127.0.0.1:8080/events\"       "
+	    "# spoold.conf:2 [hook.web]\n"
+	    HTTP_BUILT_IN
+	    "connection_limit = 32                      # built-in\n"
+	    "max_connection_rate = (none)               # built-in\n"
+	    "max_message_rate = (none)                  # built-in\n"
+	    "max_deliveries_per_connection = 1024       # built-in\n"
+	    "max_ready = 1024                           # built-in\n"
+	    "idle_timeout = 5s                          # built-in\n"
+	    "system_shutdown_timeout = 30s              # built-in\n"
+	    "mx_rollup = true                           # built-in\n",
+	    "config_print of a default hook");
 	config_free(cfg);
 }
 
@@ -1046,32 +1055,23 @@ test_shaping_merge(void)
 	    "used sections are not listed as ignored");
 	is_str(strstr(out, "[hook.web]"),
 	    "[hook.web]\n"
-	    "url = \"http://w/\"\n"
-	    "batch_size = 1\n"
-	    "min_batch_size = 1\n"
-	    "max_batch_latency = 0s\n"
-	    "format = \"json\"\n"
-	    "types = \"Any\"\n"
-	    "log_parameters = (none)\n"
-	    "headers = (none)\n"
-	    "timeout = 1m\n"
-	    "retry_interval = 1m\n"
-	    "max_retry_interval = 20m\n"
-	    "max_age = 7d\n"
-	    "transient_status = [408, 425, 429, \"5xx\"]\n"
-	    "signing_secret = (none)\n"
-	    "tls_verify = true\n"
-	    "ca_file = (system)\n"
-	    "client_cert = (none)\n"
-	    "client_key = (none)\n"
-	    "connection_limit = 5\n"
-	    "max_connection_rate = 5/min\n"
-	    "max_message_rate = 100/s\n"
-	    "max_deliveries_per_connection = 3\n"
-	    "max_ready = 1000\n"
-	    "idle_timeout = 1m\n"
-	    "system_shutdown_timeout = 30s\n"
-	    "mx_rollup = true\n"
+	    "url = \"http://w/\"                          "
+	    "# spoold.conf:3 [hook.web]\n"
+	    HTTP_BUILT_IN
+	    "connection_limit = 5                       "
+	    "# s1.toml:8 ['web.log_hook']\n"
+	    "max_connection_rate = 5/min                "
+	    "# s2.toml:6 ['web.log_hook']\n"
+	    "max_message_rate = 100/s                   "
+	    "# s1.toml:9 ['web.log_hook']\n"
+	    "max_deliveries_per_connection = 3          "
+	    "# s2.toml:3 [\"default\"]\n"
+	    "max_ready = 1000                           "
+	    "# spoold.conf:4 [hook.web]\n"
+	    "idle_timeout = 1m                          "
+	    "# s1.toml:4 [\"default\"]\n"
+	    "system_shutdown_timeout = 30s              # built-in\n"
+	    "mx_rollup = true                           # built-in\n"
 	    "ignored key \"data_timeout\" at s1.toml:5:1\n"
 	    "ignored key \"enable_tls\" at s1.toml:10:1\n"
 	    "\n"
