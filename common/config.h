@@ -102,6 +102,9 @@ struct hook {
 	struct header	*kafka;				/* properties */
 	size_t		 nkafka;
 	struct shaping	 shaping;
+	/* Where the settings not built in came from: config_origin(). */
+	struct origin	*origins;
+	size_t		 norigins;
 };
 
 struct listen_addr {
@@ -168,6 +171,17 @@ const char	*hook_transport_name(enum hook_transport);
 /* Each hook's effective settings and every ignored key, for spoold -n. */
 void		 config_print(const struct config *, FILE *);
 const struct hook *config_hook(const struct config *, const char *name);
+/*
+ * Where a hook's effective setting came from, as spoold -n shows it:
+ * "FILE:LINE [hook.NAME]" for the hook's table in spoold.conf,
+ * "FILE:LINE [\"default\"]" or "FILE:LINE ['NAME.log_hook']" for the
+ * shaping section whose key won the merge, "built-in" for a default of
+ * spoold's own. FILE is the path as the file was read, LINE the key's.
+ * Never NULL for a key that [hook.NAME] or a shaping file may set (a
+ * worker's copy of the hook, which carries no origins, says "built-in");
+ * NULL for any other key. The text lives as long as the hook.
+ */
+const char	*config_origin(const struct hook *, const char *key);
 /* Does the hook set this request header itself (names are caseless)? */
 int		 config_hook_sets(const struct hook *, const char *name);
 

@@ -539,7 +539,8 @@ hook_table(struct load *ld, struct hook *h, const struct toml_value *tab)
 			obj = &h->shaping;
 		else
 			return errkey(ld, kv);
-		if (d->set(ld, d, obj, kv->val) == -1)
+		if (d->set(ld, d, obj, kv->val) == -1 ||
+		    origin_set(ld, h, d->name, ORIGIN_HOOK, &kv->pos) == -1)
 			return -1;
 	}
 	return hook_check(ld, h, tab, seen);
@@ -548,9 +549,9 @@ hook_table(struct load *ld, struct hook *h, const struct toml_value *tab)
 static int
 load_hook(struct load *ld, struct hook *h, const struct toml_kv *hkv)
 {
-	if (shaping_hook(ld, h) == -1)
+	if (shaping_hook(ld, h) == -1 || hook_table(ld, h, hkv->val) == -1)
 		return -1;
-	return hook_table(ld, h, hkv->val);
+	return advice_check(ld, h);
 }
 
 static int
@@ -610,6 +611,14 @@ config_hook_free(struct hook *h)
 	free(h->client_cert);
 	free(h->client_key);
 	broker_free(h);
+	origin_free(h);
+}
+
+int
+hook_key_known(const char *name)
+{
+	return keynamed(hookkeys, HK_COUNT, name) != NULL ||
+	    shaping_key_named(name) != NULL;
 }
 
 int

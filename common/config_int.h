@@ -2,7 +2,9 @@
  * What the configuration's own files share, and no one else: the state
  * of one load (config.c, config_hook.c, shaping.c), the key tables and
  * the typed values with their errors (config_value.c), and which header
- * names hold credentials (config_secrets.c, for config_print.c).
+ * names hold credentials (config_secrets.c, for config_print.c), where
+ * each of a hook's settings came from (config_origin.c) and KumoMTA's
+ * advice for a log hook's shaping (config_advice.c).
  */
 #ifndef SPOOLD_CONFIG_INT_H
 #define SPOOLD_CONFIG_INT_H
@@ -87,6 +89,7 @@ int		 errkey(struct load *, const struct toml_kv *);
 const char	*shown(const char *s, char *buf, size_t len);
 const struct keydef *keyfind(const struct keydef *, size_t,
 		    const struct toml_kv *);
+const struct keydef *keynamed(const struct keydef *, size_t, const char *);
 /* A string value without embedded NUL bytes. */
 int		 want_str(struct load *, const char *name,
 		    const struct toml_value *);
@@ -103,17 +106,45 @@ void		 broker_free(struct hook *);
 
 /* config_hook.c: the [hook.NAME] tables, sorted by name once read. */
 int		 load_hooks(struct load *, const struct toml_value *);
+/* Is name a key of [hook.NAME], the shaping keys included? */
+int		 hook_key_known(const char *name);
 
 /* shaping.c */
 extern const struct shaping shaping_defaults;
 /* The definition of a shaping key, which a hook's table may also set. */
 const struct keydef *shaping_key(const struct toml_kv *);
+const struct keydef *shaping_key_named(const char *);
 /* ["default"], merged and checked even when no hook uses it. */
 int		 shaping_default(struct load *);
 /* ["default"], then ['NAME.log_hook'], over h's shaping. */
 int		 shaping_hook(struct load *, struct hook *);
 /* Sections of the shaping files that no hook reads, as ignored. */
 int		 shaping_unused(struct load *);
+
+/* config_origin.c: which file, line and table set a hook's key. */
+enum origin_kind {
+	ORIGIN_HOOK,		/* [hook.NAME] of spoold.conf */
+	ORIGIN_DEFAULT,		/* ["default"] of the shaping files */
+	ORIGIN_LOG_HOOK		/* ['NAME.log_hook'] of the shaping files */
+};
+
+struct origin {
+	const char	*key;	/* the name in a key table: static */
+	enum origin_kind kind;
+	char		*text;	/* as config_origin() gives it */
+};
+
+/* key of h was set at pos; a later call for the same key replaces it. */
+int		 origin_set(struct load *, struct hook *, const char *key,
+		    enum origin_kind, const struct toml_pos *);
+const struct origin *origin_find(const struct hook *, const char *key);
+void		 origin_free(struct hook *);
+
+/*
+ * config_advice.c: one warning for a hook that takes limits tighter
+ * than KumoMTA's advice for a log hook from ["default"].
+ */
+int		 advice_check(struct load *, const struct hook *);
 
 /*
  * config_secrets.c: header values (and kafka properties) that may carry

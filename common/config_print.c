@@ -2,7 +2,8 @@
  * The listing of spoold -n: each hook's effective settings and every
  * ignored key and section, as "key = value" lines; strings quoted as
  * TOML basic strings, sizes, durations and rates bare in their canonical
- * units, secrets shown only as set or not.
+ * units, secrets shown only as set or not. Each setting of a hook is
+ * followed by a comment saying where it came from (config_origin()).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +15,9 @@
 #include "config_int.h"
 #include "rectype.h"
 #include "units.h"
+
+/* Lines longer than this take their origin two spaces after them. */
+#define ORIGIN_COL	44
 
 static void
 print_str(FILE *fp, const char *s)
@@ -247,14 +251,50 @@ print_transport(FILE *fp, const struct hook *h)
 	}
 }
 
+/* The origin of the setting a "key = value" line prints, or NULL. */
+static const char *
+line_origin(const struct hook *h, const char *line, size_t len)
+{
+	const char	*eq;
+	char		 key[64];
+
+	if ((eq = memmem(line, len, " = ", 3)) == NULL ||
+	    (size_t)(eq - line) >= sizeof(key))
+		return NULL;
+	memcpy(key, line, eq - line);
+	key[eq - line] = '\0';
+	return config_origin(h, key);
+}
+
+/*
+ * The hook's lines, each setting followed by where it came from, the
+ * comments in one column past the lines not longer than ORIGIN_COL.
+ */
 static void
-print_hook(FILE *fp, const struct config *cfg, const struct hook *h)
+print_origins(FILE *fp, const struct hook *h, const char *text)
+{
+	const char	*p, *nl, *o;
+	size_t		 len, col = 0;
+
+	for (p = text; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		if ((len = nl - p) <= ORIGIN_COL && len > col &&
+		    line_origin(h, p, len) != NULL)
+			col = len;
+	for (p = text; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		len = nl - p;
+		fwrite(p, 1, len, fp);
+		if ((o = line_origin(h, p, len)) != NULL)
+			fprintf(fp, "%*s# %s", (int)(len < col ? col - len + 2 :
+			    2), "", o);
+		fputc('\n', fp);
+	}
+}
+
+static void
+print_settings(FILE *fp, const struct config *cfg, const struct hook *h)
 {
 	size_t	 i;
 
-	fputs("\n[hook.", fp);
-	print_key(fp, h->name);
-	fputs("]\n", fp);
 	print_url(fp, h);
 	fprintf(fp, "batch_size = %llu\n", (unsigned long long)h->batch_size);
 	fprintf(fp, "min_batch_size = %llu\n",
@@ -284,6 +324,29 @@ print_hook(FILE *fp, const struct config *cfg, const struct hook *h)
 		print_str(fp, cfg->ignored[i].what);
 		fprintf(fp, " at %s\n", cfg->ignored[i].where);
 	}
+}
+
+/* The settings are printed first, then given their origins. */
+static void
+print_hook(FILE *fp, const struct config *cfg, const struct hook *h)
+{
+	FILE	*ms;
+	char	*text = NULL;
+	size_t	 len;
+
+	fputs("\n[hook.", fp);
+	print_key(fp, h->name);
+	fputs("]\n", fp);
+	if ((ms = open_memstream(&text, &len)) == NULL) {
+		print_settings(fp, cfg, h);
+		return;
+	}
+	print_settings(ms, cfg, h);
+	if (fclose(ms) == 0)
+		print_origins(fp, h, text);
+	else
+		print_settings(fp, cfg, h);
+	free(text);
 }
 
 void

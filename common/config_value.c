@@ -38,20 +38,28 @@ warnat(struct load *ld, const struct toml_pos *pos, const char *fmt, ...)
 {
 	struct config	*cfg = ld->cfg;
 	va_list		 ap;
-	char		 msg[512], **w;
+	char		*msg, **w;
+	int		 n;
 
+	/* Not cut: a warning may name many keys and their places. */
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	if (n == -1)
+		return nomem(ld);
 	w = reallocarray(cfg->warnings, cfg->nwarnings + 1, sizeof(*w));
 	if (w == NULL)
-		return nomem(ld);
+		goto nomem;
 	cfg->warnings = w;
 	if (asprintf(&w[cfg->nwarnings], "%s:%d:%d: %s", pos->file,
 	    pos->line, pos->col, msg) == -1)
-		return nomem(ld);
+		goto nomem;
 	cfg->nwarnings++;
+	free(msg);
 	return 0;
+nomem:
+	free(msg);
+	return nomem(ld);
 }
 
 int
@@ -119,6 +127,17 @@ keyfind(const struct keydef *defs, size_t n, const struct toml_kv *kv)
 
 	for (i = 0; i < n; i++)
 		if (keyis(kv, defs[i].name))
+			return &defs[i];
+	return NULL;
+}
+
+const struct keydef *
+keynamed(const struct keydef *defs, size_t n, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(defs[i].name, name) == 0)
 			return &defs[i];
 	return NULL;
 }

@@ -191,10 +191,14 @@ ignore(struct load *ld, const char *hook, const char *what,
 	return 0;
 }
 
-/* Apply a merged section; keys spoold has no use for are recorded. */
+/*
+ * Apply a merged section over h's shaping, or over sh alone to check it
+ * (h NULL); with a hook, keys spoold has no use for are recorded, and
+ * where each key came from.
+ */
 static int
 section_apply(struct load *ld, const struct section *s, struct shaping *sh,
-    const char *hook)
+    struct hook *h, enum origin_kind kind)
 {
 	const struct keydef	*d;
 	const struct toml_kv	*kv;
@@ -203,10 +207,11 @@ section_apply(struct load *ld, const struct section *s, struct shaping *sh,
 	for (i = 0; i < s->n; i++) {
 		kv = s->kv[i];
 		if ((d = shaping_key(kv)) != NULL) {
-			if (d->set(ld, d, sh, kv->val) == -1)
+			if (d->set(ld, d, sh, kv->val) == -1 || (h != NULL &&
+			    origin_set(ld, h, d->name, kind, &kv->pos) == -1))
 				return -1;
-		} else if (hook != NULL &&
-		    ignore(ld, hook, kv->key, &kv->pos) == -1)
+		} else if (h != NULL &&
+		    ignore(ld, h->name, kv->key, &kv->pos) == -1)
 			return -1;
 	}
 	return 0;
@@ -256,6 +261,12 @@ shaping_key(const struct toml_kv *kv)
 	return keyfind(shapekeys, NELEM(shapekeys), kv);
 }
 
+const struct keydef *
+shaping_key_named(const char *name)
+{
+	return keynamed(shapekeys, NELEM(shapekeys), name);
+}
+
 int
 shaping_default(struct load *ld)
 {
@@ -263,7 +274,8 @@ shaping_default(struct load *ld)
 
 	/* Bad values in ["default"] are errors even with no hook. */
 	if (section_merge(ld, "default", &ld->dflt) == -1 ||
-	    section_apply(ld, &ld->dflt, &scratch, NULL) == -1)
+	    section_apply(ld, &ld->dflt, &scratch, NULL, ORIGIN_DEFAULT) ==
+	    -1)
 		return -1;
 	return 0;
 }
@@ -275,12 +287,13 @@ shaping_hook(struct load *ld, struct hook *h)
 	char		*name = NULL;
 	int		 rc = -1;
 
-	if (section_apply(ld, &ld->dflt, &h->shaping, h->name) == -1)
+	if (section_apply(ld, &ld->dflt, &h->shaping, h, ORIGIN_DEFAULT) ==
+	    -1)
 		return -1;
 	if (asprintf(&name, "%s.log_hook", h->name) == -1)
 		return nomem(ld);
 	if (section_merge(ld, name, &sect) == -1 ||
-	    section_apply(ld, &sect, &h->shaping, h->name) == -1)
+	    section_apply(ld, &sect, &h->shaping, h, ORIGIN_LOG_HOOK) == -1)
 		goto done;
 	rc = 0;
 done:

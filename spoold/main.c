@@ -158,9 +158,14 @@ warn_stderr(const char *msg)
 	fprintf(stderr, "spoold: %s\n", msg);
 }
 
+/* syslog takes one line a message: a warning's lines go one by one. */
 static void
 warn_log(const char *msg)
 {
+	const char	*nl;
+
+	for (; (nl = strchr(msg, '\n')) != NULL; msg = nl + 1)
+		log_warnx("%.*s", (int)(nl - msg), msg);
 	log_warnx("%s", msg);
 }
 

@@ -25,6 +25,26 @@
 #define HOUR	(60 * MIN)
 #define DAY	(24 * HOUR)
 
+/* What spoold -n prints of an HTTP hook that sets none of these keys. */
+#define HTTP_BUILT_IN \
+	"batch_size = 1                             # built-in\n" \
+	"min_batch_size = 1                         # built-in\n" \
+	"max_batch_latency = 0s                     # built-in\n" \
+	"format = \"json\"                            # built-in\n" \
+	"types = \"Any\"                              # built-in\n" \
+	"log_parameters = (none)                    # built-in\n" \
+	"headers = (none)                           # built-in\n" \
+	"timeout = 1m                               # built-in\n" \
+	"retry_interval = 1m                        # built-in\n" \
+	"max_retry_interval = 20m                   # built-in\n" \
+	"max_age = 7d                               # built-in\n" \
+	"transient_status = [408, 425, 429, \"5xx\"]  # built-in\n" \
+	"signing_secret = (none)                    # built-in\n" \
+	"tls_verify = true                          # built-in\n" \
+	"ca_file = (system)                         # built-in\n" \
+	"client_cert = (none)                       # built-in\n" \
+	"client_key = (none)                        # built-in\n"
+
 static char	 tmpdir[PATH_MAX];
 static char	 fixture[PATH_MAX];	/* empty when absent */
 static char	 example[PATH_MAX];	/* etc/spoold.conf */
@@ -109,15 +129,18 @@ printed(const struct config *cfg)
 	return buf;
 }
 
+/* Is line in text, alone or before the comment naming its origin? */
 static int
 has_line(const char *text, const char *line)
 {
-	size_t		 len = strlen(line);
+	size_t		 len = strlen(line), sp;
 	const char	*p = text;
 
 	while ((p = strstr(p, line)) != NULL) {
+		sp = strspn(p + len, " ");
 		if ((p == text || p[-1] == '\n') &&
-		    (p[len] == '\n' || p[len] == '\0'))
+		    (p[len] == '\n' || p[len] == '\0' ||
+		    (sp >= 2 && p[len + sp] == '#')))
 			return 1;
 		p += len;
 	}
@@ -254,32 +277,18 @@ test_hook_defaults(void)
 	is_int(h->shaping.mx_rollup, 1, "mx_rollup");
 	is_str(strstr(printed(cfg), "\n[hook.web]\n"),
 	    "\n[hook.web]\n"
-	    "url = \"http://127.0.0.1:8080/events\"\n"
-	    "batch_size = 1\n"
-	    "min_batch_size = 1\n"
-	    "max_batch_latency = 0s\n"
-	    "format = \"json\"\n"
-	    "types = \"Any\"\n"
-	    "log_parameters = (none)\n"
-	    "headers = (none)\n"
-	    "timeout = 1m\n"
-	    "retry_interval = 1m\n"
-	    "max_retry_interval = 20m\n"
-	    "max_age = 7d\n"
-	    "transient_status = [408, 425, 429, \"5xx\"]\n"
-	    "signing_secret = (none)\n"
-	    "tls_verify = true\n"
-	    "ca_file = (system)\n"
-	    "client_cert = (none)\n"
-	    "client_key = (none)\n"
-	    "connection_limit = 32\n"
-	    "max_connection_rate = (none)\n"
-	    "max_message_rate = (none)\n"
-	    "max_deliveries_per_connection = 1024\n"
-	    "max_ready = 1024\n"
-	    "idle_timeout = 5s\n"
-	    "system_shutdown_timeout = 30s\n"
-	    "mx_rollup = true\n", "config_print of a default hook");
+	    "url = \"http://127.0.0.1:8080/events\"       "
+	    "# spoold.conf:2 [hook.web]\n"
+	    HTTP_BUILT_IN
+	    "connection_limit = 32                      # built-in\n"
+	    "max_connection_rate = (none)               # built-in\n"
+	    "max_message_rate = (none)                  # built-in\n"
+	    "max_deliveries_per_connection = 1024       # built-in\n"
+	    "max_ready = 1024                           # built-in\n"
+	    "idle_timeout = 5s                          # built-in\n"
+	    "system_shutdown_timeout = 30s              # built-in\n"
+	    "mx_rollup = true                           # built-in\n",
+	    "config_print of a default hook");
 	config_free(cfg);
 }
 
@@ -1046,32 +1055,23 @@ test_shaping_merge(void)
 	    "used sections are not listed as ignored");
 	is_str(strstr(out, "[hook.web]"),
 	    "[hook.web]\n"
-	    "url = \"http://w/\"\n"
-	    "batch_size = 1\n"
-	    "min_batch_size = 1\n"
-	    "max_batch_latency = 0s\n"
-	    "format = \"json\"\n"
-	    "types = \"Any\"\n"
-	    "log_parameters = (none)\n"
-	    "headers = (none)\n"
-	    "timeout = 1m\n"
-	    "retry_interval = 1m\n"
-	    "max_retry_interval = 20m\n"
-	    "max_age = 7d\n"
-	    "transient_status = [408, 425, 429, \"5xx\"]\n"
-	    "signing_secret = (none)\n"
-	    "tls_verify = true\n"
-	    "ca_file = (system)\n"
-	    "client_cert = (none)\n"
-	    "client_key = (none)\n"
-	    "connection_limit = 5\n"
-	    "max_connection_rate = 5/min\n"
-	    "max_message_rate = 100/s\n"
-	    "max_deliveries_per_connection = 3\n"
-	    "max_ready = 1000\n"
-	    "idle_timeout = 1m\n"
-	    "system_shutdown_timeout = 30s\n"
-	    "mx_rollup = true\n"
+	    "url = \"http://w/\"                          "
+	    "# spoold.conf:3 [hook.web]\n"
+	    HTTP_BUILT_IN
+	    "connection_limit = 5                       "
+	    "# s1.toml:8 ['web.log_hook']\n"
+	    "max_connection_rate = 5/min                "
+	    "# s2.toml:6 ['web.log_hook']\n"
+	    "max_message_rate = 100/s                   "
+	    "# s1.toml:9 ['web.log_hook']\n"
+	    "max_deliveries_per_connection = 3          "
+	    "# s2.toml:3 [\"default\"]\n"
+	    "max_ready = 1000                           "
+	    "# spoold.conf:4 [hook.web]\n"
+	    "idle_timeout = 1m                          "
+	    "# s1.toml:4 [\"default\"]\n"
+	    "system_shutdown_timeout = 30s              # built-in\n"
+	    "mx_rollup = true                           # built-in\n"
 	    "ignored key \"data_timeout\" at s1.toml:5:1\n"
 	    "ignored key \"enable_tls\" at s1.toml:10:1\n"
 	    "\n"
@@ -1226,6 +1226,240 @@ test_shaping_values(void)
 	    "spoold.conf:1:11: shaping: \"sub\": Is a directory");
 }
 
+/* config_origin() of h's key is want. */
+static void
+origin_is(const struct hook *h, const char *key, const char *want)
+{
+	const char	*o = h != NULL ? config_origin(h, key) : NULL;
+
+	is_str(o != NULL ? o : "(null)", want, "origin of %s", key);
+}
+
+/* Each setting's origin: the hook's table, a shaping section, built in. */
+static void
+test_origins(void)
+{
+	struct config		*cfg;
+	const struct hook	*h;
+
+	writefile("o1.toml",
+	    "[\"default\"]\n"
+	    "connection_limit = 20\n"
+	    "max_ready = 2000\n"
+	    "idle_timeout = \"60s\"\n"
+	    "\n"
+	    "['a.log_hook']\n"
+	    "max_ready = 3000\n");
+	writefile("o2.toml",
+	    "[default]\n"
+	    "idle_timeout = \"90s\"\n"
+	    "[\"a.log_hook\"]\n"
+	    "mx_rollup = false\n");
+	cfg = load(
+	    "shaping = [\"o1.toml\", \"o2.toml\"]\n"
+	    "[hook.a]\n"
+	    "url = \"http://a/\"\n"
+	    "batch_size = 10\n"
+	    "mx_rollup = true\n"
+	    "headers = { X-Tenant = \"t\" }\n"
+	    "signing_secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n");
+	if (!ok(cfg != NULL, "origins: a hook over two shaping files"))
+		return;
+	h = config_hook(cfg, "a");
+	origin_is(h, "url", "spoold.conf:3 [hook.a]");
+	origin_is(h, "batch_size", "spoold.conf:4 [hook.a]");
+	origin_is(h, "headers", "spoold.conf:6 [hook.a]");
+	origin_is(h, "signing_secret", "spoold.conf:7 [hook.a]");
+	origin_is(h, "min_batch_size", "built-in");
+	origin_is(h, "transient_status", "built-in");
+	origin_is(h, "connection_limit", "o1.toml:2 [\"default\"]");
+	origin_is(h, "idle_timeout", "o2.toml:2 [\"default\"]");
+	origin_is(h, "max_ready", "o1.toml:7 ['a.log_hook']");
+	origin_is(h, "mx_rollup", "spoold.conf:5 [hook.a]");
+	origin_is(h, "max_message_rate", "built-in");
+	origin_is(h, "exchange", "built-in");
+	origin_is(h, "nonsense", "(null)");
+	origin_is(h, "data_timeout", "(null)");
+	line_ok(printed(cfg), "signing_secret = (set)                     "
+	    "# spoold.conf:7 [hook.a]");
+	line_ok(printed(cfg), "max_ready = 3000                           "
+	    "# o1.toml:7 ['a.log_hook']");
+	config_free(cfg);
+
+	/* replace_base drops the origins of the keys it drops. */
+	writefile("o3.toml", "[\"default\"]\nreplace_base = true\n"
+	    "max_ready = 4000\n");
+	cfg = load("shaping = [\"o1.toml\", \"o3.toml\"]\n"
+	    "[hook.\"b.c\"]\nurl = \"http://b/\"\nmax_batch_latency = 2\n");
+	if (ok(cfg != NULL, "origins: replace_base")) {
+		h = config_hook(cfg, "b.c");
+		origin_is(h, "connection_limit", "built-in");
+		origin_is(h, "max_ready", "o3.toml:3 [\"default\"]");
+		origin_is(h, "max_batch_latency",
+		    "spoold.conf:4 [hook.\"b.c\"]");
+		line_ok(printed(cfg), "max_batch_latency = 2s                     "
+		    "# spoold.conf:4 [hook.\"b.c\"]");
+	}
+	config_free(cfg);
+
+	/* Each transport's own keys. */
+	cfg = load("[hook.q]\nurl = \"amqp://mq/\"\nexchange = \"logs\"\n"
+	    "[hook.k]\nurl = \"kafka://b:9092\"\ntopic = \"t\"\n"
+	    "[hook.k.kafka]\n\"linger.ms\" = \"5\"\n");
+	if (ok(cfg != NULL, "origins: AMQP and Kafka keys")) {
+		h = config_hook(cfg, "q");
+		origin_is(h, "exchange", "spoold.conf:3 [hook.q]");
+		origin_is(h, "routing_key", "built-in");
+		origin_is(h, "persistent", "built-in");
+		h = config_hook(cfg, "k");
+		origin_is(h, "topic", "spoold.conf:6 [hook.k]");
+		origin_is(h, "key", "built-in");
+		origin_is(h, "kafka", "spoold.conf:7 [hook.k]");
+		line_ok(printed(cfg), "routing_key = \"q\"                     "
+		    "# built-in");
+	}
+	config_free(cfg);
+}
+
+/* Loads text over the shaping file t.toml holding shaping. */
+static struct config *
+load_shaped(const char *shaping, const char *text)
+{
+	char	 conf[2048];
+
+	writefile("t.toml", shaping);
+	snprintf(conf, sizeof(conf), "shaping = [\"t.toml\"]\n%s", text);
+	return load(conf);
+}
+
+/* Loading gives no warning. */
+static void
+no_warning(struct config *cfg, const char *what)
+{
+	ok(cfg != NULL && cfg->nwarnings == 0, "no warning: %s", what);
+	if (cfg != NULL && cfg->nwarnings > 0)
+		diag("%s", cfg->warnings[0]);
+	config_free(cfg);
+}
+
+#define ADVICE_TAIL(hook) "; its records back up behind them. Add to a " \
+	"shaping file, as KumoMTA advises for a log hook:\n" \
+	"    ['" hook ".log_hook']\n" \
+	"    connection_limit = \"local:10\"\n" \
+	"    max_connection_rate = \"1000/s\"\n" \
+	"    max_deliveries_per_connection = 8192\n"
+#define ADVICE_END \
+	"    max_ready = 10000\n" \
+	"    mx_rollup = false\n" \
+	"    system_shutdown_timeout = \"30s\""
+
+/* A hook taking limits tighter than KumoMTA's advice from ["default"]. */
+static void
+test_advice(void)
+{
+	struct config	*cfg;
+	const char	*mail =
+	    "[\"default\"]\n"
+	    "connection_limit = \"local:4\"\n"
+	    "max_connection_rate = \"100/min\"\n"
+	    "max_message_rate = \"100/s\"\n"
+	    "max_deliveries_per_connection = 100\n"
+	    "max_ready = 50\n"
+	    "idle_timeout = \"60s\"\n";
+	char		 sh[1024];
+
+	cfg = load_shaped(mail, "[hook.a]\nurl = \"http://a/\"\n");
+	if (!ok(cfg != NULL && cfg->nwarnings == 1,
+	    "inherited limits: one warning"))
+		goto next;
+	is_str(cfg->warnings[0], "t.toml:2:20: hook a takes mail-grade "
+	    "limits from [\"default\"]: connection_limit = \"local:4\" "
+	    "(t.toml:2), max_connection_rate = \"100/min\" (t.toml:3), "
+	    "max_deliveries_per_connection = 100 (t.toml:5), "
+	    "max_message_rate = \"100/s\" (t.toml:4), max_ready = 50 "
+	    "(t.toml:6)" ADVICE_TAIL("a")
+	    "    max_message_rate = \"10000/s\"\n" ADVICE_END,
+	    "names each key, its value and place, and the section to add");
+next:
+	config_free(cfg);
+
+	/* One warning a hook, whatever its transport. */
+	cfg = load_shaped(mail, "[hook.a]\nurl = \"http://a/\"\n"
+	    "[hook.q]\nurl = \"amqp://mq/\"\n"
+	    "[hook.k]\nurl = \"kafka://b:1\"\ntopic = \"t\"\n");
+	ok(cfg != NULL && cfg->nwarnings == 3, "three hooks, three warnings");
+	ok(cfg != NULL && cfg->nwarnings == 3 &&
+	    strstr(cfg->warnings[0], "hook a takes") != NULL &&
+	    strstr(cfg->warnings[1], "hook q takes") != NULL &&
+	    strstr(cfg->warnings[2], "hook k takes") != NULL &&
+	    strstr(cfg->warnings[2], "['k.log_hook']") != NULL,
+	    "HTTP, Kafka and AMQP hooks alike");
+	config_free(cfg);
+
+	/* Only what is still inherited is named. */
+	snprintf(sh, sizeof(sh), "%s['a.log_hook']\nconnection_limit = 10\n"
+	    "max_connection_rate = \"1000/s\"\nmax_message_rate = "
+	    "\"20000/s\"\n", mail);
+	cfg = load_shaped(sh, "[hook.a]\nurl = \"http://a/\"\n"
+	    "max_ready = 10000\n");
+	if (ok(cfg != NULL && cfg->nwarnings == 1, "some keys overridden"))
+		is_str(cfg->warnings[0], "t.toml:5:33: hook a takes "
+		    "mail-grade limits from [\"default\"]: "
+		    "max_deliveries_per_connection = 100 (t.toml:5)"
+		    ADVICE_TAIL("a") ADVICE_END,
+		    "the one key left; no message rate to lift");
+	config_free(cfg);
+
+	snprintf(sh, sizeof(sh), "%s['a.log_hook']\nconnection_limit = "
+	    "\"local:10\"\nmax_connection_rate = \"1000/s\"\n"
+	    "max_message_rate = \"10000/s\"\n"
+	    "max_deliveries_per_connection = 8192\nmax_ready = 10000\n",
+	    mail);
+	no_warning(load_shaped(sh, "[hook.a]\nurl = \"http://a/\"\n"),
+	    "the hook's own section sets every limit");
+	no_warning(load_shaped(mail, "[hook.a]\nurl = \"http://a/\"\n"
+	    "connection_limit = 10\nmax_connection_rate = \"1000/s\"\n"
+	    "max_message_rate = \"10000/s\"\n"
+	    "max_deliveries_per_connection = 8192\nmax_ready = 10000\n"),
+	    "the hook's table sets every limit");
+	no_warning(load_shaped("['a.log_hook']\nmax_ready = 5\n",
+	    "[hook.a]\nurl = \"http://a/\"\n"), "no [\"default\"]");
+	no_warning(load_shaped("[\"default\"]\nconnection_limit = 10\n"
+	    "max_connection_rate = \"60000/min\"\nmax_message_rate = "
+	    "\"10000/s\"\nmax_deliveries_per_connection = 8192\n"
+	    "max_ready = 10000\nidle_timeout = \"1s\"\n",
+	    "[hook.a]\nurl = \"http://a/\"\n"),
+	    "[\"default\"] no tighter than the advice");
+	no_warning(load_shaped(mail, ""), "no hook");
+
+	/* replace_base: in a later ["default"], in a later own section. */
+	writefile("u.toml", "[\"default\"]\nreplace_base = true\n"
+	    "idle_timeout = \"5s\"\n");
+	writefile("t.toml", mail);
+	no_warning(load("shaping = [\"t.toml\", \"u.toml\"]\n[hook.a]\n"
+	    "url = \"http://a/\"\n"), "a later [\"default\"] replaces it");
+	writefile("v.toml", "['a.log_hook']\nmax_ready = 9\n"
+	    "max_deliveries_per_connection = 10000\n");
+	writefile("w.toml", "['a.log_hook']\nreplace_base = true\n"
+	    "max_deliveries_per_connection = 10000\n");
+	snprintf(sh, sizeof(sh), "%s['a.log_hook']\nconnection_limit = 10\n"
+	    "max_connection_rate = \"1000/s\"\nmax_message_rate = "
+	    "\"20000/s\"\n", mail);
+	writefile("t.toml", sh);
+	cfg = load("shaping = [\"t.toml\", \"v.toml\", \"w.toml\"]\n"
+	    "[hook.a]\nurl = \"http://a/\"\n");
+	if (ok(cfg != NULL && cfg->nwarnings == 1,
+	    "a later own section with replace_base"))
+		is_str(cfg->warnings[0], "t.toml:2:20: hook a takes "
+		    "mail-grade limits from [\"default\"]: connection_limit = "
+		    "\"local:4\" (t.toml:2), max_connection_rate = \"100/min\" "
+		    "(t.toml:3), max_message_rate = \"100/s\" (t.toml:4), "
+		    "max_ready = 50 (t.toml:6)" ADVICE_TAIL("a")
+		    "    max_message_rate = \"10000/s\"\n" ADVICE_END,
+		    "what the replaced sections set is inherited again");
+	config_free(cfg);
+}
+
 static void
 test_paths(void)
 {
@@ -1269,7 +1503,7 @@ test_fixture(void)
 	struct config		*cfg;
 	const struct hook	*h;
 	const char		*out, *p, *e;
-	char			 text[PATH_MAX + 128], line[PATH_MAX + 128];
+	char			 text[PATH_MAX + 128], line[4 * PATH_MAX + 1024];
 	size_t			 i;
 	static const struct {
 		const char	*key;
@@ -1305,6 +1539,16 @@ test_fixture(void)
 	    "max_deliveries_per_connection");
 	is_int(h->shaping.idle_timeout_ms, 60 * SEC, "idle_timeout");
 	is_int(h->shaping.max_ready, 1024, "max_ready default");
+	snprintf(line, sizeof(line), "%s:57 [\"default\"]", fixture);
+	origin_is(h, "connection_limit", line);
+	snprintf(line, sizeof(line), "%s:58:23: hook webhook takes mail-grade "
+	    "limits from [\"default\"]: max_connection_rate = \"100/min\" "
+	    "(%s:58), max_deliveries_per_connection = 100 (%s:59), "
+	    "max_message_rate = \"100/s\" (%s:60)" ADVICE_TAIL("webhook")
+	    "    max_message_rate = \"10000/s\"\n" ADVICE_END, fixture,
+	    fixture, fixture, fixture);
+	if (ok(cfg->nwarnings == 1, "the fixture: one warning"))
+		is_str(cfg->warnings[0], line, "the fixture's mail-grade limits");
 	out = printed(cfg);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		snprintf(line, sizeof(line), "ignored key \"%s\" at %s:%d:1",
@@ -1395,6 +1639,8 @@ main(void)
 	test_broker_keys();
 	test_shaping_merge();
 	test_shaping_values();
+	test_origins();
+	test_advice();
 	test_paths();
 	test_fixture();
 	test_example();
