@@ -17,6 +17,7 @@
 #include "idset.h"
 #include "pace.h"
 #include "spoold.h"
+#include "throttle.h"
 
 struct fleet_worker;
 
@@ -61,6 +62,7 @@ struct hq {
 	int		 retire;	/* its workers are to make way */
 	uint64_t	 failed_logged;	/* when failures were last logged */
 	uint64_t	 failed_unlogged;	/* records failed since */
+	struct throttle	 thr;
 	struct hq	*next;
 };
 

@@ -25,6 +25,7 @@
 #include "proto.h"
 #include "scheduler.h"
 #include "spoold.h"
+#include "throttle.h"
 #include "util.h"
 
 /*
@@ -58,6 +59,8 @@ struct stat_slot {
 	uint32_t	 hook;
 	uint64_t	 in_flight;
 	uint64_t	 workers;
+	uint64_t	 throttled_ms[THR_N];
+	uint64_t	 throttle_warnings[THR_N];
 };
 
 static pthread_t	 s_thread;
@@ -118,6 +121,24 @@ sched_stats(uint32_t hook, uint64_t *in_flight, uint64_t *workers)
 	pthread_mutex_unlock(&s_lock);
 }
 
+void
+sched_throttle(uint32_t hook, uint64_t ms[THR_N], uint64_t warnings[THR_N])
+{
+	size_t	 i;
+
+	memset(ms, 0, THR_N * sizeof(*ms));
+	memset(warnings, 0, THR_N * sizeof(*warnings));
+	pthread_mutex_lock(&s_lock);
+	for (i = 0; i < s_nstats; i++)
+		if (s_stats[i].hook == hook) {
+			memcpy(ms, s_stats[i].throttled_ms,
+			    THR_N * sizeof(*ms));
+			memcpy(warnings, s_stats[i].throttle_warnings,
+			    THR_N * sizeof(*warnings));
+		}
+	pthread_mutex_unlock(&s_lock);
+}
+
 /* Every round: status must agree with the spool's counts of the moment. */
 static void
 publish_stats(void)
@@ -141,6 +162,10 @@ publish_stats(void)
 		s_stats[n].hook = hq->id;
 		s_stats[n].in_flight = hq->leased;
 		s_stats[n].workers = hq->nworkers;
+		memcpy(s_stats[n].throttled_ms, hq->thr.ms,
+		    sizeof(hq->thr.ms));
+		memcpy(s_stats[n].throttle_warnings, hq->thr.warnings,
+		    sizeof(hq->thr.warnings));
 	}
 	s_nstats = n;
 	pthread_mutex_unlock(&s_lock);
@@ -320,7 +345,21 @@ send_batch(struct hq *hq, struct worker *proc, struct batch *b,
 	pool_push(proc, f.sent);
 }
 
-static void
+/* With every worker busy, is it the connection limit that holds it back? */
+static int
+at_connection_limit(struct hq *hq)
+{
+	struct fleet_worker	*w;
+	uint32_t		 active = 0;
+
+	for (w = hq->workers; w != NULL; w = w->next)
+		active += !w->retiring;
+	return active >= hq->cfg->shaping.connection_limit ?
+	    THR_CONNECTION_LIMIT : THR_NONE;
+}
+
+/* Hands out what is due; returns the limit that stopped it, if any. */
+static int
 dispatch(struct hq *hq, uint64_t now)
 {
 	const struct shaping	*sh = &hq->cfg->shaping;
@@ -331,14 +370,15 @@ dispatch(struct hq *hq, uint64_t now)
 
 	while (!hq->held && !hq->removed && !atomic_load(&s_stop)) {
 		if (hq->splits == NULL && !hookq_batch_due(hq, now))
-			return;
-		if ((w = idle_worker(hq)) == NULL ||
-		    bucket_wait(&hq->msg, now) > 0)
-			return;
+			return THR_NONE;
+		if ((w = idle_worker(hq)) == NULL)
+			return at_connection_limit(hq);
+		if (bucket_wait(&hq->msg, now) > 0)
+			return THR_MESSAGE_RATE;
 		flags = 0;
 		if (w->conn_left == 0) {
 			if (bucket_take(&hq->conn, 1, now) == 0)
-				return;
+				return THR_CONNECTION_RATE;
 			w->conn_left = sh->max_deliveries_per_connection;
 			flags |= PROTO_F_FRESH;
 		}
@@ -352,6 +392,52 @@ dispatch(struct hq *hq, uint64_t now)
 			flags |= PROTO_F_LAST;
 		send_batch(hq, w->proc, b, flags, now);
 	}
+	return THR_NONE;
+}
+
+/* The value of a limit as spoold -n shows it. */
+static const char *
+limit_value(const struct shaping *sh, int limit, char *buf, size_t len)
+{
+	if (limit == THR_CONNECTION_LIMIT) {
+		snprintf(buf, len, "%u", sh->connection_limit);
+		return buf;
+	}
+	buf[0] = '"';
+	fmt_rate(limit == THR_MESSAGE_RATE ? &sh->max_message_rate :
+	    &sh->max_connection_rate, buf + 1, len - 2);
+	strlcat(buf, "\"", len);
+	return buf;
+}
+
+/*
+ * The limit that stopped dispatch is counted; a backlog that grew over a
+ * window while one held the hook back is worth a warning, which names
+ * the limit and where its value came from.
+ */
+static void
+throttled(struct hq *hq, int limit, uint64_t mono)
+{
+	struct store_counts	 c;
+	const char		*key;
+	uint64_t		 before, backlog;
+	char			 v[64];
+
+	if (!throttle_note(&hq->thr, limit, mono))
+		return;
+	if (store_counts(sd->store, hq->id, &c) == -1)
+		return;
+	backlog = c.ready + c.deferred;
+	before = hq->thr.mark_backlog;
+	if (!throttle_warn(&hq->thr, backlog, mono))
+		return;
+	key = throttle_key[limit];
+	log_warnx("hook %s: throttled by %s = %s from %s: %llu records "
+	    "queued, %llu more than %u s ago", hq->cfg->name, key,
+	    limit_value(&hq->cfg->shaping, limit, v, sizeof(v)),
+	    config_origin(hq->cfg, key), (unsigned long long)backlog,
+	    (unsigned long long)(backlog - before),
+	    THROTTLE_WINDOW_MS / 1000);
 }
 
 /* What dispatch queued goes out: one write for all of a worker's. */
@@ -593,7 +679,7 @@ sched_main(void *arg)
 		for (hq = hookq_first(); hq != NULL; hq = hq->next) {
 			hookq_refill(hq, now, atomic_load(&s_gen));
 			grow(hq);
-			dispatch(hq, now);
+			throttled(hq, dispatch(hq, now), mono);
 			flush_workers(hq);
 			retire(hq, mono);
 		}

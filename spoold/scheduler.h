@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "throttle.h"
+
 void	sched_start(void);
 /* Stop dispatching; wait for answers until deadline (monotonic ms). */
 void	sched_stop(uint64_t deadline);
@@ -19,5 +21,8 @@ void	sched_reload(void);
 void	sched_rescan(void);
 /* What status shows beside the spool's counts. */
 void	sched_stats(uint32_t hook, uint64_t *in_flight, uint64_t *workers);
+/* Milliseconds held back and warnings logged, by THR_* limit. */
+void	sched_throttle(uint32_t hook, uint64_t ms[THR_N],
+	    uint64_t warnings[THR_N]);
 
 #endif
