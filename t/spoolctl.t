@@ -17,15 +17,16 @@ types = ["Bounce"]
 EOT
 
 my ($st, $out, $err) = spoolctl($s, undef, 'status');
-is($st, 1, 'status without spoold: exit 1');
-like($err, qr/^spoolctl: .*is spoold running/, 'status without spoold says why');
+is($st, 1, 'status before spoold made a spool: exit 1');
+like($err, qr/^spoolctl: spoold is not running \(cannot reach \Q$s->{dir}\E\/control.sock\), and its spool cannot be read: \Q$s->{spool}\E: No such file or directory$/,
+    'says spoold is not running and there is no spool');
 
 start_spoold($s);
 ($st, $out, $err) = spoolctl($s, undef, 'status');
 is($st, 0, 'status: exit 0');
-like($out, qr/^HOOK\s+READY\s+DEFERRED\s+INFLIGHT\s+HELD\s+DEAD\s+DELIVERED\s+FAILED\s+WORKERS$/m,
+like($out, qr/^HOOK\s+STATE\s+READY\s+DEFERRED\s+INFLIGHT\s+HELD\s+DEAD\s+DELIVERED\s+FAILED\s+WORKERS$/m,
     'status prints a table header');
-like($out, qr/^alpha\s+0\s+0\s+0\s+no\s+0\s+0\s+0\s+\d+$/m, 'an empty hook row');
+like($out, qr/^alpha\s+active\s+0\s+0\s+0\s+0\s+0\s+0\s+0\s+\d+$/m, 'an empty hook row');
 
 my @recs = map { kumo_record($_, $_ % 2 ? 'Bounce' : 'Delivery') } 1 .. 50;
 my $file = "$s->{dir}/in.ndjson";
