@@ -89,7 +89,9 @@ my %SIZE = (
 	backlog => scaled(2_000_000, 1000, 20),		# workload 5
 	backlog_probe => scaled(500_000, 100, 100),
 	crowd => scaled(20_000, 1, 1000),		# workload 6
+	ctl_queued => scaled(2_000_000, 1000, 20),	# workload 7
 );
+my $CTL_TIMES = 11;		# spoolctl runs timed per measurement
 my $CROWD_IDLE = 10_000;	# idle connections in workload 6
 my $CROWD_SLOW = 1_000;		# ... or slow ones
 my $CROWD_RATE = 2_000;		# the producer's requests/s
@@ -1171,6 +1173,67 @@ sub w_backlog {
 	return $r;
 }
 
+# Median milliseconds of $CTL_TIMES runs of spoolctl, from fork to exit:
+# what an operator waits.
+sub ctl_ms {
+	my ($s, @args) = @_;
+	my @ms;
+	for (1 .. $CTL_TIMES) {
+		my $t0 = time;
+		spoolctl($s, @args);
+		push @ms, (time - $t0) * 1000;
+	}
+	return median(@ms);
+}
+
+# The cursor of a page that starts at the first record received at
+# $ms or later: the hook's id, as a cursor of the first page gives it.
+sub late_cursor {
+	my ($s, $ms) = @_;
+	my $j = $json->decode(spoolctl($s, 'list', 'bench', '--limit', '1',
+	    '--json'));
+	my $hook = substr($j->{next} // die("list: no next page\n"), 0, 8);
+	return sprintf('%s%016x%016x', $hook, $ms, 0);
+}
+
+# 7. spoolctl with $n records queued (hook held): status, and a page of
+# list near the end of the due index, with spoold running, then read
+# from the spool with spoold stopped.
+sub w_spoolctl {
+	my $n = $SIZE{ctl_queued};
+	my $tail = $n / 20;
+	my $s;
+	my $r = eval {
+		$s = spoold_up(hook_toml('batch', 'http://127.0.0.1:9'));
+		spoolctl($s, 'hold', 'bench');
+		loadgen(url => "$s->{url}/log", records => $n - $tail,
+		    per_req => 1000);
+		my $late = int(time * 1000) + 1;
+		sleep(0.01);
+		loadgen(url => "$s->{url}/log", records => $tail,
+		    per_req => 1000);
+		my $from = late_cursor($s, $late);
+		my $page = $json->decode(spoolctl($s, 'list', 'bench', '--limit',
+		    '100', '--from', $from, '--json'));
+		die "list --from: " . scalar(@{$page->{records}}) .
+		    " records, not 100\n" if @{$page->{records}} != 100;
+		my %r = (
+		    status => ctl_ms($s, 'status'),
+		    list_first => ctl_ms($s, 'list', 'bench', '--limit', '100'),
+		    list_late => ctl_ms($s, 'list', 'bench', '--limit', '100',
+			'--from', $from));
+		stop_pid($s->{pid}, 60);
+		$r{status_offline} = ctl_ms($s, 'status');
+		$r{list_late_offline} = ctl_ms($s, 'list', 'bench', '--limit',
+		    '100', '--from', $from);
+		\%r;
+	};
+	my $err = $@;
+	spoold_down($s) if $s;
+	die $err if $err;
+	return $r;
+}
+
 # The disk, as the issue asks: 512 MiB written and fdatasync'd.
 sub w_dd {
 	my $f = "$WORK/dd.tmp";
@@ -1289,6 +1352,7 @@ my @plan = (
 	[backlog => sub { w_backlog($SIZE{backlog}) }],
 	[crowd_idle => sub { w_crowd('idle') }],
 	[crowd_slow => sub { w_crowd('slow') }],
+	[spoolctl => \&w_spoolctl],
 );
 if (my $only = $ENV{BENCH_ONLY}) {
 	my %want = map { $_ => 1 } split /,/, $only;
@@ -1476,6 +1540,19 @@ for my $k (['idle', fmt_n($CROWD_IDLE) . ' idle connections open'],
 	    fmt_n((med($name, 'p50'))[0], 2)));
 }
 
+my $cq = fmt_n($SIZE{ctl_queued});
+row('7 spoolctl', "status, $cq queued", 'spoolctl', 'status', 'ms',
+    dec => 1, note => "median of $CTL_TIMES; spoold running, hook held");
+row('', "status, $cq queued, spoold stopped", 'spoolctl',
+    'status_offline', 'ms', dec => 1, note => 'the spool read read-only');
+row('', 'list --limit 100, first page', 'spoolctl', 'list_first', 'ms',
+    dec => 1);
+row('', 'list --limit 100 --from a late page', 'spoolctl', 'list_late',
+    'ms', dec => 1, note => 'the last ' . fmt_n($SIZE{ctl_queued} / 20) .
+    ' records\' page');
+row('', 'list --from a late page, spoold stopped', 'spoolctl',
+    'list_late_offline', 'ms', dec => 1);
+
 my @head = ('workload', 'measure', 'median', 'unit', 'runs', 'note');
 my $table = join('', map { '| ' . join(' | ', @$_) . " |\n" }
     \@head, [map { '---' } @head], @rows);
@@ -1487,11 +1564,11 @@ printf "took %.1f minutes; load average %s before, %s after\n", $minutes,
 
 my $sizes = sprintf('ingest %s / %s / %s records (1000, 100, 1 per ' .
     'request); end to end %s, to RabbitMQ %s, to Kafka %s; latency %d s ' .
-    'at %s records/s; memory %s queued; backlog %s queued, %s probed',
+    'at %s records/s; memory %s queued; backlog %s queued, %s probed; spoolctl %s queued',
     map({ fmt_n($_) } @SIZE{qw(ingest_1000 ingest_100 ingest_1 e2e
     amqp kafka)}), $SIZE{lat_seconds},
     fmt_n($LAT_RATE), map({ fmt_n($_) } @SIZE{qw(mem_queued backlog
-    backlog_probe)}));
+    backlog_probe ctl_queued)}));
 my $md = <<"EOT";
 # spoold benchmark results
 

@@ -132,6 +132,11 @@ struct store_due {
 
 struct store	*store_open(const char *dir, uint64_t max_size, char *err,
 		    size_t errlen);
+/*
+ * The spool of a stopped spoold, to read only: no lock taken, nothing
+ * created; NULL with err set when spoold holds it or it cannot be read.
+ */
+struct store	*store_open_rdonly(const char *dir, char *err, size_t errlen);
 void		 store_close(struct store *);
 /* Clear reader slots left by dead processes; returns how many, or -1. */
 int		 store_reader_check(struct store *);
@@ -186,10 +191,18 @@ typedef void (*store_entry_cb)(void *, const struct store_entry *);
 int		 store_hook_find(struct store *, const char *, uint32_t *);
 /*
  * A hook's records in the order they are due, dead letters last; state
- * -1 for all, at most limit (0: no limit). Returns how many, or -1.
+ * -1 for all. The listing starts at the due key from (NULL: at the
+ * start) and ends after limit records (SIZE_MAX: none), or after
+ * looking at limit + STORE_LIST_SCAN keys, so that a page costs
+ * O(limit) however many records the state leaves out. When keys are
+ * left, *more is 1 and *next the first of them, to start the next page
+ * at. Returns how many, or -1.
  */
+#define STORE_LIST_SCAN	65536
 ssize_t		 store_list(struct store *, uint32_t hook, int state,
-		    size_t limit, store_entry_cb, void *);
+		    const struct store_due *from, size_t limit,
+		    store_entry_cb, void *, struct store_due *next,
+		    int *more);
 /* Each hook state of one record: 1 found, 0 no such record, -1 error. */
 int		 store_show(struct store *, uint64_t id, store_entry_cb,
 		    void *);

@@ -8,6 +8,10 @@
  * transaction, so MDB_MAP_FULL, ENOSPC and EIO lose nothing that was
  * acknowledged; after MDB_PANIC (a failed meta page write) the
  * environment is closed and opened again.
+ *
+ * spoolctl opens the spool of a stopped spoold read-only: without the
+ * lock, creating nothing, and without LMDB's lock file when it may not
+ * write it, which is safe only because no spoold writes meanwhile.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -139,8 +143,8 @@ store_env_open(struct store *s, char *err, size_t errlen)
 	return -1;
 }
 
-struct store *
-store_open(const char *dir, uint64_t max_size, char *err, size_t errlen)
+static struct store *
+store_new(const char *dir, char *err, size_t errlen)
 {
 	struct store	*s;
 
@@ -151,11 +155,21 @@ store_open(const char *dir, uint64_t max_size, char *err, size_t errlen)
 		return NULL;
 	}
 	s->lockfd = -1;
+	pthread_rwlock_init(&s->maplock, NULL);
+	pthread_mutex_init(&s->zlock, NULL);
+	return s;
+}
+
+struct store *
+store_open(const char *dir, uint64_t max_size, char *err, size_t errlen)
+{
+	struct store	*s;
+
+	if ((s = store_new(dir, err, errlen)) == NULL)
+		return NULL;
 	s->maxsize = max_size;
 	s->mapcap = max_size + (max_size / RESERVE_SHARE > RESERVE_MIN ?
 	    max_size / RESERVE_SHARE : RESERVE_MIN);
-	pthread_rwlock_init(&s->maplock, NULL);
-	pthread_mutex_init(&s->zlock, NULL);
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		goto fail;
@@ -167,6 +181,106 @@ store_open(const char *dir, uint64_t max_size, char *err, size_t errlen)
  fail:
 	store_close(s);
 	return NULL;
+}
+
+/*
+ * Is a spoold on the spool? Its lock is exclusive; a shared one is
+ * taken and let go at once, so that a spoold starting meanwhile finds
+ * the spool free.
+ */
+static int
+store_unlocked(const char *dir, char *err, size_t errlen)
+{
+	char	 path[4096];
+	int	 fd, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/spoold.lock", dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;	/* no spoold ever ran here, or not readable */
+	if (flock(fd, LOCK_SH | LOCK_NB) == -1) {
+		snprintf(err, errlen, "%s: spool in use by a spoold", dir);
+		rc = -1;
+	} else
+		flock(fd, LOCK_UN);
+	close(fd);
+	return rc;
+}
+
+/* The databases, without creating any: a spool spoold never made has none. */
+static int
+store_dbis_rdonly(struct store *s)
+{
+	MDB_txn		*txn;
+	int		 rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_dbi_open(txn, "rec", 0, &s->rec)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "state", 0, &s->state)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "due", 0, &s->due)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "hooks", 0, &s->hooks)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "meta", 0, &s->meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "seg", 0, &s->seg)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "segref", 0, &s->segref)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	/* A read transaction keeps the handles it opened only by commit. */
+	return mdb_txn_commit(txn);
+}
+
+static int
+store_env_rdonly(struct store *s, unsigned int flags)
+{
+	int	 rc;
+
+	if ((rc = mdb_env_create(&s->env)) != 0)
+		return rc;
+	if ((rc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
+	    (rc = mdb_env_set_mapsize(s->env, s->mapsize)) != 0 ||
+	    (rc = mdb_env_open(s->env, s->dir, MDB_RDONLY | MDB_NOTLS | flags,
+	    0600)) != 0) {
+		mdb_env_close(s->env);
+		s->env = NULL;
+	}
+	return rc;
+}
+
+struct store *
+store_open_rdonly(const char *dir, char *err, size_t errlen)
+{
+	struct store	*s;
+	struct stat	 st;
+	char		 path[4096];
+	int		 rc;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (stat(dir, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	if (stat(path, &st) == -1 || access(path, R_OK) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (store_unlocked(dir, err, errlen) == -1)
+		return NULL;
+	if ((s = store_new(dir, err, errlen)) == NULL)
+		return NULL;
+	s->mapsize = s->maxsize = s->mapcap = (uint64_t)st.st_size;
+	rc = store_env_rdonly(s, 0);
+	/* LMDB's lock file is written even to read: without it, read alone. */
+	if (rc == EACCES || rc == EROFS)
+		rc = store_env_rdonly(s, MDB_NOLOCK);
+	if (rc == 0 && (rc = store_dbis_rdonly(s)) == 0)
+		rc = store_load_nhooks(s);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", dir, rc == MDB_NOTFOUND ?
+		    "holds no spool" : store_strerror(rc));
+		store_close(s);
+		return NULL;
+	}
+	return s;
 }
 
 void

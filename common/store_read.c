@@ -5,6 +5,7 @@
  */
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "segment.h"
@@ -215,9 +216,23 @@ store_held(struct store *s, uint32_t hook)
 	return held;
 }
 
+/* Where a listing starts: dead letters are the tail of the hook's range. */
+static void
+list_start(unsigned char *key, uint32_t hook, int state,
+    const struct store_due *from)
+{
+	uint64_t	 due = from != NULL ? from->due_ms : 0;
+
+	if (state == ST_DEAD && due < STORE_DUE_DEAD)
+		due = STORE_DUE_DEAD;
+	due_key(key, hook, due, from != NULL && due == from->due_ms ?
+	    from->id : 0);
+}
+
 ssize_t
-store_list(struct store *s, uint32_t hook, int state, size_t limit,
-    store_entry_cb cb, void *arg)
+store_list(struct store *s, uint32_t hook, int state,
+    const struct store_due *from, size_t limit, store_entry_cb cb,
+    void *arg, struct store_due *next, int *more)
 {
 	struct store_entry	 e;
 	struct seg_cur		 sc;
@@ -225,29 +240,34 @@ store_list(struct store *s, uint32_t hook, int state, size_t limit,
 	MDB_txn			*txn;
 	MDB_cursor		*cur;
 	MDB_val			 k, d;
-	size_t			 n = 0;
+	uint64_t		 due;
+	size_t			 n = 0, looked = 0, budget;
 	int			 rc;
 
-	memset(key, 0, sizeof(key));
-	put_be32(key, hook);
-	/* Dead letters are the tail of the hook's range: go straight there. */
-	if (state == ST_DEAD)
-		put_be64(key + 4, STORE_DUE_DEAD);
+	*more = 0;
+	budget = limit > SIZE_MAX - STORE_LIST_SCAN ? SIZE_MAX :
+	    limit + STORE_LIST_SCAN;
+	list_start(key, hook, state, from);
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
 	if (rd_begin(s, s->due, &txn, &cur) != 0)
 		return -1;
 	if ((rc = seg_open(&sc, txn, s->seg, s->segref, NULL)) != 0)
 		goto done;
-	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-	    rc == 0 && (limit == 0 || n < limit);
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
 		if (k.mv_size != 20 || get_be32(k.mv_data) != hook)
 			break;
-		/* And the others end where they begin. */
-		if (state >= 0 && state != ST_DEAD && get_be64((unsigned char *)
-		    k.mv_data + 4) == STORE_DUE_DEAD)
+		due = get_be64((unsigned char *)k.mv_data + 4);
+		/* The others end where the dead letters begin. */
+		if (state >= 0 && state != ST_DEAD && due == STORE_DUE_DEAD)
 			break;
+		if (n >= limit || looked++ >= budget) {
+			next->due_ms = due;
+			next->id = get_be64((unsigned char *)k.mv_data + 12);
+			*more = 1;
+			break;
+		}
 		if ((rc = entry_get(txn, s, &sc, get_be64((unsigned char *)
 		    k.mv_data + 12), hook, &e)) != 0)
 			break;

@@ -3,7 +3,7 @@
  *
  *   GET  /status    counts per hook, as spoolctl status --json prints them
  *   POST /inject    NDJSON records, validated and committed as ingest does
- *   GET  /list      ?hook=NAME&state=ready|deferred|dead&limit=N
+ *   GET  /list      ?hook=NAME&state=ready|deferred|dead&limit=N&from=CURSOR
  *   GET  /show      ?id=HEX
  *   POST /flush     ?hook=NAME
  *   POST /hold      ?hook=NAME
@@ -27,6 +27,7 @@
 #include "control.h"
 #include "ctlhttp.h"
 #include "ingest.h"
+#include "listing.h"
 #include "scheduler.h"
 #include "spoold.h"
 #include "util.h"
@@ -41,28 +42,6 @@ struct idlist {
 	size_t		 n;
 	size_t		 cap;
 	int		 bad;
-};
-
-struct list_ctx {
-	json_t		*out;
-	const char	*name;		/* of the hook being listed */
-	int		 state;
-	size_t		 limit;
-	size_t		 n;
-};
-
-struct show_ctx {
-	struct live	*rt;
-	json_t		*hooks;
-	json_t		*record;
-	uint64_t	 received_ms;
-};
-
-/* By ST_*: parse_state() gives the index. */
-static const char *const state_names[] = {
-	[ST_READY] = "ready",
-	[ST_DEFERRED] = "deferred",
-	[ST_DEAD] = "dead",
 };
 
 static json_t *
@@ -118,37 +97,6 @@ arg(struct MHD_Connection *conn, const char *key)
 	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
-/*
- * A JSON string of bytes that may not be UTF-8 (a hook's answer, a
- * name from the URL): jansson refuses those, so such bytes become '?'.
- */
-static json_t *
-text_json(const char *p, size_t len)
-{
-	json_t	*s;
-	char	*copy;
-	size_t	 i;
-
-	if ((s = json_stringn(p, len)) != NULL)
-		return s;
-	if ((copy = malloc(len + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < len; i++)
-		copy[i] = (unsigned char)p[i] < 0x80 ? p[i] : '?';
-	s = json_stringn(copy, len);
-	free(copy);
-	return s;
-}
-
-static json_t *
-id_json(uint64_t id)
-{
-	char	 hex[17];
-
-	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)id);
-	return json_string(hex);
-}
-
 /* Spool ids are 1 to 16 hex digits, as spoolctl accepts them. */
 static int
 parse_id(const char *s, uint64_t *id)
@@ -160,20 +108,6 @@ parse_id(const char *s, uint64_t *id)
 		return -1;
 	*id = strtoull(s, NULL, 16);
 	return 0;
-}
-
-/* An ST_* from its name; -1 for no state given, -2 for a bad one. */
-static int
-parse_state(const char *s)
-{
-	int	 i;
-
-	if (s == NULL)
-		return -1;
-	for (i = 0; i < 3; i++)
-		if (strcmp(s, state_names[i]) == 0)
-			return i;
-	return -2;
 }
 
 static int
@@ -227,10 +161,12 @@ hook_lookup(struct live *rt, const char *name, uint32_t *id)
 	return store_hook_find(sd->store, name, id);
 }
 
+/* A hook_name_fn: the configured name, else the spool's number. */
 static const char *
-hook_name(struct live *rt, uint32_t id, char *buf, size_t len)
+hook_name(void *arg, uint32_t id, char *buf, size_t len)
 {
-	size_t	 i;
+	struct live	*rt = arg;
+	size_t		 i;
 
 	for (i = 0; i < rt->conf->nhooks; i++)
 		if (rt->hook_ids[i] == id)
@@ -269,158 +205,76 @@ each_hook(const char *name, hook_fn fn, void *arg)
 	return sum;
 }
 
-static json_t *
-answer_json(const struct store_entry *e)
+/* The hooks a listing walks: the one named, or each configured one. */
+static int
+list_hooks(struct live *rt, const char *name, struct list_hook **out,
+    size_t *n)
 {
-	json_t	*s;
-	char	*buf;
-	int	 len;
+	size_t	 i;
 
-	if (e->status == 0 && e->answerlen == 0)
-		return json_null();
-	if (e->status == 0)
-		return text_json(e->answer, e->answerlen);
-	len = asprintf(&buf, e->answerlen ? "%u %.*s" : "%u", e->status,
-	    (int)e->answerlen, e->answer);
-	if (len == -1)
-		return NULL;
-	s = text_json(buf, (size_t)len);
-	free(buf);
-	return s;
-}
-
-/* One delivery state; a listing also names the record and its age. */
-static json_t *
-entry_json(const struct store_entry *e, const char *hook, int listing)
-{
-	json_t	*o;
-
-	if ((o = json_object()) == NULL)
-		return NULL;
-	if (listing)
-		json_object_set_new(o, "id", id_json(e->id));
-	json_object_set_new(o, "hook", text_json(hook, strlen(hook)));
-	json_object_set_new(o, "state", json_string(e->state >= 0 &&
-	    e->state < 3 ? state_names[e->state] : "unknown"));
-	json_object_set_new(o, "attempts", json_integer(e->attempts));
-	json_object_set_new(o, "next_attempt", e->state == ST_DEAD ?
-	    json_null() : json_integer((json_int_t)(e->due_ms / 1000)));
-	json_object_set_new(o, "last_answer", answer_json(e));
-	if (listing)
-		json_object_set_new(o, "received",
-		    json_integer((json_int_t)(e->received_ms / 1000)));
-	return o;
-}
-
-static void
-list_one(void *arg, const struct store_entry *e)
-{
-	struct list_ctx	*c = arg;
-
-	json_array_append_new(c->out, entry_json(e, c->name, 1));
-}
-
-/* The limit counts over all hooks listed: 0 is no limit. */
-static ssize_t
-list_hook(void *arg, uint32_t id, const char *name)
-{
-	struct list_ctx	*c = arg;
-	ssize_t		 n;
-
-	if (c->limit > 0 && c->n >= c->limit)
-		return 0;
-	c->name = name;
-	n = store_list(sd->store, id, c->state, c->limit ? c->limit - c->n :
-	    0, list_one, c);
-	if (n > 0)
-		c->n += (size_t)n;
-	return n;
+	*n = name != NULL ? 1 : rt->conf->nhooks;
+	if ((*out = calloc(*n ? *n : 1, sizeof(**out))) == NULL)
+		return -1;
+	if (name != NULL) {
+		(*out)[0].name = name;
+		return hook_lookup(rt, name, &(*out)[0].id) == -1 ? NO_HOOK : 0;
+	}
+	for (i = 0; i < *n; i++) {
+		(*out)[i].id = rt->hook_ids[i];
+		(*out)[i].name = rt->conf->hooks[i].name;
+	}
+	return 0;
 }
 
 static enum MHD_Result
 list(struct MHD_Connection *conn)
 {
-	struct list_ctx	 c;
-	const char	*hook = arg(conn, "hook");
-	ssize_t		 n;
+	struct list_hook	*hooks;
+	struct live		*rt;
+	const char		*hook = arg(conn, "hook"), *err = NULL;
+	json_t			*out = NULL;
+	size_t			 limit = LIST_LIMIT, n;
+	int			 state, rc;
 
-	memset(&c, 0, sizeof(c));
-	c.limit = LIST_LIMIT;
-	if ((c.state = parse_state(arg(conn, "state"))) == -2)
+	if ((state = state_parse(arg(conn, "state"))) == -2)
 		return ctl_error(conn, 400, "state must be ready, deferred "
 		    "or dead");
-	if (parse_limit(arg(conn, "limit"), &c.limit) == -1)
+	if (parse_limit(arg(conn, "limit"), &limit) == -1)
 		return ctl_error(conn, 400, "limit must be a number");
-	if ((c.out = json_array()) == NULL)
-		return MHD_NO;
-	if ((n = each_hook(hook, list_hook, &c)) < 0) {
-		json_decref(c.out);
-		if (n == NO_HOOK)
-			return no_hook(conn, hook);
+	rt = live_get();
+	if ((rc = list_hooks(rt, hook, &hooks, &n)) == 0)
+		rc = list_page(sd->store, hooks, n, state, arg(conn, "from"),
+		    limit, &out, &err);
+	live_put(rt);
+	free(hooks);
+	if (rc == NO_HOOK)
+		return no_hook(conn, hook);
+	if (rc == 400)
+		return ctl_error(conn, 400, "%s", err);
+	if (rc != 0)
 		return ctl_error(conn, 500, "cannot read the spool");
-	}
-	return ctl_reply_json(conn, 200, c.out, NULL, NULL);
-}
-
-/*
- * The record as JSON; ingest checked it, but jansson is stricter about
- * some valid JSON (integers beyond 64 bits, \u0000 in a key), which then
- * goes as a string: spoolctl prints that text as the record.
- */
-static json_t *
-record_json(const char *p, size_t len)
-{
-	json_error_t	 err;
-	json_t		*v;
-
-	if ((v = json_loadb(p, len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
-	    &err)) != NULL)
-		return v;
-	return text_json(p, len);
-}
-
-static void
-show_one(void *arg, const struct store_entry *e)
-{
-	struct show_ctx	*c = arg;
-	char		 buf[16];
-
-	if (c->record == NULL && e->rec != NULL) {
-		c->record = record_json(e->rec, e->reclen);
-		c->received_ms = e->received_ms;
-	}
-	json_array_append_new(c->hooks, entry_json(e, hook_name(c->rt,
-	    e->hook, buf, sizeof(buf)), 0));
+	return ctl_reply_json(conn, 200, out, NULL, NULL);
 }
 
 static enum MHD_Result
 show(struct MHD_Connection *conn)
 {
-	struct show_ctx	 c;
+	struct live	*rt;
 	const char	*hex = arg(conn, "id");
+	json_t		*out = NULL;
 	uint64_t	 id;
-	int		 found;
+	int		 rc;
 
 	if (parse_id(hex, &id) == -1)
 		return ctl_error(conn, 400, "id must be 1 to 16 hex digits");
-	memset(&c, 0, sizeof(c));
-	if ((c.hooks = json_array()) == NULL)
-		return MHD_NO;
-	c.rt = live_get();
-	found = store_show(sd->store, id, show_one, &c);
-	live_put(c.rt);
-	if (found != 1) {
-		json_decref(c.hooks);
-		json_decref(c.record);
-		if (found == 0)
-			return ctl_error(conn, 404, "no such record: %s",
-			    hex);
+	rt = live_get();
+	rc = show_record(sd->store, id, hook_name, rt, &out);
+	live_put(rt);
+	if (rc == 404)
+		return ctl_error(conn, 404, "no such record: %s", hex);
+	if (rc != 0)
 		return ctl_error(conn, 500, "cannot read the spool");
-	}
-	return ctl_reply_json(conn, 200, json_pack("{sosIsoso}",
-	    "id", id_json(id), "received", (json_int_t)(c.received_ms / 1000),
-	    "record", c.record ? c.record : json_null(), "hooks", c.hooks),
-	    NULL, NULL);
+	return ctl_reply_json(conn, 200, out, NULL, NULL);
 }
 
 /* The answer to a change of the spool, which the scheduler must see. */

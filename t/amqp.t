@@ -168,7 +168,7 @@ my $late = wait_status($s, 'late', sub { ($_[0]{dead} // 0) == @want },
 is($late->{dead}, scalar @want, 'late: every record a dead letter');
 ($st, $out) = spoolctl($s, undef, '--json', 'list', 'late', '--state',
     'dead', '--limit', '0');
-my $dead = json_decode($out) // [];
+my $dead = (json_decode($out) // {})->{records} // [];
 is(scalar(grep { ($_->{last_answer} // '') =~ /^312\b.*NO_ROUTE/ }
     @$dead), scalar @want, 'late: the last answer is 312 NO_ROUTE')
     or diag($dead->[0]{last_answer});

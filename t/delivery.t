@@ -165,7 +165,8 @@ is_deeply(\@bodies, [sort($projected, @nul[1 .. 3])],
     '\u0000: log_parameters match keys with their NUL, \u0000 kept escaped');
 
 my ($cst, $out) = spoolctl($ns, undef, '--json', 'list', 'never');
-my @ids = map { $_->{id} } @{json_decode($out // '') // []};
+my @ids = map { $_->{id} }
+    @{(json_decode($out // '') // {})->{records} // []};
 is(scalar @ids, 4, '\u0000: the records wait for the hook that fails');
 my (%shown, %human);
 for my $id (@ids) {

@@ -17,15 +17,16 @@ types = ["Bounce"]
 EOT
 
 my ($st, $out, $err) = spoolctl($s, undef, 'status');
-is($st, 1, 'status without spoold: exit 1');
-like($err, qr/^spoolctl: .*is spoold running/, 'status without spoold says why');
+is($st, 1, 'status before spoold made a spool: exit 1');
+like($err, qr/^spoolctl: spoold is not running \(cannot reach \Q$s->{dir}\E\/control.sock\), and its spool cannot be read: \Q$s->{spool}\E: No such file or directory$/,
+    'says spoold is not running and there is no spool');
 
 start_spoold($s);
 ($st, $out, $err) = spoolctl($s, undef, 'status');
 is($st, 0, 'status: exit 0');
-like($out, qr/^HOOK\s+READY\s+DEFERRED\s+INFLIGHT\s+HELD\s+DEAD\s+DELIVERED\s+FAILED\s+WORKERS$/m,
+like($out, qr/^HOOK\s+STATE\s+READY\s+DEFERRED\s+INFLIGHT\s+HELD\s+DEAD\s+DELIVERED\s+FAILED\s+WORKERS$/m,
     'status prints a table header');
-like($out, qr/^alpha\s+0\s+0\s+0\s+no\s+0\s+0\s+0\s+\d+$/m, 'an empty hook row');
+like($out, qr/^alpha\s+active\s+0\s+0\s+0\s+0\s+0\s+0\s+0\s+\d+$/m, 'an empty hook row');
 
 my @recs = map { kumo_record($_, $_ % 2 ? 'Bounce' : 'Delivery') } 1 .. 50;
 my $file = "$s->{dir}/in.ndjson";
@@ -62,6 +63,32 @@ like($err, qr/missing: No such file/, 'says the file is missing');
 ($st, $out) = spoolctl($s, undef, 'status', '--json');
 is(queued(json_decode($out)->{hooks}{alpha}), 60, 'failed injects stored nothing');
 
+# Progress on a terminal: script(1) gives spoolctl one. Pieces of 64 KiB
+# make a file of 200 records several; the line is written over and
+# cleared, the count stays.
+my $big = "$s->{dir}/big.ndjson";
+spew($big, join('', map { kumo_record($_, 'Delivery') . "\n" } 1 .. 200));
+my $small = "$s->{dir}/small.conf";
+spew($small, slurp($s->{conf}) =~ s/^(spool_dir)/max_request_size = "64KiB"\n$1/mr);
+($st, $out, $err) = run_cmd(undef, bin('spoolctl'), '-f', $small, 'inject',
+    $big);
+is($out, "injected 200 records: 200 queued, 0 discarded\n",
+    'inject in pieces: the count');
+is($err, '', 'not on a terminal: no progress');
+SKIP: {
+	skip('no script(1)', 4) unless -x '/usr/bin/script';
+	my $cmd = join(' ', map { "'$_'" } bin('spoolctl'), '-f', $small,
+	    'inject', $big);
+	($st, $out) = run_cmd(undef, '/usr/bin/script', '-qec', $cmd,
+	    '/dev/null');
+	is($st, 0, 'inject on a terminal: exit 0');
+	like($out, qr/^\rinjecting: \d+ of 200 records, [\d.]+ of [\d.]+ MiB \(\d+%\)/,
+	    'a progress line');
+	like($out, qr/\r\e\[K/, 'cleared at the end');
+	like($out, qr/\r\e\[Kinjected 200 records: 200 queued, 0 discarded\r?\n\z/,
+	    'then the count');
+}
+
 ($st, $out, $err) = spoolctl($s, undef, 'frobnicate');
 is($st, 2, 'unknown command: exit 2');
 like($err, qr/^usage: spoolctl/, 'unknown command prints usage');
@@ -71,6 +98,6 @@ is($st, 2, 'no command: exit 2');
 is($st, 2, 'status takes no arguments: exit 2');
 
 is(stop_spoold($s), 0, 'spoold stops');
-is(scalar @{spooldump($s)->{records}}, 60, 'the spool holds the 60 records');
+is(scalar @{spooldump($s)->{records}}, 460, 'the spool holds the 460 records');
 
 done_testing();
