@@ -1,7 +1,9 @@
 /*
  * Logging in the style of OpenBSD daemons. Messages go to standard error
  * while in the foreground and to syslog (facility mail) once daemonized;
- * fatal() appends strerror(errno) and exits 1.
+ * fatal() appends strerror(errno) and exits 1. What went wrong but
+ * loses nothing is a warning; log_error() is kept for what threatens
+ * the spool's data, so that an operator can alert on syslog's err.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -67,13 +69,35 @@ log_warn(const char *fmt, ...)
 	int	 saved = errno;
 
 	va_start(ap, fmt);
-	vlog(LOG_ERR, fmt, ap, strerror(saved));
+	vlog(LOG_WARNING, fmt, ap, strerror(saved));
 	va_end(ap);
 	errno = saved;
 }
 
 void
 log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_error(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, fmt, ap, strerror(saved));
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_errorx(const char *fmt, ...)
 {
 	va_list	 ap;
 

@@ -207,11 +207,11 @@ store_result(struct store *s, int rc)
 	case MDB_MAP_FULL:
 		return STORE_EFULL;
 	case MDB_PANIC:
-		log_warnx("spool: write failed: %s", store_strerror(rc));
+		log_errorx("spool: write failed: %s", store_strerror(rc));
 		store_recover(s);
 		return STORE_EIO;
 	default:
-		log_warnx("spool: write failed: %s", store_strerror(rc));
+		log_errorx("spool: write failed: %s", store_strerror(rc));
 		return STORE_EIO;
 	}
 }

@@ -351,7 +351,7 @@ store_recover(struct store *s)
 	/* A commit that failed may have its ids handed out again. */
 	seg_cache_free(&s->zc);
 	if (store_env_open(s, err, sizeof(err)) == -1)
-		log_warnx("spool: reopen after a fatal error: %s", err);
+		log_errorx("spool: reopen after a fatal error: %s", err);
 	else
 		log_warnx("spool: reopened after a fatal write error");
 	pthread_rwlock_unlock(&s->maplock);
