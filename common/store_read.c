@@ -232,7 +232,7 @@ next_candidate(struct seg_cur *sc, MDB_cursor *state, MDB_cursor *ref,
 
 /*
  * Is record id queued for hook, not dead: 0 and when it was received,
- * MDB_NOTFOUND, or an error. sc is on id's segment if it has one.
+ * MDB_NOTFOUND, or an error.
  */
 static int
 queued_at(MDB_txn *txn, struct store *s, struct seg_cur *sc, uint32_t hook,
@@ -242,7 +242,9 @@ queued_at(MDB_txn *txn, struct store *s, struct seg_cur *sc, uint32_t hook,
 	unsigned char	 key[8];
 	int		 rc, inseg;
 
-	inseg = sc->have && id >= sc->g.first && id - sc->g.first < sc->g.n;
+	if ((rc = seg_at(sc, id)) != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	inseg = rc == 0;
 	if ((rc = state_get(txn, s, id, hook, &d)) == 0) {
 		if (d.mv_size < STATE_HDR)
 			return MDB_CORRUPTED;
