@@ -16,7 +16,7 @@
 
 #include "idset.h"
 #include "pace.h"
-#include "scheduler.h"
+#include "hookstats.h"
 #include "spoold.h"
 
 struct fleet_worker;
