@@ -119,6 +119,7 @@ struct store_item {
 	uint64_t	 id;
 	uint64_t	 received_ms;
 	uint32_t	 attempts;
+	uint8_t		 state;		/* ST_READY or ST_DEFERRED as stored */
 	uint8_t		 nhooks;	/* hooks it was queued for at ingest */
 	const char	*ptr;		/* NULL: no longer queued for the hook */
 	size_t		 len;
@@ -225,6 +226,22 @@ int		 store_held(struct store *, uint32_t hook);
 void		 store_states(const struct store_counts *, int held,
 		    uint64_t leased_ready, uint64_t leased_deferred,
 		    struct store_states *);
+/*
+ * The oldest record queued for a hook, ready or deferred (not dead): the
+ * one of the least id, as ids grow with time. The walk goes in id order
+ * from o->from, below which no record is queued for the hook, and leaves
+ * o->from at the record found: kept from call to call, it makes each
+ * record older than the oldest queued walked past once. Records that
+ * come back to the queue (requeued dead letters) may be older: then the
+ * caller sets o->from to 0. o->id 0: none queued. 0, or -1.
+ */
+struct store_oldest {
+	uint64_t	 from;
+	uint64_t	 id;
+	uint64_t	 received_ms;
+};
+int		 store_oldest(struct store *, uint32_t hook,
+		    struct store_oldest *);
 /*
  * Every record in id order. A nonzero return of cb stops the walk and is
  * returned; otherwise 0, or -1 when the spool could not be read.

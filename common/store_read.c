@@ -142,6 +142,7 @@ store_fetch(struct store *s, uint32_t hook, const uint64_t *ids, size_t n,
 		if (entry_get(txn, s, &sc, ids[i], hook, &e) == 0 &&
 		    e.state != ST_DEAD && e.rec != NULL) {
 			it.attempts = e.attempts;
+			it.state = (uint8_t)e.state;
 			it.received_ms = e.received_ms;
 			it.nhooks = e.nhooks;
 			it.ptr = e.rec;
@@ -192,6 +193,118 @@ store_states(const struct store_counts *c, int held, uint64_t leased_ready,
 	st->held = held ? ready + deferred : 0;
 	st->ready = held ? 0 : ready;
 	st->deferred = held ? 0 : deferred;
+}
+
+/*
+ * The next id at or after id that may be queued for some hook: one in a
+ * segment, or one with a state. UINT64_MAX: none.
+ */
+static int
+next_candidate(struct seg_cur *sc, MDB_cursor *state, MDB_cursor *ref,
+    uint64_t id, uint64_t *next)
+{
+	unsigned char	 key[12];
+	MDB_val		 k, d;
+	int		 rc;
+
+	*next = UINT64_MAX;
+	if ((rc = seg_at(sc, id)) == 0) {
+		*next = id;
+		return 0;
+	}
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	put_be64(key, id);
+	k.mv_data = key;
+	k.mv_size = 8;
+	if ((rc = mdb_cursor_get(ref, &k, &d, MDB_SET_RANGE)) == 0 &&
+	    k.mv_size == 8)
+		*next = get_be64(k.mv_data);
+	else if (rc != MDB_NOTFOUND)
+		return rc;
+	state_key(key, id, 0);
+	k.mv_data = key;
+	k.mv_size = 12;
+	if ((rc = mdb_cursor_get(state, &k, &d, MDB_SET_RANGE)) == 0 &&
+	    k.mv_size == 12 && get_be64(k.mv_data) < *next)
+		*next = get_be64(k.mv_data);
+	return found(rc);
+}
+
+/*
+ * Is record id queued for hook, not dead: 0 and when it was received,
+ * MDB_NOTFOUND, or an error.
+ */
+static int
+queued_at(MDB_txn *txn, struct store *s, struct seg_cur *sc, uint32_t hook,
+    uint64_t id, uint64_t *received_ms)
+{
+	MDB_val		 k, d;
+	unsigned char	 key[8];
+	int		 rc, inseg;
+
+	if ((rc = seg_at(sc, id)) != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	inseg = rc == 0;
+	if ((rc = state_get(txn, s, id, hook, &d)) == 0) {
+		if (d.mv_size < STATE_HDR)
+			return MDB_CORRUPTED;
+		if (((unsigned char *)d.mv_data)[12] == ST_DEAD)
+			return MDB_NOTFOUND;
+		put_be64(key, id);
+		k.mv_data = key;
+		k.mv_size = sizeof(key);
+		if ((rc = mdb_get(txn, s->rec, &k, &d)) == 0 &&
+		    d.mv_size >= REC_HDR)
+			*received_ms = get_be64(d.mv_data);
+		else if (rc == MDB_NOTFOUND && inseg)
+			*received_ms = sc->g.received_ms;
+		else
+			return rc == 0 ? MDB_CORRUPTED : rc;
+		return 0;
+	}
+	if (rc != MDB_NOTFOUND || !inseg)
+		return rc;
+	*received_ms = sc->g.received_ms;
+	return due_has(txn, s, hook, sc->g.received_ms, id);
+}
+
+int
+store_oldest(struct store *s, uint32_t hook, struct store_oldest *o)
+{
+	struct seg_cur	 sc;
+	MDB_txn		*txn;
+	MDB_cursor	*state, *ref = NULL;
+	uint64_t	 id, pos = o->from, received;
+	int		 rc;
+
+	o->id = 0;
+	if (rd_begin(s, s->state, &txn, &state) != 0)
+		return -1;
+	if ((rc = seg_open(&sc, txn, s->seg, s->segref, NULL)) != 0 ||
+	    (rc = mdb_cursor_open(txn, s->segref, &ref)) != 0)
+		goto done;
+	while ((rc = next_candidate(&sc, state, ref, pos, &id)) == 0 &&
+	    id != UINT64_MAX) {
+		pos = id;
+		if ((rc = queued_at(txn, s, &sc, hook, id, &received)) == 0) {
+			o->id = id;
+			o->received_ms = received;
+			break;
+		}
+		if (rc != MDB_NOTFOUND)
+			break;
+		pos = id + 1;
+		rc = 0;
+	}
+	/* Ids only grow: what comes later is past where the walk ended. */
+	if (rc == 0)
+		o->from = pos;
+ done:
+	if (ref != NULL)
+		mdb_cursor_close(ref);
+	seg_close(&sc);
+	return rd_end(s, txn, state, rc) == 0 ? 0 : -1;
 }
 
 int

@@ -171,9 +171,9 @@ committer(void *arg)
 		n = take_batch(&batch, &jobs, &cap, &records);
 		pthread_mutex_unlock(&cm_lock);
 
-		t0 = mono_ms();
+		t0 = metrics_clock_us();
 		store_commit(cm_store, jobs, n);
-		metrics_commit(jobs, n, mono_ms() - t0);
+		metrics_commit(jobs, n, metrics_clock_us() - t0);
 		finish(batch);
 		if (records && cm_ingested != NULL)
 			cm_ingested();

@@ -47,22 +47,21 @@ struct idlist {
 static json_t *
 hook_status(struct live *rt, size_t h)
 {
-	struct store_counts	 c;
-	uint32_t		 id = rt->hook_ids[h];
-	uint64_t		 in_flight, workers;
+	struct hook_status	 hs;
 
-	if (store_counts(sd->store, id, &c) == -1)
+	if (sched_hook_status(rt->hook_ids[h], &hs) == -1)
 		return NULL;
-	sched_stats(id, &in_flight, &workers);
-	return json_pack("{sIsIsIsbsIsIsIsI}",
-	    "ready", (json_int_t)c.ready,
-	    "deferred", (json_int_t)c.deferred,
-	    "in_flight", (json_int_t)in_flight,
-	    "held", store_held(sd->store, id),
-	    "dead", (json_int_t)c.dead,
-	    "delivered", (json_int_t)c.delivered,
-	    "failed", (json_int_t)c.failed,
-	    "workers", (json_int_t)workers);
+	return json_pack("{sIsIsIsIsIsbsIsIsIsI}",
+	    "ready", (json_int_t)hs.states.ready,
+	    "deferred", (json_int_t)hs.states.deferred,
+	    "in_flight", (json_int_t)hs.states.in_flight,
+	    "held_records", (json_int_t)hs.states.held,
+	    "dead", (json_int_t)hs.states.dead,
+	    "held", hs.held,
+	    "oldest_age_ms", (json_int_t)hs.oldest_ms,
+	    "delivered", (json_int_t)hs.counts.delivered,
+	    "failed", (json_int_t)hs.counts.failed,
+	    "workers", (json_int_t)hs.sched.workers);
 }
 
 static enum MHD_Result

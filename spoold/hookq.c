@@ -197,6 +197,7 @@ hq_free(struct hq *hq)
 		lease_batch_free(b);
 	}
 	idset_free(&hq->mem);
+	idset_free(&hq->leased_deferred);
 	free(hq->q);
 	free(hq->hello);
 	live_put(hq->rt);

@@ -438,14 +438,51 @@ ingest_request(struct conn *conn, const struct request *r, char *body,
 	}
 }
 
+/*
+ * Why a request was refused: its status says, but for a 400 or 503
+ * that POST /log's own checks or its commit gave.
+ */
+static enum refusal
+refusal(struct conn *conn, unsigned int status)
+{
+	const struct ingest_job	*job = *conn_data(conn);
+	int			 ours = job != NULL && job->a.status == status;
+
+	switch (status) {
+	case 400:
+		return ours ? REF_BAD_RECORD : REF_BAD_REQUEST;
+	case 401:
+		return REF_UNAUTHORIZED;
+	case 404:
+		return REF_NOT_FOUND;
+	case 405:
+		return REF_METHOD;
+	case 408:
+		return REF_TIMEOUT;
+	case 413:
+		return REF_TOO_LARGE;
+	case 415:
+		return REF_MEDIA_TYPE;
+	case 503:
+		if (!ours)
+			return REF_STOPPING;
+		return job->req.job.result == STORE_EFULL ? REF_SPOOL_FULL :
+		    REF_IO_ERROR;
+	case 500:
+		return REF_INTERNAL;
+	}
+	return REF_BAD_REQUEST;
+}
+
 /* Probes and scrapes are not ingest traffic. */
 static void
-ingest_answered(const struct request *r, unsigned int status)
+ingest_answered(struct conn *conn, const struct request *r,
+    unsigned int status, uint64_t us)
 {
 	if (is_get(r) && (req_is(r, NULL, "/health") ||
 	    req_is(r, NULL, "/metrics")))
 		return;
-	metrics_request(status);
+	metrics_request(status, refusal(conn, status), us);
 }
 
 const struct server_handler ingest_handler = {

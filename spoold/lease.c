@@ -52,10 +52,20 @@ lease_batch_copy(const struct batch *b, size_t from, size_t n)
 }
 
 void
+lease_deferred(struct hq *hq, uint64_t id)
+{
+	if (idset_add(&hq->leased_deferred, id) == -1)
+		log_warnx("hook %s: out of memory: status may count record "
+		    "%llx as ready", hq->cfg->name, (unsigned long long)id);
+}
+
+void
 lease_end(struct hq *hq, uint64_t id)
 {
-	if (idset_del(&hq->mem, id))
+	if (idset_del(&hq->mem, id)) {
 		hq->leased--;
+		idset_del(&hq->leased_deferred, id);
+	}
 }
 
 void

@@ -15,6 +15,8 @@ struct batch	*lease_batch_new(size_t n);
 struct batch	*lease_batch_copy(const struct batch *b, size_t from,
 		    size_t n);
 void		 lease_batch_free(struct batch *);
+/* The leased record id is stored deferred. */
+void		 lease_deferred(struct hq *, uint64_t id);
 /* Forget the lease: the record is due again as the spool says. */
 void		 lease_end(struct hq *, uint64_t id);
 /* The same for all of b, which is freed, and rescan: they are due now. */

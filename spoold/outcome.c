@@ -23,6 +23,7 @@ struct pending {
 	size_t			 n;
 	char			 text[PROTO_ANSWER_MAX];
 	void			*arena;		/* the records' texts */
+	int			 expiry;	/* its outcomes are expiries */
 	struct pending		*next;
 };
 
@@ -103,6 +104,30 @@ pending_submit(struct pending *p)
 	commit_async(&p->req);
 }
 
+/* Committed outcomes in the hook's counters. */
+static void
+count_outcomes(const struct pending *p)
+{
+	uint64_t	*ctr = p->hq->ctr.outcomes;
+	size_t		 i;
+
+	if (p->expiry) {
+		ctr[OUTCOME_EXPIRED] += p->n;
+		return;
+	}
+	for (i = 0; i < p->n; i++)
+		switch (p->outs[i].kind) {
+		case OUT_DELIVERED:
+			ctr[OUTCOME_DELIVERED]++;
+			break;
+		case OUT_RETRY:
+			ctr[OUTCOME_TRANSIENT]++;
+			break;
+		default:
+			ctr[OUTCOME_PERMANENT]++;
+		}
+}
+
 void
 outcome_collect(void)
 {
@@ -129,6 +154,8 @@ outcome_collect(void)
 		}
 		if (p->req.job.result != STORE_OK)
 			p->hq->full = 1;
+		else
+			count_outcomes(p);
 		o_pending--;
 		pending_free(p);
 	}
@@ -354,6 +381,7 @@ expiry_begin(struct hq *hq, size_t n)
 
 	p = pending_new(hq, n);
 	p->n = 0;
+	p->expiry = 1;
 	return p;
 }
 

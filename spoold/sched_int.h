@@ -16,6 +16,7 @@
 
 #include "idset.h"
 #include "pace.h"
+#include "hookstats.h"
 #include "spoold.h"
 #include "throttle.h"
 
@@ -29,6 +30,7 @@ struct batch {
 	uint64_t	*received;
 	uint8_t		*nhooks;	/* hooks the record went to */
 	uint8_t		 flags;		/* PROTO_F_* it was sent with */
+	uint64_t	 sent_us;	/* metrics_clock_us() */
 	struct batch	*next;
 };
 
@@ -47,6 +49,11 @@ struct hq {
 	size_t		 qcap, qhead, qn;
 	struct idset	 mem;		/* queued or leased */
 	size_t		 leased;
+	/*
+	 * The leased records stored deferred, as their fetch found them:
+	 * status counts each record in flight once, not also as deferred.
+	 */
+	struct idset	 leased_deferred;
 	struct batch	*splits;	/* refused batches, to go in halves */
 	struct store_due pos;
 	int		 full;		/* next scan from the start */
@@ -63,6 +70,7 @@ struct hq {
 	uint64_t	 failed_logged;	/* when failures were last logged */
 	uint64_t	 failed_unlogged;	/* records failed since */
 	struct throttle	 thr;
+	struct sched_counts ctr;
 	struct hq	*next;
 };
 

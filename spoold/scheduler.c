@@ -19,6 +19,7 @@
 #include "hookq.h"
 #include "lease.h"
 #include "log.h"
+#include "oldest.h"
 #include "outcome.h"
 #include "pace.h"
 #include "pool.h"
@@ -56,11 +57,8 @@ struct fleet_worker {
 };
 
 struct stat_slot {
-	uint32_t	 hook;
-	uint64_t	 in_flight;
-	uint64_t	 workers;
-	uint64_t	 throttled_ms[THR_N];
-	uint64_t	 throttle_warnings[THR_N];
+	uint32_t		 hook;
+	struct sched_stats	 st;
 };
 
 static pthread_t	 s_thread;
@@ -102,41 +100,36 @@ sched_reload(void)
 void
 sched_rescan(void)
 {
+	oldest_forget();
 	atomic_store(&s_rescan, 1);
 	wake();
 }
 
 void
-sched_stats(uint32_t hook, uint64_t *in_flight, uint64_t *workers)
+sched_stats(uint32_t hook, struct sched_stats *st)
 {
 	size_t	 i;
 
-	*in_flight = *workers = 0;
+	memset(st, 0, sizeof(*st));
 	pthread_mutex_lock(&s_lock);
 	for (i = 0; i < s_nstats; i++)
-		if (s_stats[i].hook == hook) {
-			*in_flight = s_stats[i].in_flight;
-			*workers = s_stats[i].workers;
-		}
+		if (s_stats[i].hook == hook)
+			*st = s_stats[i].st;
 	pthread_mutex_unlock(&s_lock);
 }
 
-void
-sched_throttle(uint32_t hook, uint64_t ms[THR_N], uint64_t warnings[THR_N])
+int
+sched_hook_status(uint32_t hook, struct hook_status *hs)
 {
-	size_t	 i;
-
-	memset(ms, 0, THR_N * sizeof(*ms));
-	memset(warnings, 0, THR_N * sizeof(*warnings));
-	pthread_mutex_lock(&s_lock);
-	for (i = 0; i < s_nstats; i++)
-		if (s_stats[i].hook == hook) {
-			memcpy(ms, s_stats[i].throttled_ms,
-			    THR_N * sizeof(*ms));
-			memcpy(warnings, s_stats[i].throttle_warnings,
-			    THR_N * sizeof(*warnings));
-		}
-	pthread_mutex_unlock(&s_lock);
+	if (store_counts(sd->store, hook, &hs->counts) == -1 ||
+	    oldest_age(sd->store, hook, now_ms(), &hs->oldest_ms) == -1)
+		return -1;
+	hs->held = store_held(sd->store, hook);
+	sched_stats(hook, &hs->sched);
+	store_states(&hs->counts, hs->held, hs->sched.in_flight -
+	    hs->sched.in_flight_deferred, hs->sched.in_flight_deferred,
+	    &hs->states);
+	return 0;
 }
 
 /* Every round: status must agree with the spool's counts of the moment. */
@@ -160,11 +153,13 @@ publish_stats(void)
 	}
 	for (n = 0, hq = hookq_first(); hq != NULL; hq = hq->next, n++) {
 		s_stats[n].hook = hq->id;
-		s_stats[n].in_flight = hq->leased;
-		s_stats[n].workers = hq->nworkers;
-		memcpy(s_stats[n].throttled_ms, hq->thr.ms,
+		s_stats[n].st.in_flight = hq->leased;
+		s_stats[n].st.in_flight_deferred = hq->leased_deferred.n;
+		s_stats[n].st.workers = hq->nworkers;
+		s_stats[n].st.c = hq->ctr;
+		memcpy(s_stats[n].st.throttled_ms, hq->thr.ms,
 		    sizeof(hq->thr.ms));
-		memcpy(s_stats[n].throttle_warnings, hq->thr.warnings,
+		memcpy(s_stats[n].st.throttle_warnings, hq->thr.warnings,
 		    sizeof(hq->thr.warnings));
 	}
 	s_nstats = n;
@@ -227,6 +222,34 @@ reconnected(struct hq *hq, struct fleet_worker *w, const struct batch *b)
 	w->conn_left = maxdel > used ? maxdel - used : 0;
 }
 
+static int
+answer_class(const struct proto_result *res)
+{
+	switch (res->class) {
+	case PROTO_CLASS_DELIVERED:
+		return ANSWER_DELIVERED;
+	case PROTO_CLASS_TRANSIENT:
+		return ANSWER_TRANSIENT;
+	case PROTO_CLASS_PERMANENT:
+		return ANSWER_PERMANENT;
+	}
+	if (res->status == 0)
+		return ANSWER_NONE;
+	if (res->status >= 200 && res->status < 600)
+		return ANSWER_2XX + (int)(res->status / 100) - 2;
+	return ANSWER_OTHER;
+}
+
+/* The answer to b in the hook's counters. */
+static void
+count_answer(struct hq *hq, const struct batch *b,
+    const struct proto_result *res)
+{
+	hq->ctr.answers[answer_class(res)]++;
+	hq->ctr.connections += res->new_conn != 0;
+	hist_add(&hq->ctr.request_time, metrics_clock_us() - b->sent_us);
+}
+
 /* 0, or -1 when the worker broke the protocol and is gone. */
 static int
 handle_result(struct hq *hq, struct fleet_worker *w,
@@ -241,6 +264,7 @@ handle_result(struct hq *hq, struct fleet_worker *w,
 		return -1;
 	}
 	pool_pop(w->proc);
+	count_answer(hq, b, res);
 	w->answered = outcome_class(hq->cfg, res->class, res->status) ==
 	    CLASS_DELIVERED && res->elapsed_ms < PROTO_HOLD_MS;
 	if (pool_ninflight(w->proc) == 0)
@@ -298,6 +322,8 @@ fill_one(void *arg, const struct store_item *it)
 		lease_end(f->hq, it->id);
 		return;
 	}
+	if (it->state == ST_DEFERRED)
+		lease_deferred(f->hq, it->id);
 	if (expiry_check(f->expired, it, f->now))
 		return;
 	if (pool_batch_add(f->proc, it->id, it->ptr, it->len) == -1) {
@@ -325,6 +351,7 @@ send_batch(struct hq *hq, struct worker *proc, struct batch *b,
 	f.sent = lease_batch_new(b->n);
 	f.sent->seq = ++s_seq;
 	f.sent->flags = flags;
+	f.sent->sent_us = metrics_clock_us();
 	f.expired = expiry_begin(hq, b->n);
 	pool_batch_begin(proc, f.sent->seq, flags);
 	if (store_fetch(sd->store, hq->id, b->ids, b->n, fill_one, &f) == -1) {

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "throttle.h"
+#include "hookstats.h"
 
 void	sched_start(void);
 /* Stop dispatching; wait for answers until deadline (monotonic ms). */
@@ -19,10 +19,12 @@ void	sched_ingested(void);
 /* The routes changed (reload), or spoolctl changed the spool. */
 void	sched_reload(void);
 void	sched_rescan(void);
-/* What status shows beside the spool's counts. */
-void	sched_stats(uint32_t hook, uint64_t *in_flight, uint64_t *workers);
-/* Milliseconds held back and warnings logged, by THR_* limit. */
-void	sched_throttle(uint32_t hook, uint64_t ms[THR_N],
-	    uint64_t warnings[THR_N]);
+/* A hook's figures as of the scheduler's last round; zeroes if none. */
+void	sched_stats(uint32_t hook, struct sched_stats *);
+/*
+ * All that status and the metrics say of a hook: 0, or -1 when the
+ * spool cannot be read.
+ */
+int	sched_hook_status(uint32_t hook, struct hook_status *);
 
 #endif

@@ -36,6 +36,7 @@
 
 #include "clients.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "util.h"
 
@@ -83,6 +84,7 @@ struct conn {
 	int		 in_request;	/* head() saw it: done() owed */
 	int		 body_read;
 	uint64_t	 deadline;
+	uint64_t	 head_us;	/* the head's first byte, for metrics */
 	struct client	*client;
 	unsigned char	*in;		/* heads and pipelined bytes */
 	size_t		 inlen, incap;
@@ -189,7 +191,7 @@ conn_answer(struct conn *c, unsigned int status, const char *ctype,
 	int	 head, n;
 	size_t	 blen;
 
-	sv_h->answered(c->req, status);
+	sv_h->answered(c, c->req, status, metrics_clock_us() - c->head_us);
 	/* Unread body bytes are not ours to read: the connection ends. */
 	if (!c->req->keep_alive || (!c->body_read && (c->req->chunked ||
 	    c->req->clen > 0)))
@@ -628,6 +630,7 @@ step_head(struct conn *c)
 			}
 			c->phase = PH_HEAD;
 			c->deadline = mono_ms() + sv_conf.header_ms;
+			c->head_us = metrics_clock_us();
 		}
 		if ((len = req_parse(c->req, (char *)c->in, c->inlen)) > 0)
 			return head_done(c, (size_t)len);

@@ -21,8 +21,12 @@ struct server_conf {
 };
 
 struct server_handler {
-	/* Every answer, the server's own included, as it is queued. */
-	void	(*answered)(const struct request *, unsigned int status);
+	/*
+	 * Every answer, the server's own included, as it is queued, us
+	 * after the first byte of its request's head.
+	 */
+	void	(*answered)(struct conn *, const struct request *,
+		    unsigned int status, uint64_t us);
 	/*
 	 * The head is read: answer (conn_answer) to refuse the request
 	 * before its body, or set its conn_body_limit (none: 0 bytes).

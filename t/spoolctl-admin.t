@@ -133,14 +133,10 @@ is($st, 0, 'hold: exit 0');
 is($out, "hook h held\n", 'hold says so');
 ok(counts()->{held}, 'status shows the hook held');
 ingest(3);
-# A held hook's records are held_records where spoold partitions its
-# status, and ready where it does not yet.
-sub held_n { exists $_[0]{held_records} ? $_[0]{held_records} : $_[0]{ready} }
-ok(wait_until(sub { held_n(counts()) == 3 }, 20),
-    'records of a held hook are queued');
+ok(wait_count('held_records', 3), 'records of a held hook are queued');
 sleep(1);
 my $c = counts();
-is(held_n($c), 3, 'and stay held while it is held');
+is($c->{held_records}, 3, 'and stay held while it is held');
 is($c->{delivered}, 5, 'nothing is delivered while held');
 is(scalar @{list_json('h', '--state', 'ready')}, 3, 'list --state ready');
 ($st, $out) = spoolctl($s, undef, 'release', 'h', '--json');
@@ -258,7 +254,7 @@ like($err, qr/^spoolctl: reload: .*pid_file.* change only on restart$/,
 # A hook gone from the configuration can still be named.
 spoolctl($s, undef, 'hold', 'h2');
 ingest(2);
-ok(wait_count('ready', 2, 'h2'), 'records for h2');
+ok(wait_count('held_records', 2, 'h2'), 'records for h2');
 spew($s->{conf}, $conf);
 spoolctl($s, undef, 'reload');
 ok(wait_until(sub { exists counts()->{ready} &&

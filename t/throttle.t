@@ -61,6 +61,18 @@ like($text, qr/^spoold: hook b: throttled by connection_limit = 1 from \Q$s->{co
 unlike($text, qr/hook c: throttled/, 'c: no warning');
 is(() = $text =~ /hook a: throttled/g, 1, 'a: one warning, not one a round');
 
+my %m;
+for (split /\n/, get($s, '/metrics')->{content} // '') {
+	$m{"$1 $2 $3"} = $4 if /^spoold_hook_throttle(d_seconds|_warnings)_total\{hook="(\w+)",limit="(\w+)"\} (\S+)$/;
+}
+cmp_ok($m{'d_seconds a max_message_rate'} // 0, '>', 4,
+    'a: over 4 s held back by max_message_rate, in the metric');
+cmp_ok($m{'d_seconds b connection_limit'} // 0, '>', 4,
+    'b: over 4 s held back by connection_limit');
+is($m{'_warnings a max_message_rate'}, 1, 'a: the warning counted');
+is($m{'_warnings b connection_limit'}, 1, 'b: the warning counted');
+is(join(',', map { $m{"d_seconds c $_"} } qw(connection_limit max_connection_rate max_message_rate)),
+    '0.000,0.000,0.000', 'c: never held back');
 diag($text) unless Test::More->builder->is_passing;
 stop_spoold($s);
 stop_receiver($rcv);

@@ -34,12 +34,18 @@ static size_t		 commits[64];	/* requests in each transaction */
 static size_t		 ncommits;
 static int		 ndone;
 
-/* The committer reports each transaction here, in place of metrics.c. */
+/* The committer times and reports each transaction here, not in metrics.c. */
+uint64_t
+metrics_clock_us(void)
+{
+	return 0;
+}
+
 void
-metrics_commit(struct store_job **jobs, size_t n, uint64_t ms)
+metrics_commit(struct store_job **jobs, size_t n, uint64_t us)
 {
 	(void)jobs;
-	(void)ms;
+	(void)us;
 	pthread_mutex_lock(&lk);
 	if (ncommits < sizeof(commits) / sizeof(commits[0]))
 		commits[ncommits] = n;

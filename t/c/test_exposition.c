@@ -33,11 +33,20 @@ live_put(struct live *r)
 	(void)r;
 }
 
-void
-sched_stats(uint32_t hook, uint64_t *in_flight, uint64_t *workers)
+int
+sched_hook_status(uint32_t hook, struct hook_status *hs)
 {
-	*in_flight = hook + 10;
-	*workers = hook + 20;
+	memset(hs, 0, sizeof(*hs));
+	hs->states.ready = hook + 1;
+	hs->states.in_flight = hook + 10;
+	hs->oldest_ms = 1500;
+	hs->sched.workers = hook + 20;
+	hs->sched.c.answers[ANSWER_4XX] = 3;
+	hs->sched.throttled_ms[THR_MESSAGE_RATE] = 2500;
+	hs->sched.throttle_warnings[THR_MESSAGE_RATE] = 1;
+	hist_add(&hs->sched.c.request_time, 700);
+	hist_add(&hs->sched.c.request_time, 20000000);
+	return 0;
 }
 
 void
@@ -81,8 +90,9 @@ commits(void)
 	jobs[1] = &j[1];
 	jobs[2] = &j[2];
 	metrics_commit(jobs, 3, 1500);
-	metrics_request(404);
-	metrics_request(599);
+	metrics_request(404, REF_NOT_FOUND, 300);
+	metrics_request(599, REF_BAD_REQUEST, 3000);
+	metrics_request(200, REF_BAD_REQUEST, 3000);
 }
 
 int
@@ -120,7 +130,7 @@ main(void)
 		return 1;
 	ok(strlen(text) == len, "the length given is the text's");
 	ok(strstr(text, "spoold_hook_records{hook=\"a\\\"b\\\\c\\nd\","
-	    "state=\"ready\"} 0\n") != NULL, "\\, \" and newline escaped in "
+	    "state=\"ready\"} 2\n") != NULL, "\\, \" and newline escaped in "
 	    "a label value");
 	is_int(lines(text, "spoold_hook_workers{hook=\"a\\\"b\\\\c\\nd\"} "),
 	    1, "once in each family of a hook");
@@ -128,26 +138,65 @@ main(void)
 	snprintf(want, sizeof(want), "spoold_hook_workers{hook=\"plain\"} "
 	    "%u\n", ids[0] + 20);
 	ok(strstr(text, want) != NULL, "the scheduler's figures");
-	is_int(lines(text, "# HELP "), 14, "14 families with a HELP");
-	is_int(lines(text, "# TYPE "), 14, "and a TYPE");
+	is_int(lines(text, "# HELP "), 22, "22 families with a HELP");
+	is_int(lines(text, "# TYPE "), 22, "and a TYPE");
+	ok(strstr(text, "spoold_hook_throttled_seconds_total{hook=\"plain\","
+	    "limit=\"connection_limit\"} 0.000\n"
+	    "spoold_hook_throttled_seconds_total{hook=\"plain\","
+	    "limit=\"max_connection_rate\"} 0.000\n"
+	    "spoold_hook_throttled_seconds_total{hook=\"plain\","
+	    "limit=\"max_message_rate\"} 2.500\n") != NULL,
+	    "time throttled by each limit, in seconds");
+	ok(strstr(text, "spoold_hook_throttle_warnings_total{hook=\"plain\","
+	    "limit=\"max_message_rate\"} 1\n") != NULL,
+	    "throttle warnings by limit");
 	ok(strstr(text, "\nspoold_ingest_connections 7\n") != NULL &&
 	    strstr(text, "\nspoold_ingest_connections_refused_total 8\n") !=
 	    NULL && strstr(text,
 	    "\nspoold_ingest_connections_timed_out_total 9\n") != NULL,
 	    "the ingest server's connection figures");
-	ok(strstr(text, "# HELP spoold_hook_records Records queued for a "
-	    "hook, by state: ready, deferred (waiting for a retry) or dead.\n"
-	    "# TYPE spoold_hook_records gauge\n"
-	    "spoold_hook_records{hook=\"plain\",state=\"ready\"} 0\n"
+	ok(strstr(text, "# TYPE spoold_hook_records gauge\n"
+	    "spoold_hook_records{hook=\"plain\",state=\"ready\"} 1\n"
 	    "spoold_hook_records{hook=\"plain\",state=\"deferred\"} 0\n"
+	    "spoold_hook_records{hook=\"plain\",state=\"in_flight\"} 10\n"
+	    "spoold_hook_records{hook=\"plain\",state=\"held\"} 0\n"
 	    "spoold_hook_records{hook=\"plain\",state=\"dead\"} 0\n"
 	    "spoold_hook_records{hook=\"a\\\"b\\\\c\\nd\",state=\"ready\"}")
 	    != NULL, "a family's samples follow its HELP and TYPE");
+	ok(strstr(text, "spoold_hook_oldest_record_age_seconds{hook=\"plain\"} "
+	    "1.500\n") != NULL, "the oldest record's age in seconds");
+	ok(strstr(text, "spoold_hook_answers_total{hook=\"plain\","
+	    "class=\"4xx\"} 3\n") != NULL && lines(text,
+	    "spoold_hook_answers_total{hook=\"plain\"") == 6,
+	    "an http hook's answers by status class");
+	ok(strstr(text, "spoold_hook_request_duration_seconds_bucket{hook="
+	    "\"plain\",le=\"0.0005\"} 0\n"
+	    "spoold_hook_request_duration_seconds_bucket{hook=\"plain\","
+	    "le=\"0.001\"} 1\n") != NULL && strstr(text,
+	    "spoold_hook_request_duration_seconds_bucket{hook=\"plain\","
+	    "le=\"10\"} 1\n"
+	    "spoold_hook_request_duration_seconds_bucket{hook=\"plain\","
+	    "le=\"+Inf\"} 2\n"
+	    "spoold_hook_request_duration_seconds_sum{hook=\"plain\"} "
+	    "20.000700\n"
+	    "spoold_hook_request_duration_seconds_count{hook=\"plain\"} 2\n")
+	    != NULL, "a histogram's buckets cumulative, its sum and count");
+	ok(strstr(text, "spoold_ingest_refusals_total{reason=\"not_found\"} "
+	    "1\n") != NULL && strstr(text, "spoold_ingest_refusals_total{"
+	    "reason=\"bad_request\"} 1\n") != NULL && strstr(text,
+	    "spoold_ingest_refusals_total{reason=\"connections\"} 8\n") !=
+	    NULL, "refusals by reason, 200 not one");
+	ok(strstr(text, "spoold_ingest_request_duration_seconds_bucket{"
+	    "le=\"0.0005\"} 1\n") != NULL && strstr(text,
+	    "spoold_ingest_request_duration_seconds_count 3\n") != NULL,
+	    "the ingest requests' latency");
 	ok(strstr(text, "spoold_commit_jobs_total{kind=\"ingest\"} 1\n"
 	    "spoold_commit_jobs_total{kind=\"outcomes\"} 1\n") != NULL,
 	    "jobs by kind, the refused one not counted");
 	ok(strstr(text, "spoold_commits_total 1\n") != NULL, "one commit");
-	ok(strstr(text, "spoold_commit_seconds_total 1.500\n") != NULL,
+	ok(strstr(text, "spoold_commit_duration_seconds_bucket{le=\"0.0025\"} "
+	    "1\n") != NULL && strstr(text,
+	    "spoold_commit_duration_seconds_sum 0.001500\n") != NULL,
 	    "its time in seconds");
 	ok(strstr(text, "spoold_ingest_requests_total{code=\"404\"} 1\n") !=
 	    NULL && strstr(text, "spoold_ingest_requests_total{code=\"other\"}"

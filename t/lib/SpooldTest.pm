@@ -359,11 +359,13 @@ sub status_of {
 	return $j->{hooks}{$hook} // {};
 }
 
-# Records a hook still holds to deliver. Those in flight are counted in
-# ready or deferred until their outcome is committed.
+# Records a hook still holds to deliver: ready, deferred, in flight or
+# held, each record in one of them.
 sub queued {
 	my ($st) = @_;
-	return ($st->{ready} // 0) + ($st->{deferred} // 0);
+	my $n = 0;
+	$n += $st->{$_} // 0 for qw(ready deferred in_flight held_records);
+	return $n;
 }
 
 # Wait until the hook's status satisfies cond; returns the last status.
