@@ -72,7 +72,7 @@ hookq_refill(struct hq *hq, uint64_t now, uint64_t gen)
 		n = store_due(sd->store, hq->id, now, &hq->pos, skip_mem, hq,
 		    buf, room, &next);
 		if (n == -1) {
-			log_warnx("hook %s: cannot read the spool",
+			log_errorx("hook %s: cannot read the spool",
 			    hq->cfg->name);
 			return;
 		}

@@ -5,6 +5,7 @@
  * them is fsynced. One bad record refuses the whole request.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +19,12 @@
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
+#include "units.h"
+#include "util.h"
 #include "spoold.h"
 
 #define RETRY_FULL	30
+#define FULL_LOG_MS	60000
 #define RETRY_STOPPING	5
 #define OTHER_BODY_MAX	65536
 
@@ -107,9 +111,40 @@ struct ingest_job {
 
 static void	ingest_committed(struct ingest_job *, int);
 
+/*
+ * Records refused for want of room are the MTA's to keep: an error,
+ * once a minute at most, with the requests refused meanwhile. A write
+ * the disk refused is logged by the store itself.
+ */
+static void
+log_full(void)
+{
+	static atomic_ullong	 last, refused;
+	unsigned long long	 now = mono_ms(), t = atomic_load(&last);
+	uint64_t		 used, map, max;
+	unsigned long long	 n;
+	char			 size[32], more[80];
+
+	atomic_fetch_add(&refused, 1);
+	if ((t != 0 && now - t < FULL_LOG_MS) ||
+	    !atomic_compare_exchange_strong(&last, &t, now))
+		return;
+	store_usage(sd->store, &used, &map, &max);
+	fmt_size(max, size, sizeof(size));
+	n = atomic_exchange(&refused, 0);
+	more[0] = '\0';
+	if (n > 1)
+		snprintf(more, sizeof(more), "; %llu requests refused since "
+		    "the last warning", n);
+	log_errorx("spool is full (max_spool_size %s): records are refused "
+	    "with 503 until deliveries make room%s", size, more);
+}
+
 static void
 reply_store(struct ingest_reply *a, int result)
 {
+	if (result == STORE_EFULL)
+		log_full();
 	reply_msg(a, 503, result == STORE_EFULL ?
 	    "spool is full (max_spool_size)" : "spool write failed");
 	a->retry_after = RETRY_FULL;

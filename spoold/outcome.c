@@ -141,7 +141,7 @@ outcome_collect(void)
 	for (; p != NULL; p = next) {
 		next = p->next;
 		if (p->req.job.result != STORE_OK)
-			log_warnx("hook %s: %zu outcomes not committed; those "
+			log_errorx("hook %s: %zu outcomes not committed; those "
 			    "records will be delivered again", p->hq->cfg->name,
 			    p->n);
 		for (i = 0; i < p->n; i++) {

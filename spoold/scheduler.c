@@ -355,7 +355,7 @@ send_batch(struct hq *hq, struct worker *proc, struct batch *b,
 	f.expired = expiry_begin(hq, b->n);
 	pool_batch_begin(proc, f.sent->seq, flags);
 	if (store_fetch(sd->store, hq->id, b->ids, b->n, fill_one, &f) == -1) {
-		log_warnx("hook %s: cannot read records", hq->cfg->name);
+		log_errorx("hook %s: cannot read records", hq->cfg->name);
 		f.sent->n = 0;
 		pool_batch_cancel(proc);
 		lease_end_batch(hq, b);

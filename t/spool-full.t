@@ -32,6 +32,15 @@ like($r->{json}{error} // '', qr/full/, '503 says the spool is full');
 ok(@acked > 0, scalar(@acked) . ' records acknowledged before it was full');
 $r = get($s, '/health');
 is($r->{status}, 200, 'spoold is still healthy');
+for my $i (1 .. 3) {
+	# A small record may still find room: then it is acknowledged.
+	my $x = post($s, '/log', 'application/json', kumo_record(9_000_000 + $i));
+	push @acked, kumo_record(9_000_000 + $i) if $x->{status} == 200;
+}
+my @full = grep { /spool is full/ } split /\n/, slurp("$s->{dir}/spoold.log") // '';
+is(scalar @full, 1, 'the log says so once, not for each refusal');
+like($full[0] // '', qr/^spoold: spool is full \(max_spool_size 2MiB\): records are refused with 503 until deliveries make room$/,
+    'naming the limit');
 kill_spoold($s);
 start_spoold($s);
 stop_spoold($s);
