@@ -132,6 +132,24 @@ like($dead->[0]{last_answer} // '', qr/too large/i,
 pop @small;
 all_in('small', \@small, 'small');
 
+# The metrics count a broker's answers by its outcome classes, not by
+# HTTP status classes.
+my %m;
+for (split /\n/, get($s, '/metrics')->{content} // '') {
+	$m{"$1 $2 $3"} = $4 if /^spoold_hook_(outcomes|answers)_total\{hook="(\w+)",(?:outcome|class)="(\w+)"\} (\d+)$/;
+}
+is($m{'outcomes k delivered'}, 20, 'metrics: k, 20 delivered');
+is($m{'outcomes k permanent'}, 1, 'metrics: k, 1 permanent');
+cmp_ok($m{'outcomes k transient'} // 0, '>', 0,
+    'metrics: k, records tried in the outage transient');
+cmp_ok($m{'answers k transient'} // 0, '>', 0, 'metrics: k, transient answers');
+cmp_ok($m{'answers k delivered'} // 0, '>', 0, 'metrics: k, delivered answers');
+is($m{'answers k permanent'}, 1, 'metrics: k, one permanent answer');
+is(scalar(grep { /^answers k (?:\dxx|none|other)$/ } keys %m), 0,
+    'metrics: no http classes for a broker');
+is($m{'outcomes small delivered'}, 6, 'metrics: small, 6 delivered');
+is($m{'outcomes small permanent'}, 1, 'metrics: small, 1 permanent');
+
 is(stop_spoold($s), 0, 'spoold stops');
 stop_mock($m);
 done_testing();
