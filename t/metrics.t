@@ -151,7 +151,8 @@ my @families = qw(spoold_ingest_requests_total spoold_ingest_refusals_total
     spoold_hook_oldest_record_age_seconds spoold_hook_outcomes_total
     spoold_hook_delivered_total spoold_hook_failed_total
     spoold_hook_answers_total spoold_hook_request_duration_seconds
-    spoold_hook_workers spoold_hook_connections_opened_total);
+    spoold_hook_workers spoold_hook_connections_opened_total
+    spoold_hook_throttled_seconds_total spoold_hook_throttle_warnings_total);
 
 # Each family: HELP, then TYPE, then its samples, and never again.
 my (@order, %seen, @bad);
