@@ -253,3 +253,20 @@ show_record(struct store *s, uint64_t id, hook_name_fn name, void *arg,
 	    c.record : json_null(), "hooks", c.hooks);
 	return *out != NULL ? 0 : 500;
 }
+
+json_t *
+status_hook_json(const struct store_counts *c, const struct store_states *st,
+    int held, uint64_t oldest_ms, uint64_t workers)
+{
+	return json_pack("{sIsIsIsIsIsbsIsIsIsI}",
+	    "ready", (json_int_t)st->ready,
+	    "deferred", (json_int_t)st->deferred,
+	    "in_flight", (json_int_t)st->in_flight,
+	    "held_records", (json_int_t)st->held,
+	    "dead", (json_int_t)st->dead,
+	    "held", held,
+	    "oldest_age_ms", (json_int_t)oldest_ms,
+	    "delivered", (json_int_t)c->delivered,
+	    "failed", (json_int_t)c->failed,
+	    "workers", (json_int_t)workers);
+}

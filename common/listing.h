@@ -41,6 +41,13 @@ int	 list_page(struct store *, const struct list_hook *, size_t nhooks,
 	    int state, const char *cursor, size_t limit, json_t **out,
 	    const char **err);
 /*
+ * A hook's entry in GET /status: its records, each in one state, the
+ * age of its oldest queued record (0: none) and the running figures.
+ */
+json_t	*status_hook_json(const struct store_counts *,
+	    const struct store_states *, int held, uint64_t oldest_ms,
+	    uint64_t workers);
+/*
  * {"id","received","record","hooks":[...]} of one record: 0, 404 when
  * there is no such record, 500 when the spool could not be read.
  */

@@ -272,15 +272,21 @@ queued_at(MDB_txn *txn, struct store *s, struct seg_cur *sc, uint32_t hook,
 int
 store_oldest(struct store *s, uint32_t hook, struct store_oldest *o)
 {
-	struct seg_cur	 sc;
-	MDB_txn		*txn;
-	MDB_cursor	*state, *ref = NULL;
-	uint64_t	 id, pos = o->from, received;
-	int		 rc;
+	struct store_counts	 c;
+	struct seg_cur		 sc;
+	MDB_txn			*txn;
+	MDB_cursor		*state, *ref = NULL;
+	uint64_t		 id, pos = o->from, received;
+	int			 rc;
 
 	o->id = 0;
+	memset(&sc, 0, sizeof(sc));
 	if (rd_begin(s, s->state, &txn, &state) != 0)
 		return -1;
+	/* Nothing queued: no walk past every other hook's records. */
+	if ((rc = ctr_read(txn, s->meta, hook, &c)) != 0 ||
+	    c.ready + c.deferred == 0)
+		goto done;
 	if ((rc = seg_open(&sc, txn, s->seg, s->segref, NULL)) != 0 ||
 	    (rc = mdb_cursor_open(txn, s->segref, &ref)) != 0)
 		goto done;

@@ -51,17 +51,8 @@ hook_status(struct live *rt, size_t h)
 
 	if (sched_hook_status(rt->hook_ids[h], &hs) == -1)
 		return NULL;
-	return json_pack("{sIsIsIsIsIsbsIsIsIsI}",
-	    "ready", (json_int_t)hs.states.ready,
-	    "deferred", (json_int_t)hs.states.deferred,
-	    "in_flight", (json_int_t)hs.states.in_flight,
-	    "held_records", (json_int_t)hs.states.held,
-	    "dead", (json_int_t)hs.states.dead,
-	    "held", hs.held,
-	    "oldest_age_ms", (json_int_t)hs.oldest_ms,
-	    "delivered", (json_int_t)hs.counts.delivered,
-	    "failed", (json_int_t)hs.counts.failed,
-	    "workers", (json_int_t)hs.sched.workers);
+	return status_hook_json(&hs.counts, &hs.states, hs.held, hs.oldest_ms,
+	    hs.sched.workers);
 }
 
 static enum MHD_Result

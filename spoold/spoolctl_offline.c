@@ -14,6 +14,7 @@
 #include "listing.h"
 #include "spoolctl.h"
 #include "store.h"
+#include "util.h"
 
 static struct store *
 spool_open(const struct config *conf)
@@ -49,26 +50,24 @@ hook_counts(struct store *s, const char *name)
 {
 	struct store_counts	 c;
 	struct store_states	 st;
+	struct store_oldest	 o;
 	uint32_t		 id;
+	uint64_t		 now, age = 0;
 	int			 held = 0;
 
 	memset(&c, 0, sizeof(c));
+	memset(&o, 0, sizeof(o));
 	if (store_hook_find(s, name, &id) == 0) {
-		if (store_counts(s, id, &c) == -1)
+		if (store_counts(s, id, &c) == -1 ||
+		    store_oldest(s, id, &o) == -1)
 			die("%s: cannot read the spool", name);
 		held = store_held(s, id);
 	}
+	now = now_ms();
+	if (o.id != 0 && now > o.received_ms)
+		age = now - o.received_ms;
 	store_states(&c, held, 0, 0, &st);
-	return json_pack("{sIsIsIsbsIsIsIsIsI}",
-	    "ready", (json_int_t)st.ready,
-	    "deferred", (json_int_t)st.deferred,
-	    "in_flight", (json_int_t)st.in_flight,
-	    "held", held,
-	    "held_records", (json_int_t)st.held,
-	    "dead", (json_int_t)st.dead,
-	    "delivered", (json_int_t)c.delivered,
-	    "failed", (json_int_t)c.failed,
-	    "workers", (json_int_t)0);
+	return status_hook_json(&c, &st, held, age, 0);
 }
 
 json_t *

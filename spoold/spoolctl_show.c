@@ -76,6 +76,26 @@ print_rate(json_t *h, json_t *before, const char *const *keys, double secs)
 	printf(" %9.1f", now > then ? (double)(now - then) / secs : 0.0);
 }
 
+/* An age at a glance: its largest whole unit; "-" for no record. */
+static const char *
+age(json_int_t ms, char *buf, size_t len)
+{
+	static const struct {
+		json_int_t	 ms;
+		const char	*unit;
+	} units[] = { { 86400000, "d" }, { 3600000, "h" }, { 60000, "m" },
+	    { 1000, "s" } };
+	size_t	 i;
+
+	if (ms <= 0)
+		return "-";
+	for (i = 0; i < 3 && ms < units[i].ms; i++)
+		;
+	snprintf(buf, len, "%lld%s", (long long)(ms / units[i].ms),
+	    units[i].unit);
+	return buf;
+}
+
 /*
  * The status table; with rates (secs >= 0, for --watch) also what came
  * in, was delivered and failed per second since the reading prev.
@@ -89,20 +109,22 @@ status_table(json_t *reply, json_t *prev, double secs)
 	static const char *const failed[] = { "failed", NULL };
 	json_t		*h, *before;
 	const char	*name;
+	char		 a[32];
 
-	printf("%-20s %-6s %9s %9s %9s %9s %9s %11s %9s %7s", "HOOK",
+	printf("%-20s %-6s %9s %9s %9s %9s %9s %6s %11s %9s %7s", "HOOK",
 	    "STATE", "READY", "DEFERRED", "INFLIGHT", "HELD", "DEAD",
-	    "DELIVERED", "FAILED", "WORKERS");
+	    "OLDEST", "DELIVERED", "FAILED", "WORKERS");
 	if (secs >= 0)
 		printf(" %9s %9s %9s", "IN/s", "DELIV/s", "FAIL/s");
 	putchar('\n');
 	json_object_foreach(json_object_get(reply, "hooks"), name, h) {
-		printf("%-20s %-6s %9lld %9lld %9lld %9lld %9lld %11lld %9lld "
-		    "%7lld", name, json_is_true(json_object_get(h, "held")) ?
-		    "held" : "active", num(h, "ready"), num(h, "deferred"),
-		    num(h, "in_flight"), num(h, "held_records"),
-		    num(h, "dead"), num(h, "delivered"), num(h, "failed"),
-		    num(h, "workers"));
+		printf("%-20s %-6s %9lld %9lld %9lld %9lld %9lld %6s %11lld "
+		    "%9lld %7lld", name, json_is_true(json_object_get(h,
+		    "held")) ? "held" : "active", num(h, "ready"),
+		    num(h, "deferred"), num(h, "in_flight"),
+		    num(h, "held_records"), num(h, "dead"),
+		    age(num(h, "oldest_age_ms"), a, sizeof(a)),
+		    num(h, "delivered"), num(h, "failed"), num(h, "workers"));
 		if (secs >= 0) {
 			before = json_object_get(json_object_get(prev,
 			    "hooks"), name);

@@ -92,14 +92,17 @@ my $before = md5_hex(slurp("$s->{spool}/data.mdb"));
 ($st, $out, $err) = spoolctl($s, undef, 'status');
 is($st, 0, 'offline status: exit 0');
 is($err, $note, 'offline status: the note on stderr');
-like($out, qr/^HOOK\s+STATE\s+READY\s+DEFERRED\s+INFLIGHT\s+HELD\s+DEAD\s+DELIVERED\s+FAILED\s+WORKERS\n/,
+like($out, qr/^HOOK\s+STATE\s+READY\s+DEFERRED\s+INFLIGHT\s+HELD\s+DEAD\s+OLDEST\s+DELIVERED\s+FAILED\s+WORKERS\n/,
     'offline status: the header');
-like($out, qr/^d\s+active\s+0\s+10\s+0\s+0\s+10\s+10\s+10\s+0$/m,
+like($out, qr/^d\s+active\s+0\s+10\s+0\s+0\s+10\s+\d+[smhd]\s+10\s+10\s+0$/m,
     'offline status: d');
-like($out, qr/^held\s+held\s+0\s+0\s+0\s+30\s+0\s+0\s+0\s+0$/m,
+like($out, qr/^held\s+held\s+0\s+0\s+0\s+30\s+0\s+\d+[smhd]\s+0\s+0\s+0$/m,
     'offline status: held, its 30 records held');
 ($st, $out, $err) = spoolctl($s, undef, 'status', '--json');
 my $off = json_decode($out);
+my %age = map { $_ => delete $off->{hooks}{$_}{oldest_age_ms} } qw(d held);
+ok($age{d} > 0 && $age{held} > 0 && $age{held} < 600_000,
+    "offline status --json: the oldest queued record's age ($age{d} ms, $age{held} ms)");
 is_deeply($off->{hooks}, {
     d => { ready => 0, deferred => 10, in_flight => 0, held => JSON::PP::false,
 	held_records => 0, dead => 10, delivered => 10, failed => 10,

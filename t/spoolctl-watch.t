@@ -43,7 +43,7 @@ my $r = readings($out);
 is(scalar @$r, 3, 'three tables');
 like($out, qr/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  every 0.2s$/m,
     'each under the time and the interval');
-like($out, qr/^HOOK\s+STATE\s+READY\s+DEFERRED\s+INFLIGHT\s+HELD\s+DEAD\s+DELIVERED\s+FAILED\s+WORKERS\s+IN\/s\s+DELIV\/s\s+FAIL\/s$/m,
+like($out, qr/^HOOK\s+STATE\s+READY\s+DEFERRED\s+INFLIGHT\s+HELD\s+DEAD\s+OLDEST\s+DELIVERED\s+FAILED\s+WORKERS\s+IN\/s\s+DELIV\/s\s+FAIL\/s$/m,
     'with the rate columns');
 is($r->[0]{d}{'DELIV/s'}, '-', 'no rate from the first reading');
 is($r->[1]{d}{'DELIV/s'}, '0.0', 'none delivered: 0.0');
