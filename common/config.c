@@ -361,7 +361,7 @@ config_defaults(struct load *ld)
 static int
 load_top(struct load *ld)
 {
-	const struct toml_value	*hooks = NULL;
+	const struct toml_value	*hooks = NULL, *sources = NULL;
 	const struct keydef	*d;
 	const struct toml_kv	*kv;
 	size_t			 i;
@@ -370,6 +370,8 @@ load_top(struct load *ld)
 		kv = &ld->root->u.tab.kv[i];
 		if (keyis(kv, "hook"))
 			hooks = kv->val;
+		else if (keyis(kv, "source"))
+			sources = kv->val;
 		else if ((d = keyfind(topkeys, NELEM(topkeys), kv)) == NULL)
 			return errkey(ld, kv);
 		else if (d->set(ld, d, ld->cfg, kv->val) == -1)
@@ -378,6 +380,8 @@ load_top(struct load *ld)
 	if (shaping_default(ld) == -1)
 		return -1;
 	if (hooks != NULL && load_hooks(ld, hooks) == -1)
+		return -1;
+	if (sources != NULL && load_sources(ld, sources) == -1)
 		return -1;
 	return shaping_unused(ld);
 }
@@ -461,6 +465,7 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->nhooks; i++)
 		config_hook_free(&cfg->hooks[i]);
 	free(cfg->hooks);
+	sources_free(cfg);
 	for (i = 0; i < cfg->nignored; i++) {
 		free(cfg->ignored[i].hook);
 		free(cfg->ignored[i].what);

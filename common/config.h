@@ -107,6 +107,18 @@ struct hook {
 	size_t		 norigins;
 };
 
+/*
+ * A [source.NAME] table: KumoMTA's local log segments in a directory,
+ * read into the spool as if they had been posted.
+ */
+struct source {
+	char		*name;
+	char		*directory;			/* required */
+	char		*pattern;			/* "*" */
+	int		 newest;	/* start = "newest"; else "oldest" */
+	uint64_t	 poll_watcher_ms;	/* 0: inotify */
+};
+
 struct listen_addr {
 	char		*text;	/* as written */
 	char		*path;	/* unix:PATH, else NULL */
@@ -137,6 +149,8 @@ struct config {
 	char		*user;
 	struct hook	*hooks;			/* sorted by name */
 	size_t		 nhooks;
+	struct source	*sources;		/* sorted by name */
+	size_t		 nsources;
 	struct ignored	*ignored;
 	size_t		 nignored;
 	/* "FILE:LINE:COL: message": taken, but probably not as meant. */
@@ -171,6 +185,7 @@ const char	*hook_transport_name(enum hook_transport);
 /* Each hook's effective settings and every ignored key, for spoold -n. */
 void		 config_print(const struct config *, FILE *);
 const struct hook *config_hook(const struct config *, const char *name);
+const struct source *config_source(const struct config *, const char *name);
 /*
  * Where a hook's effective setting came from, as spoold -n shows it:
  * "FILE:LINE [hook.NAME]" for the hook's table in spoold.conf,

@@ -427,7 +427,7 @@ nomem:
 	return nomem(ld);
 }
 
-static int
+int
 hook_name_ok(const char *s, size_t len)
 {
 	size_t	 i;

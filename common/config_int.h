@@ -106,6 +106,12 @@ void		 broker_free(struct hook *);
 
 /* config_hook.c: the [hook.NAME] tables, sorted by name once read. */
 int		 load_hooks(struct load *, const struct toml_value *);
+/* Hook and source names: 1 to HOOK_NAME_MAX of [A-Za-z0-9_.-]. */
+int		 hook_name_ok(const char *, size_t);
+
+/* config_source.c: the [source.NAME] tables. */
+int		 load_sources(struct load *, const struct toml_value *);
+void		 sources_free(struct config *);
 /* Is name a key of [hook.NAME], the shaping keys included? */
 int		 hook_key_known(const char *name);
 

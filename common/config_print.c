@@ -349,6 +349,21 @@ print_hook(FILE *fp, const struct config *cfg, const struct hook *h)
 	free(text);
 }
 
+static void
+print_source(FILE *fp, const struct source *src)
+{
+	fputs("\n[source.", fp);
+	print_key(fp, src->name);
+	fputs("]\n", fp);
+	print_opt(fp, "directory", src->directory, "(none)");
+	print_opt(fp, "pattern", src->pattern, "(none)");
+	fprintf(fp, "start = \"%s\"\n", src->newest ? "newest" : "oldest");
+	if (src->poll_watcher_ms == 0)
+		fputs("poll_watcher = (none: inotify)\n", fp);
+	else
+		print_dur(fp, "poll_watcher", src->poll_watcher_ms);
+}
+
 void
 config_print(const struct config *cfg, FILE *fp)
 {
@@ -381,6 +396,8 @@ config_print(const struct config *cfg, FILE *fp)
 	print_opt(fp, "user", cfg->user, "(none)");
 	for (i = 0; i < cfg->nhooks; i++)
 		print_hook(fp, cfg, &cfg->hooks[i]);
+	for (i = 0; i < cfg->nsources; i++)
+		print_source(fp, &cfg->sources[i]);
 	for (i = 0; i < cfg->nignored; i++) {
 		if (cfg->ignored[i].hook != NULL)
 			continue;

@@ -110,6 +110,14 @@ struct store_job {
 	struct seg_val			*packed;	/* store_pack's */
 	const struct store_outcome	*outs;
 	size_t				 nouts;
+	/*
+	 * A value put in meta in the same transaction, key NULL for none:
+	 * a log source's checkpoint goes in with the records it covers.
+	 */
+	const void			*mark_key;
+	size_t				 mark_keylen;
+	const void			*mark_val;
+	size_t				 mark_vallen;
 	int				 result;	/* out: STORE_* */
 	uint64_t			 first_id;	/* out: ids first_id... */
 };
@@ -249,6 +257,13 @@ int		 store_oldest(struct store *, uint32_t hook,
 typedef int (*store_scan_cb)(void *, uint64_t id, uint64_t received_ms,
     const char *, size_t);
 int		 store_scan(struct store *, store_scan_cb, void *);
+/*
+ * A value a job put in meta (mark_key): copied to buf (*len in: its
+ * size; out: the value's). 0, 1 when there is none, -1 on error or a
+ * value larger than buf.
+ */
+int		 store_mark(struct store *, const void *key, size_t keylen,
+		    void *buf, size_t *len);
 /* Bytes in use and the map's current and largest size. */
 void		 store_usage(struct store *, uint64_t *used, uint64_t *map,
 		    uint64_t *max);

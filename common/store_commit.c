@@ -76,6 +76,20 @@ ingest_records(MDB_txn *txn, struct store *s, struct store_job *job,
 }
 
 static int
+put_mark(MDB_txn *txn, struct store *s, const struct store_job *job)
+{
+	MDB_val	 k, d;
+
+	if (job->mark_key == NULL)
+		return 0;
+	k.mv_data = (void *)job->mark_key;
+	k.mv_size = job->mark_keylen;
+	d.mv_data = (void *)job->mark_val;
+	d.mv_size = job->mark_vallen;
+	return mdb_put(txn, s->meta, &k, &d, 0);
+}
+
+static int
 apply_outcome(struct wcur *wc, struct store *s, const struct store_outcome *o,
     struct delta *delta)
 {
@@ -151,7 +165,7 @@ apply_jobs(MDB_txn *txn, struct store *s, struct store_job **jobs, size_t n,
 	wc.copy = copy;
 	for (j = 0; j < n && rc == 0; j++) {
 		if ((rc = ingest_records(txn, s, jobs[j], &id, now,
-		    delta)) != 0)
+		    delta)) != 0 || (rc = put_mark(txn, s, jobs[j])) != 0)
 			break;
 		for (o = 0; o < jobs[j]->nouts && rc == 0; o++)
 			rc = apply_outcome(&wc, s, &jobs[j]->outs[o], delta);

@@ -558,3 +558,31 @@ store_scan(struct store *s, store_scan_cb cb, void *arg)
 		return stop;
 	return rc == 0 ? 0 : -1;
 }
+
+int
+store_mark(struct store *s, const void *key, size_t keylen, void *buf,
+    size_t *len)
+{
+	MDB_txn	*txn;
+	MDB_val	 k, d;
+	int	 rc;
+
+	k.mv_data = (void *)key;
+	k.mv_size = keylen;
+	pthread_rwlock_rdlock(&s->maplock);
+	if (s->env == NULL)
+		rc = MDB_PANIC;
+	else if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) == 0) {
+		if ((rc = mdb_get(txn, s->meta, &k, &d)) == 0) {
+			if (d.mv_size > *len)
+				rc = MDB_BAD_VALSIZE;
+			else {
+				memcpy(buf, d.mv_data, d.mv_size);
+				*len = d.mv_size;
+			}
+		}
+		mdb_txn_abort(txn);
+	}
+	pthread_rwlock_unlock(&s->maplock);
+	return rc == 0 ? 0 : rc == MDB_NOTFOUND ? 1 : -1;
+}

@@ -44,19 +44,12 @@ collect_rec(void *arg, size_t index, const struct jscan_rec *rec)
 {
 	struct collect	*c = arg;
 	struct store_in	*in;
-	enum rectype	 rt;
 	size_t		 cap;
 
 	if (rec->len > c->max_record) {
 		c->too_big = 1;
 		c->too_big_index = index;
 		return 1;
-	}
-	rt = rec->type_state == JSCAN_TYPE_STRING ?
-	    rectype_lookup(rec->type, rec->type_len) : RT_OTHER;
-	if (c->rt->ntype[rt] == 0) {
-		c->discarded++;
-		return 0;
 	}
 	if (c->n == c->cap) {
 		cap = c->cap ? c->cap * 2 : 256;
@@ -65,12 +58,10 @@ collect_rec(void *arg, size_t index, const struct jscan_rec *rec)
 		c->recs = in;
 		c->cap = cap;
 	}
-	in = &c->recs[c->n++];
-	in->ptr = rec->ptr;
-	in->len = (uint32_t)rec->len;
-	in->rectype = (uint8_t)rt;
-	in->nhooks = c->rt->ntype[rt];
-	in->hooks = c->rt->bytype[rt];
+	if (live_route(c->rt, rec, &c->recs[c->n]))
+		c->n++;
+	else
+		c->discarded++;
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jscan.h"
 #include "log.h"
 #include "spoold.h"
 
@@ -108,4 +109,22 @@ live_set(struct live *r)
 	pthread_mutex_unlock(&sd->lock);
 	if (old != NULL)
 		live_put(old);
+}
+
+int
+live_route(const struct live *r, const struct jscan_rec *rec,
+    struct store_in *in)
+{
+	enum rectype	 t;
+
+	t = rec->type_state == JSCAN_TYPE_STRING ?
+	    rectype_lookup(rec->type, rec->type_len) : RT_OTHER;
+	if (r->ntype[t] == 0)
+		return 0;
+	in->ptr = rec->ptr;
+	in->len = (uint32_t)rec->len;
+	in->rectype = (uint8_t)t;
+	in->nhooks = r->ntype[t];
+	in->hooks = r->bytype[t];
+	return 1;
 }

@@ -42,6 +42,14 @@ struct live	*live_get(void);
 void		 live_ref(struct live *);
 void		 live_put(struct live *);
 void		 live_set(struct live *);
+struct jscan_rec;
+struct store_in;
+/*
+ * Routes a checked record to the hooks that take its type: 1 with in
+ * filled, 0 when no hook takes it (it is discarded).
+ */
+int		 live_route(const struct live *, const struct jscan_rec *,
+		    struct store_in *);
 
 /* reload_wait(): the main thread took, or refused, the configuration. */
 #define RELOAD_DONE	0
