@@ -63,7 +63,9 @@ uint64_t	 segread_offset(const struct segread *);
  * At SEGREAD_WAIT: are there bytes of a line not complete (a line too
  * long being dropped too), or of a frame not ended (zstd), or is the
  * stream still shorter than skip, so that a file that is done growing
- * is truncated? 1 yes, 0 no.
+ * is truncated? 1 yes, 0 no. "Done growing" must be seen (the file
+ * read-only) before the segread_lines() that gave SEGREAD_WAIT, not
+ * after it: bytes and mode may change in between.
  */
 int		 segread_partial(const struct segread *);
 /* Compressed bytes read from the file so far (for "bytes behind"). */

@@ -599,6 +599,57 @@ test_errors(void)
 }
 
 /*
+ * Lines that compress to almost nothing: one decoder call fills the
+ * output, and holds more, again and again.
+ */
+static void
+test_held(void)
+{
+	ZSTD_CCtx	*c = cctx(3);
+	struct buf	 plain = { 0 }, z = { 0 };
+	struct got	 g = { 0 };
+	struct segread	*sr;
+	size_t		 i, at, len, waits = 0;
+	char		 line[1000];
+	int		 r = SEGREAD_WAIT;
+
+	memset(line, 'a', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\n';
+	for (i = 0; i < 4000; i++) {
+		put(&plain, line, sizeof(line));
+		zfeed(c, &z, line, sizeof(line), i % 500 == 499 ?
+		    ZSTD_e_flush : ZSTD_e_continue);
+	}
+	zfeed(c, &z, "", 0, ZSTD_e_end);
+	ZSTD_freeCCtx(c);
+	set_file("", 0);
+	sr = open_at(0, BIG_LINE);
+	for (at = 0; at < z.len; at += len) {
+		len = rnd_in(1, 40);
+		if (len > z.len - at)
+			len = z.len - at;
+		append(z.p + at, len);
+		r = drain(sr, rnd() % 2 ? 8 << 20 : 100000, &g);
+		waits += r == SEGREAD_WAIT;
+	}
+	is_int(r, SEGREAD_END, "%zu compressed bytes for %zu: END", z.len,
+	    plain.len);
+	ok(same(&g, &plain, 0) && !g.badspan, "every line once (%zu WAIT)",
+	    waits);
+	segread_close(sr);
+	got_reset(&g);
+
+	set_file(plain.p, plain.len);
+	sr = open_at(0, BIG_LINE);
+	is_int(drain(sr, 8 << 20, &g), SEGREAD_WAIT, "the same, plain: WAIT");
+	ok(same(&g, &plain, 0) && !g.badspan, "plain: every line once");
+	segread_close(sr);
+	got_reset(&g);
+	free(plain.p);
+	free(z.p);
+}
+
+/*
  * One random segment: records of random sizes, flushes at random
  * points (inside records too), one to three frames, or plain; appended
  * in random chunks, read with random max and partial consumes,
@@ -612,7 +663,8 @@ fuzz_one(int plainfile, struct buf *plain, struct buf *z)
 	struct buf	 keep = { 0 };
 	struct segread	*sr;
 	const char	*p;
-	size_t		 n, i, from, max_line, at, len, part, longs = 0;
+	size_t		 n, i, from, max_line, at, len, part, max, nl;
+	size_t		 longs = 0;
 	uint64_t	 longlen[64];
 	int		 frames, r = SEGREAD_WAIT, good = 1, round;
 
@@ -665,7 +717,8 @@ fuzz_one(int plainfile, struct buf *plain, struct buf *z)
 			sr = open_at(off, max_line);
 		}
 		for (;;) {
-			r = segread_lines(sr, rnd_in(1, 3000), &p, &len);
+			max = rnd_in(1, 3000);
+			r = segread_lines(sr, max, &p, &len);
 			if (r == SEGREAD_LONG) {
 				if (g.nlong < 64)
 					g.longs[g.nlong] = len;
@@ -674,10 +727,12 @@ fuzz_one(int plainfile, struct buf *plain, struct buf *z)
 			}
 			if (r != SEGREAD_LINES)
 				break;
+			nl = (size_t)((const char *)memchr(p, '\n', len) - p) + 1;
+			if (p[len - 1] != '\n' || (len > max && nl < len))
+				g.badspan = 1;
 			/* Sometimes only the first line is taken. */
 			if (rnd() % 3 == 0)
-				len = (size_t)((const char *)memchr(p, '\n',
-				    len) - p) + 1;
+				len = nl;
 			put(&g.lines, p, len);
 			segread_consume(sr, len);
 		}
@@ -693,10 +748,12 @@ fuzz_one(int plainfile, struct buf *plain, struct buf *z)
 		    segread_partial(sr), segread_offset(sr), plain->len);
 		good = 0;
 	}
-	if (!same(&g, &keep, 0) || g.nlong != longs || (longs > 0 &&
-	    memcmp(g.longs, longlen, (longs < 64 ? longs : 64) * 8) != 0)) {
+	if (!same(&g, &keep, 0) || g.badspan || g.nlong != longs ||
+	    (longs > 0 && memcmp(g.longs, longlen,
+	    (longs < 64 ? longs : 64) * 8) != 0)) {
 		diag("lines or long lines differ: %zu of %zu bytes, %zu long "
-		    "of %zu", g.lines.len, keep.len, g.nlong, longs);
+		    "of %zu, spans %s", g.lines.len, keep.len, g.nlong, longs,
+		    g.badspan ? "bad" : "good");
 		good = 0;
 	}
 	segread_close(sr);
@@ -773,6 +830,7 @@ main(void)
 	test_frames();
 	test_plain();
 	test_errors();
+	test_held();
 	test_fuzz();
 	test_cli();
 	unlink(path);
