@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +63,7 @@ struct segread {
 	int		 frame_done;	/* the last frame ended, flushed */
 	int		 flush_held;	/* the decoder may hold output */
 	int		 failed;
-	char		 errmsg[512];
+	char		 errmsg[PATH_MAX + 256];
 };
 
 static const unsigned char magic[MAGIC_LEN] = { 0x28, 0xb5, 0x2f, 0xfd };
@@ -340,8 +341,8 @@ drop(struct segread *sr, size_t *len)
 }
 
 /*
- * The complete lines at out[start], about max bytes of them: their
- * length, 0 when none is complete. *full when more bytes could not
+ * The complete lines at out[start], at most max bytes of them unless
+ * the first is longer: their length, 0 when none is complete. *full when more bytes could not
  * make the span longer. A first line too long starts the discarding.
  */
 static size_t
