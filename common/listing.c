@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "listing.h"
+#include "source_mark.h"
 #include "store.h"
 
 struct list_ctx {
@@ -269,4 +270,32 @@ status_hook_json(const struct store_counts *c, const struct store_states *st,
 	    "delivered", (json_int_t)c->delivered,
 	    "failed", (json_int_t)c->failed,
 	    "workers", (json_int_t)workers);
+}
+
+json_t *
+status_source_json(const struct source_status *st)
+{
+	const struct source_mark	*m = &st->at;
+	json_t				*o;
+
+	o = json_pack("{sssssIsIsIsIsIsI}",
+	    "state", source_state_names[st->state],
+	    "segment", m->segment,
+	    "line", (json_int_t)m->line,
+	    "records", (json_int_t)m->records,
+	    "invalid_lines", (json_int_t)st->invalid,
+	    "missing_segments", (json_int_t)st->missing,
+	    "behind_segments", (json_int_t)st->behind_segments,
+	    "behind_bytes", (json_int_t)st->behind_bytes);
+	if (o == NULL)
+		return NULL;
+	/* A segment read to its end has no offset left to name. */
+	if (json_object_set_new(o, "offset", m->offset == SOURCE_DONE ?
+	    json_null() : json_integer((json_int_t)m->offset)) == -1 ||
+	    json_object_set_new(o, "error", st->error[0] != '\0' ?
+	    text_json(st->error, strlen(st->error)) : json_null()) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }

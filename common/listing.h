@@ -47,6 +47,9 @@ int	 list_page(struct store *, const struct list_hook *, size_t nhooks,
 json_t	*status_hook_json(const struct store_counts *,
 	    const struct store_states *, int held, uint64_t oldest_ms,
 	    uint64_t workers);
+struct source_status;
+/* A source's entry in GET /status. */
+json_t	*status_source_json(const struct source_status *);
 /*
  * {"id","received","record","hooks":[...]} of one record: 0, 404 when
  * there is no such record, 500 when the spool could not be read.

@@ -11,6 +11,7 @@
  *   POST /requeue   ?hook=NAME&id=HEX&id=HEX...
  *   POST /delete    ?id=HEX&id=HEX...  or  ?hook=NAME&state=dead
  *   POST /reload
+ *   POST /skip      ?source=NAME: the source leaves its current segment
  *
  * Without hook=, a command applies to every hook of the current
  * configuration; a hook named explicitly may also be one that is no
@@ -29,6 +30,7 @@
 #include "ingest.h"
 #include "listing.h"
 #include "scheduler.h"
+#include "source.h"
 #include "spoold.h"
 #include "util.h"
 
@@ -55,6 +57,20 @@ hook_status(struct live *rt, size_t h)
 	    hs.sched.workers);
 }
 
+static json_t *
+sources_json(void)
+{
+	struct source_status	*st;
+	json_t			*o = json_object();
+	size_t			 i, n;
+
+	st = sources_status(&n);
+	for (i = 0; i < n; i++)
+		json_object_set_new(o, st[i].name, status_source_json(&st[i]));
+	free(st);
+	return o;
+}
+
 static enum MHD_Result
 status(struct MHD_Connection *conn)
 {
@@ -75,10 +91,10 @@ status(struct MHD_Connection *conn)
 	}
 	live_put(rt);
 	store_usage(sd->store, &used, &map, &max);
-	return ctl_reply_json(conn, 200, json_pack("{sos{sIsIsI}}",
-	    "hooks", hooks, "spool", "used_bytes", (json_int_t)used,
-	    "map_bytes", (json_int_t)map, "max_bytes", (json_int_t)max),
-	    NULL, NULL);
+	return ctl_reply_json(conn, 200, json_pack("{sosos{sIsIsI}}",
+	    "hooks", hooks, "sources", sources_json(), "spool", "used_bytes",
+	    (json_int_t)used, "map_bytes", (json_int_t)map, "max_bytes",
+	    (json_int_t)max), NULL, NULL);
 }
 
 static const char *
@@ -496,6 +512,25 @@ inject_start(struct MHD_Connection *conn, struct ctl_req *r)
 	return MHD_YES;
 }
 
+static enum MHD_Result
+skip(struct MHD_Connection *conn)
+{
+	const char	*name = arg(conn, "source");
+	char		 msg[512];
+
+	if (name == NULL)
+		return ctl_error(conn, 400, "skip: source= is missing");
+	switch (source_skip(name, msg, sizeof(msg))) {
+	case 0:
+		return ctl_reply_json(conn, 200, json_pack("{ssso}", "source",
+		    name, "skipped", text_json(msg, strlen(msg))), NULL, NULL);
+	case -1:
+		return ctl_error(conn, 404, "no such source: %s", name);
+	default:
+		return text_error(conn, 503, "skip not confirmed: ", msg);
+	}
+}
+
 /* The commands answered at once, without a body. */
 static const struct command {
 	const char	*path;
@@ -511,6 +546,7 @@ static const struct command {
 	{ "/requeue",	"POST",	requeue },
 	{ "/delete",	"POST",	delete },
 	{ "/reload",	"POST",	reload },
+	{ "/skip",	"POST",	skip },
 };
 
 static enum MHD_Result

@@ -5,6 +5,7 @@
  * family is written whole, HELP and TYPE first: parsers take a family
  * met again further on for a second family of the name.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,6 +13,7 @@
 #include "metrics.h"
 #include "scheduler.h"
 #include "server.h"
+#include "source.h"
 #include "spoold.h"
 
 /* A hook as its families see it. */
@@ -120,19 +122,19 @@ family(FILE *fp, const char *name, const char *type, const char *help)
 }
 
 /*
- * A sample's name and labels up to the value: the hook's, if any, and
- * one more, if any.
+ * A sample's name and labels up to the value: whose it is (key="who",
+ * a hook or a source), if anyone's, and one more label, if any.
  */
 static void
-sample(FILE *fp, const char *name, const char *suffix, const char *hook,
-    const char *label, const char *value)
+labeled(FILE *fp, const char *name, const char *suffix, const char *key,
+    const char *who, const char *label, const char *value)
 {
 	const char	*sep = "{";
 
 	fprintf(fp, "%s%s", name, suffix);
-	if (hook != NULL) {
-		fputs("{hook=\"", fp);
-		put_escaped(fp, hook, 1);
+	if (who != NULL) {
+		fprintf(fp, "{%s=\"", key);
+		put_escaped(fp, who, 1);
 		putc('"', fp);
 		sep = ",";
 	}
@@ -141,6 +143,13 @@ sample(FILE *fp, const char *name, const char *suffix, const char *hook,
 		sep = ",";
 	}
 	fputs(*sep == ',' ? "} " : " ", fp);
+}
+
+static void
+sample(FILE *fp, const char *name, const char *suffix, const char *hook,
+    const char *label, const char *value)
+{
+	labeled(fp, name, suffix, "hook", hook, label, value);
 }
 
 static void
@@ -426,6 +435,62 @@ render_spool(FILE *fp, struct spoold *d)
 	    (unsigned long long)max);
 }
 
+/* Each source's families; none when no source is configured. */
+static const struct {
+	const char	*name;
+	const char	*type;
+	const char	*help;
+	size_t		 off;	/* of the uint64_t in struct source_status */
+} source_families[] = {
+	{ "spoold_source_records_total", "counter", "Records a log source "
+	    "read into the spool, all told (kept with its checkpoint).",
+	    offsetof(struct source_status, at.records) },
+	{ "spoold_source_invalid_lines_total", "counter", "Lines of a "
+	    "source's segments that were no valid record, skipped, since "
+	    "spoold started.", offsetof(struct source_status, invalid) },
+	{ "spoold_source_missing_segments_total", "counter", "Segments "
+	    "deleted before the source read them to their end, since spoold "
+	    "started.", offsetof(struct source_status, missing) },
+	{ "spoold_source_behind_segments", "gauge", "Segments the source "
+	    "has not read to their end, the current one included.",
+	    offsetof(struct source_status, behind_segments) },
+	{ "spoold_source_behind_bytes", "gauge", "Bytes on disk of the "
+	    "segments not yet read, from the current one's read position.",
+	    offsetof(struct source_status, behind_bytes) },
+};
+
+static void
+render_sources(FILE *fp)
+{
+	struct source_status	*st;
+	size_t			 f, i, n;
+	int			 k;
+
+	if ((st = sources_status(&n)) == NULL)
+		return;
+	for (f = 0; f < sizeof(source_families) / sizeof(source_families[0]);
+	    f++) {
+		family(fp, source_families[f].name, source_families[f].type,
+		    source_families[f].help);
+		for (i = 0; i < n; i++) {
+			labeled(fp, source_families[f].name, "", "source",
+			    st[i].name, NULL, NULL);
+			put_u64(fp, *(const uint64_t *)((const char *)&st[i] +
+			    source_families[f].off));
+		}
+	}
+	family(fp, "spoold_source_state", "gauge", "1 for the state a source "
+	    "is in: reading, waiting (all read), paused (the spool is full) "
+	    "or failed (stopped at a corrupt or truncated segment).");
+	for (i = 0; i < n; i++)
+		for (k = 0; k < SOURCE_STOPPED; k++) {
+			labeled(fp, "spoold_source_state", "", "source",
+			    st[i].name, "state", source_state_names[k]);
+			put_u64(fp, st[i].state == k);
+		}
+	free(st);
+}
+
 char *
 metrics_render(struct spoold *d, size_t *len)
 {
@@ -444,6 +509,7 @@ metrics_render(struct spoold *d, size_t *len)
 	render_commits(fp, &m);
 	render_spool(fp, d);
 	rc = render_hooks(fp);
+	render_sources(fp);
 	if (fclose(fp) != 0 || rc == -1) {
 		free(buf);
 		return NULL;

@@ -35,6 +35,7 @@
 #include "proto.h"
 #include "scheduler.h"
 #include "server.h"
+#include "source.h"
 #include "spoold.h"
 #include "transport.h"
 #include "util.h"
@@ -414,6 +415,7 @@ reload_config(char *err, size_t errlen, char *warn, size_t warnlen)
 		return -1;
 	live_set(rt);
 	sched_reload();
+	sources_reload();
 	return 0;
 }
 
@@ -529,6 +531,8 @@ shutdown_daemon(void)
 	
 	/* Listeners stay open: a producer hears 503 and Retry-After. */
 	atomic_store(&sd->stopping, 1);
+	/* What a source has committed is its checkpoint: it can stop now. */
+	sources_stop();
 	deadline = mono_ms() + shutdown_timeout();
 	while (atomic_load(&sd->inflight) > 0 && mono_ms() < deadline)
 		nanosleep(&tick, NULL);
@@ -685,6 +689,7 @@ main(int argc, char *argv[])
 	reload_init();
 	commit_start(sd->store, sched_ingested);
 	sched_start();
+	sources_start();
 	start_serving(conf, max_conns);
 	log_info("spoold %s ready", SPOOLD_VERSION);
 	if (ready != -1) {

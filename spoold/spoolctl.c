@@ -40,7 +40,8 @@ usage(void)
 	    "    requeue [hook] [id ...]\n"
 	    "    delete id ...\n"
 	    "    delete --hook hook --state dead\n"
-	    "    reload\n");
+	    "    reload\n"
+	    "    source skip source\n");
 	exit(2);
 }
 
@@ -364,6 +365,35 @@ cmd_reload(int argc, char *argv[], const struct config *conf)
 	return 0;
 }
 
+/*
+ * source skip NAME: a source stopped at a corrupt or truncated segment
+ * goes on with the next one; what is left of the bad one is not read.
+ */
+static int
+cmd_source(int argc, char *argv[], const struct config *conf)
+{
+	struct opts	 o;
+	struct buf	 q;
+	json_t		*reply;
+
+	argv = get_opts(&argc, argv, "", &o);
+	if (argc != 2 || strcmp(argv[0], "skip") != 0)
+		usage();
+	if (config_source(conf, argv[1]) == NULL)
+		die("source skip: no such source in %s: %s", conf->path,
+		    argv[1]);
+	path_init(&q, "/skip", NULL);
+	path_arg(&q, "source", argv[1]);
+	reply = call("source skip", "POST", &q);
+	if (json_out)
+		print_json(reply);
+	else
+		printf("source %s: %s\n", argv[1],
+		    json_string_value(json_object_get(reply, "skipped")));
+	json_decref(reply);
+	return 0;
+}
+
 /* top: status --watch. */
 static int
 cmd_top(int argc, char *argv[], const struct config *conf)
@@ -392,6 +422,7 @@ static const struct command {
 	{ "requeue",	cmd_requeue },
 	{ "delete",	cmd_delete },
 	{ "reload",	cmd_reload },
+	{ "source",	cmd_source },
 };
 
 int

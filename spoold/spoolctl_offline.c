@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "listing.h"
+#include "source_mark.h"
 #include "spoolctl.h"
 #include "store.h"
 #include "util.h"
@@ -70,22 +71,44 @@ hook_counts(struct store *s, const char *name)
 	return status_hook_json(&c, &st, held, age, 0);
 }
 
+/* A source as its checkpoint says; nothing runs, so nothing is counted. */
+static json_t *
+source_at(struct store *s, const char *name)
+{
+	unsigned char		 key[SOURCE_KEY_MAX], val[SOURCE_MARK_MAX];
+	struct source_status	 st;
+	size_t			 len = sizeof(val);
+	int			 rc;
+
+	memset(&st, 0, sizeof(st));
+	st.state = SOURCE_STOPPED;
+	rc = store_mark(s, key, source_mark_key(name, key), val, &len);
+	if (rc == -1 || (rc == 0 && source_mark_decode(val, len,
+	    &st.at) == -1))
+		die("source %s: cannot read its checkpoint", name);
+	return status_source_json(&st);
+}
+
 json_t *
 offline_status(const struct config *conf)
 {
 	struct store	*s = spool_open(conf);
-	json_t		*hooks = json_object();
+	json_t		*hooks = json_object(), *sources = json_object();
 	uint64_t	 used, map, max;
 	size_t		 i;
 
 	for (i = 0; i < conf->nhooks; i++)
 		json_object_set_new(hooks, conf->hooks[i].name,
 		    hook_counts(s, conf->hooks[i].name));
+	for (i = 0; i < conf->nsources; i++)
+		json_object_set_new(sources, conf->sources[i].name,
+		    source_at(s, conf->sources[i].name));
 	store_usage(s, &used, &map, &max);
 	store_close(s);
-	return offline_reply(json_pack("{sos{sIsIsI}}", "hooks", hooks,
-	    "spool", "used_bytes", (json_int_t)used, "map_bytes",
-	    (json_int_t)map, "max_bytes", (json_int_t)conf->max_spool_size));
+	return offline_reply(json_pack("{sosos{sIsIsI}}", "hooks", hooks,
+	    "sources", sources, "spool", "used_bytes", (json_int_t)used,
+	    "map_bytes", (json_int_t)map, "max_bytes",
+	    (json_int_t)conf->max_spool_size));
 }
 
 /*

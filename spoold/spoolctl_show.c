@@ -136,6 +136,35 @@ status_table(json_t *reply, json_t *prev, double secs)
 	}
 }
 
+/* The sources, when there are any, under the hooks. */
+static void
+sources_table(json_t *reply)
+{
+	json_t		*src = json_object_get(reply, "sources"), *v, *off;
+	const char	*name, *err;
+	char		 b[32];
+
+	if (json_object_size(src) == 0)
+		return;
+	printf("\n%-20s %-8s %-26s %9s %11s %7s %6s %11s\n", "SOURCE", "STATE",
+	    "SEGMENT", "LINE", "RECORDS", "INVALID", "BEHIND", "BEHIND_BYTES");
+	json_object_foreach(src, name, v) {
+		off = json_object_get(v, "offset");
+		snprintf(b, sizeof(b), "%lld", (long long)num(v, "line"));
+		printf("%-20s %-8s %-26s %9s %11lld %7lld %6lld %11lld\n", name,
+		    json_string_value(json_object_get(v, "state")),
+		    *json_string_value(json_object_get(v, "segment")) ?
+		    json_string_value(json_object_get(v, "segment")) : "-",
+		    json_is_null(off) ? "end" : b, num(v, "records"),
+		    num(v, "invalid_lines"), num(v, "behind_segments"),
+		    num(v, "behind_bytes"));
+	}
+	json_object_foreach(src, name, v)
+		if ((err = json_string_value(json_object_get(v, "error"))) !=
+		    NULL)
+			printf("%s: %s\n", name, err);
+}
+
 int
 cmd_status(int argc, char *argv[], const struct config *conf)
 {
@@ -152,8 +181,10 @@ cmd_status(int argc, char *argv[], const struct config *conf)
 	reply = get_status(conf, 0);
 	if (json_out)
 		print_json(reply);
-	else
+	else {
 		status_table(reply, NULL, -1);
+		sources_table(reply);
+	}
 	json_decref(reply);
 	return 0;
 }

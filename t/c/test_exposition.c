@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "scheduler.h"
 #include "server.h"
+#include "source.h"
 #include "spoold.h"
 #include "tap.h"
 
@@ -55,6 +56,24 @@ server_stats(struct server_stats *st)
 	st->open = 7;
 	st->refused = 8;
 	st->timed_out = 9;
+}
+
+/* One source, failed at a corrupt segment. */
+struct source_status *
+sources_status(size_t *n)
+{
+	struct source_status	*st = calloc(1, sizeof(*st));
+
+	*n = st != NULL;
+	if (st == NULL)
+		return NULL;
+	snprintf(st->name, sizeof(st->name), "kumo");
+	st->state = SOURCE_FAILED;
+	st->at.records = 1234;
+	st->invalid = 3;
+	st->behind_segments = 2;
+	st->behind_bytes = 4096;
+	return st;
 }
 
 /* How many lines of text start with prefix. */
@@ -138,8 +157,17 @@ main(void)
 	snprintf(want, sizeof(want), "spoold_hook_workers{hook=\"plain\"} "
 	    "%u\n", ids[0] + 20);
 	ok(strstr(text, want) != NULL, "the scheduler's figures");
-	is_int(lines(text, "# HELP "), 22, "22 families with a HELP");
-	is_int(lines(text, "# TYPE "), 22, "and a TYPE");
+	is_int(lines(text, "# HELP "), 28, "28 families with a HELP");
+	is_int(lines(text, "# TYPE "), 28, "and a TYPE");
+	ok(strstr(text, "\nspoold_source_records_total{source=\"kumo\"} 1234\n")
+	    != NULL && strstr(text, "\nspoold_source_invalid_lines_total{"
+	    "source=\"kumo\"} 3\n") != NULL && strstr(text,
+	    "\nspoold_source_behind_bytes{source=\"kumo\"} 4096\n") != NULL,
+	    "a source's counts");
+	ok(strstr(text, "spoold_source_state{source=\"kumo\",state=\"reading\"}"
+	    " 0\n") != NULL && strstr(text, "spoold_source_state{source="
+	    "\"kumo\",state=\"failed\"} 1\n") != NULL && lines(text,
+	    "spoold_source_state{") == 4, "a source's state, one of four");
 	ok(strstr(text, "spoold_hook_throttled_seconds_total{hook=\"plain\","
 	    "limit=\"connection_limit\"} 0.000\n"
 	    "spoold_hook_throttled_seconds_total{hook=\"plain\","

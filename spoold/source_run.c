@@ -1,0 +1,565 @@
+/*
+ * One log source's thread: it follows the segments of a directory in
+ * name order, reads each as it grows (segread.c), and spools its
+ * records a batch at a time, each batch in one transaction with the
+ * checkpoint that covers it (meta "src" NAME: segment, decompressed
+ * offset, line), so that a crash at any moment neither loses nor
+ * doubles a record on the way in.
+ *
+ * A segment is finished when it is read-only (KumoMTA clears its write
+ * bits once it closed it) and read to its end: its frame ended, no line
+ * left half written. A read-only segment that ends in the middle of a
+ * frame or a line is truncated, and stops the source like a corrupt one
+ * until the operator moves it on (spoolctl source skip). Invalid lines
+ * are counted, logged and skipped: the MTA wrote them, and refusing them
+ * cannot make it write them again.
+ */
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commit.h"
+#include "jscan.h"
+#include "log.h"
+#include "segread.h"
+#include "source_int.h"
+#include "spoold.h"
+#include "util.h"
+
+/* Decompressed bytes of lines a batch takes, at most (one line more). */
+#define BATCH_BYTES	(4U << 20)
+/* Waits re-check the directory at least this often, inotify or not. */
+#define RECHECK_MS	1000
+/* How often "behind" is counted while records flow. */
+#define BEHIND_MS	1000
+/* Invalid lines of a segment logged one by one; the rest are counted. */
+#define INVALID_LOGGED	10
+
+struct run {
+	struct src	*s;
+	int		 ino;		/* inotify, -1: polling */
+	struct segread	*sr;
+	struct source_mark at;		/* as committed */
+	char		 path[PATH_MAX];
+	int		 failed;
+	int		 paused;	/* the spool was full */
+	int		 dir_error;	/* the directory could not be read */
+	uint64_t	 invalid_logged;	/* of this segment */
+	uint64_t	 behind_at;		/* when last counted */
+	size_t		 max_line;	/* a record and its newline */
+	struct store_in	*recs;
+	size_t		 cap;
+};
+
+void
+source_wake(struct src *s)
+{
+	uint64_t	 one = 1;
+
+	if (write(s->evfd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		log_warn("source %s: wake", s->cfg.name);
+}
+
+static void
+set_state(struct run *r, int state, const char *error)
+{
+	pthread_mutex_lock(&r->s->lock);
+	r->s->st.state = state;
+	r->s->st.at = r->at;
+	if (error != NULL)
+		snprintf(r->s->st.error, sizeof(r->s->st.error), "%s", error);
+	else if (state != SOURCE_FAILED)
+		r->s->st.error[0] = '\0';
+	pthread_mutex_unlock(&r->s->lock);
+}
+
+static void
+count(struct run *r, uint64_t *field)
+{
+	pthread_mutex_lock(&r->s->lock);
+	(*field)++;
+	pthread_mutex_unlock(&r->s->lock);
+}
+
+/* A name of the source's, and not a hidden file (a checkpoint, say). */
+static int
+is_segment(const struct source *cfg, const char *name)
+{
+	return name[0] != '.' && fnmatch(cfg->pattern, name, 0) == 0;
+}
+
+/*
+ * The segment after `after` in name order ("": the first; newest: the
+ * last of all), into next unless it is NULL; and, for the status, what
+ * is left to read. 1 found, 0 none, -1 the directory cannot be read.
+ */
+static int
+scan(struct run *r, const char *after, int newest, char *next, size_t len)
+{
+	const struct source	*cfg = &r->s->cfg;
+	struct dirent		*de;
+	struct stat		 st;
+	DIR			*d;
+	uint64_t		 segs = 0, bytes = 0;
+	int			 found = 0;
+
+	if ((d = opendir(cfg->directory)) == NULL) {
+		if (!r->dir_error)
+			log_warn("source %s: %s", cfg->name, cfg->directory);
+		r->dir_error = 1;
+		return -1;
+	}
+	r->dir_error = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (!is_segment(cfg, de->d_name) ||
+		    strcmp(de->d_name, after) <= 0 ||
+		    strlen(de->d_name) > SOURCE_SEGMENT_MAX)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, 0) == -1 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		segs++;
+		bytes += (uint64_t)st.st_size;
+		if (next != NULL && (!found || (newest ?
+		    strcmp(de->d_name, next) > 0 : strcmp(de->d_name,
+		    next) < 0)))
+			snprintf(next, len, "%s", de->d_name);
+		found = 1;
+	}
+	closedir(d);
+	if (r->sr != NULL && stat(r->path, &st) == 0) {
+		segs++;
+		bytes += (uint64_t)st.st_size - segread_file_offset(r->sr);
+	}
+	pthread_mutex_lock(&r->s->lock);
+	r->s->st.behind_segments = segs;
+	r->s->st.behind_bytes = bytes;
+	pthread_mutex_unlock(&r->s->lock);
+	r->behind_at = mono_ms();
+	return found;
+}
+
+/*
+ * Commits what is in recs (n records, maybe none) with the checkpoint
+ * to; on success, to is where the source is. STORE_* of the commit.
+ */
+static int
+commit_batch(struct run *r, size_t n, const struct source_mark *to)
+{
+	unsigned char		 key[SOURCE_KEY_MAX], val[SOURCE_MARK_MAX];
+	struct commit_req	 req;
+	int			 rc;
+
+	memset(&req, 0, sizeof(req));
+	req.job.recs = r->recs;
+	req.job.nrecs = n;
+	req.job.mark_key = key;
+	req.job.mark_keylen = source_mark_key(r->s->cfg.name, key);
+	req.job.mark_val = val;
+	req.job.mark_vallen = source_mark_encode(to, val);
+	if (n > 0 && (rc = store_pack(&req.job)) != 0)
+		return STORE_EIO;
+	rc = commit_submit(&req);
+	store_pack_free(&req.job);
+	if (rc == STORE_OK) {
+		r->at = *to;
+		set_state(r, SOURCE_READING, NULL);
+	}
+	return rc;
+}
+
+static void
+invalid(struct run *r, uint64_t line, const char *why)
+{
+	count(r, &r->s->st.invalid);
+	if (r->invalid_logged++ < INVALID_LOGGED)
+		log_warnx("source %s: %s:%llu: %s; the line is skipped",
+		    r->s->cfg.name, r->path, (unsigned long long)line, why);
+	else if (r->invalid_logged == INVALID_LOGGED + 1)
+		log_warnx("source %s: %s: more invalid lines; they are "
+		    "counted, not logged", r->s->cfg.name, r->path);
+}
+
+static int
+grow_recs(struct run *r, size_t n)
+{
+	struct store_in	*p;
+	size_t		 cap;
+
+	if (n < r->cap)
+		return 0;
+	cap = r->cap ? r->cap * 2 : 1024;
+	if ((p = reallocarray(r->recs, cap, sizeof(*p))) == NULL)
+		return -1;
+	r->recs = p;
+	r->cap = cap;
+	return 0;
+}
+
+/* Is the line only blanks? NDJSON skips such lines, and so does this. */
+static int
+blank(const char *p, size_t len)
+{
+	return strspn(p, " \t\r") >= len;
+}
+
+/*
+ * The span of complete lines buf: checked and routed as ingest does,
+ * committed with the checkpoint after them. STORE_* of the commit.
+ */
+static int
+spool_lines(struct run *r, const char *buf, size_t len)
+{
+	struct source_mark	 to = r->at;
+	struct jscan_rec	 rec;
+	struct jscan_err	 err;
+	struct live		*rt = live_get();
+	const char		*p = buf, *nl;
+	size_t			 n = 0, ll;
+	char			 why[160];
+	int			 rc;
+
+	for (; p < buf + len; p = nl + 1) {
+		nl = memchr(p, '\n', buf + len - p);
+		ll = nl - p;
+		to.line++;
+		if (blank(p, ll))
+			continue;
+		if (jscan_record(p, ll, &rec, &err) == -1) {
+			snprintf(why, sizeof(why), "%s (byte %zu)", err.msg,
+			    err.offset);
+			invalid(r, to.line, why);
+			continue;
+		}
+		if (rec.len > rt->conf->max_record_size) {
+			snprintf(why, sizeof(why), "larger than "
+			    "max_record_size (%llu bytes)",
+			    (unsigned long long)rt->conf->max_record_size);
+			invalid(r, to.line, why);
+			continue;
+		}
+		to.records++;
+		if (grow_recs(r, n) == -1) {
+			live_put(rt);
+			return STORE_EIO;
+		}
+		if (live_route(rt, &rec, &r->recs[n]))
+			n++;
+	}
+	to.offset = segread_offset(r->sr) + len;
+	rc = commit_batch(r, n, &to);
+	live_put(rt);
+	return rc;
+}
+
+/* Waits for the directory to change, a wake, or the timeout. */
+static void
+wait_change(struct run *r)
+{
+	struct pollfd	 pfd[2];
+	char		 buf[4096];
+	uint64_t	 v;
+	int		 timeout, n = 1;
+
+	timeout = r->s->cfg.poll_watcher_ms ? (int)r->s->cfg.poll_watcher_ms :
+	    RECHECK_MS;
+	pfd[0].fd = r->s->evfd;
+	pfd[0].events = POLLIN;
+	if (r->ino != -1) {
+		pfd[1].fd = r->ino;
+		pfd[1].events = POLLIN;
+		n = 2;
+	}
+	if (poll(pfd, n, timeout) <= 0)
+		return;
+	if (pfd[0].revents & POLLIN && read(r->s->evfd, &v, sizeof(v)) == -1 &&
+	    errno != EAGAIN)
+		log_warn("source %s", r->s->cfg.name);
+	if (n == 2 && pfd[1].revents & POLLIN)
+		while (read(r->ino, buf, sizeof(buf)) > 0)
+			;
+}
+
+static void
+close_segment(struct run *r)
+{
+	segread_close(r->sr);
+	r->sr = NULL;
+	r->invalid_logged = 0;
+}
+
+/*
+ * Goes on with the segment after the current one, if there is one
+ * yet. The move is committed: once a segment is done, the source never
+ * needs it again, and KumoMTA may delete it. 1 moved, 0 not yet.
+ */
+static int
+next_segment(struct run *r)
+{
+	struct source_mark	 to = r->at;
+	char			 next[SOURCE_SEGMENT_MAX + 1];
+	int			 rc;
+
+	if ((rc = scan(r, r->at.segment, 0, next, sizeof(next))) != 1) {
+		if (r->at.offset != SOURCE_DONE) {
+			to.offset = SOURCE_DONE;
+			if (commit_batch(r, 0, &to) != STORE_OK)
+				return 0;
+		}
+		close_segment(r);
+		set_state(r, SOURCE_WAITING, NULL);
+		return 0;
+	}
+	snprintf(to.segment, sizeof(to.segment), "%s", next);
+	to.offset = 0;
+	to.line = 0;
+	if (commit_batch(r, 0, &to) != STORE_OK)
+		return 0;
+	close_segment(r);
+	r->failed = 0;
+	return 1;
+}
+
+static void
+fail(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2,
+    3)));
+
+static void
+fail(struct run *r, const char *fmt, ...)
+{
+	char	 msg[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_errorx("source %s: %s; the source stops here until "
+	    "\"spoolctl source skip %s\"", r->s->cfg.name, msg,
+	    r->s->cfg.name);
+	r->failed = 1;
+	close_segment(r);
+	set_state(r, SOURCE_FAILED, msg);
+}
+
+/* Opens the current segment where the checkpoint says; 0, or -1. */
+static int
+open_segment(struct run *r)
+{
+	char	 err[512];
+
+	snprintf(r->path, sizeof(r->path), "%s/%s", r->s->cfg.directory,
+	    r->at.segment);
+	r->sr = segread_open(r->path, r->at.offset, r->max_line, err,
+	    sizeof(err));
+	if (r->sr != NULL)
+		return 0;
+	if (errno == ENOENT) {
+		count(r, &r->s->st.missing);
+		log_warnx("source %s: %s was deleted before it was read to "
+		    "its end (line %llu); going on with the next segment",
+		    r->s->cfg.name, r->path, (unsigned long long)r->at.line);
+		r->at.offset = SOURCE_DONE;
+		return -1;
+	}
+	fail(r, "%s", err);
+	return -1;
+}
+
+/* The segment a source never read before starts with, if there is one. */
+static void
+first_segment(struct run *r)
+{
+	struct source_mark	 to;
+	char			 name[SOURCE_SEGMENT_MAX + 1];
+
+	if (scan(r, "", r->s->cfg.newest, name, sizeof(name)) != 1) {
+		set_state(r, SOURCE_WAITING, NULL);
+		return;
+	}
+	memset(&to, 0, sizeof(to));
+	snprintf(to.segment, sizeof(to.segment), "%s", name);
+	commit_batch(r, 0, &to);
+}
+
+/* One step of reading the current segment; 1: wait before the next. */
+static int
+read_step(struct run *r)
+{
+	struct stat	 st;
+	const char	*buf;
+	size_t		 len;
+	int		 ro, rc;
+
+	if (r->sr == NULL && open_segment(r) == -1)
+		return r->failed;
+	/* The mode first: a write before the bits went is read below. */
+	ro = stat(r->path, &st) == 0 && (st.st_mode & 0222) == 0;
+	switch (segread_lines(r->sr, BATCH_BYTES, &buf, &len)) {
+	case SEGREAD_LINES:
+		rc = spool_lines(r, buf, len);
+		if (rc == STORE_OK) {
+			segread_consume(r->sr, len);
+			r->paused = 0;
+			if (mono_ms() - r->behind_at >= BEHIND_MS)
+				scan(r, r->at.segment, 0, NULL, 0);
+			return 0;
+		}
+		if (!r->paused)
+			log_warnx("source %s: the spool %s: reading paused "
+			    "until it takes records again", r->s->cfg.name,
+			    rc == STORE_EFULL ? "is full" : "refused a write");
+		r->paused = 1;
+		set_state(r, SOURCE_PAUSED, NULL);
+		return 1;
+	case SEGREAD_LONG:
+		invalid(r, r->at.line + 1, "longer than max_record_size");
+		return 0;
+	case SEGREAD_END:
+		if (ro)
+			return !next_segment(r);
+		break;
+	case SEGREAD_WAIT:
+		if (!ro)
+			break;
+		if (segread_partial(r->sr)) {
+			fail(r, "%s: read-only but incomplete: it ends in the "
+			    "middle of a %s at offset %llu", r->path,
+			    segread_zstd(r->sr) ? "frame or line" : "line",
+			    (unsigned long long)segread_file_offset(r->sr));
+			return 1;
+		}
+		return !next_segment(r);
+	default:
+		fail(r, "%s", segread_error(r->sr));
+		return 1;
+	}
+	set_state(r, SOURCE_WAITING, NULL);
+	return 1;
+}
+
+/* spoolctl source skip: the rest of the current segment is let go. */
+static void
+do_skip(struct run *r)
+{
+	struct source_mark	 to = r->at;
+	uint64_t		 asked;
+	char			 msg[512];
+
+	pthread_mutex_lock(&r->s->lock);
+	asked = r->s->skip_asked;
+	pthread_mutex_unlock(&r->s->lock);
+	if (asked == r->s->skip_done)
+		return;
+	if (r->at.segment[0] == '\0')
+		snprintf(msg, sizeof(msg), "no segment to skip yet");
+	else if (r->at.offset == SOURCE_DONE)
+		snprintf(msg, sizeof(msg), "%s was read to its end already",
+		    r->at.segment);
+	else {
+		to.offset = SOURCE_DONE;
+		if (commit_batch(r, 0, &to) != STORE_OK)
+			snprintf(msg, sizeof(msg), "the spool refused the "
+			    "checkpoint: nothing skipped");
+		else {
+			snprintf(msg, sizeof(msg), "skipped %s from line %llu",
+			    to.segment, (unsigned long long)to.line + 1);
+			log_warnx("source %s: %s, as asked", r->s->cfg.name,
+			    msg);
+			close_segment(r);
+			r->failed = 0;
+		}
+	}
+	pthread_mutex_lock(&r->s->lock);
+	r->s->skip_done = asked;
+	snprintf(r->s->skip_msg, sizeof(r->s->skip_msg), "%s", msg);
+	pthread_cond_broadcast(&r->s->cond);
+	pthread_mutex_unlock(&r->s->lock);
+}
+
+/* One step; 1: wait for a change before the next. */
+static int
+step(struct run *r)
+{
+	do_skip(r);
+	if (r->failed)
+		return 1;
+	if (r->at.segment[0] == '\0') {
+		first_segment(r);
+		return r->at.segment[0] == '\0';
+	}
+	if (r->at.offset == SOURCE_DONE)
+		return !next_segment(r);
+	return read_step(r);
+}
+
+/* inotify on the directory, unless polling was asked for or it fails. */
+static void
+watch(struct run *r)
+{
+	const struct source	*cfg = &r->s->cfg;
+
+	if (cfg->poll_watcher_ms != 0)
+		return;
+	if ((r->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1 ||
+	    inotify_add_watch(r->ino, cfg->directory, IN_CREATE | IN_MODIFY |
+	    IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE |
+	    IN_MOVED_FROM) == -1) {
+		log_warn("source %s: %s: no inotify, checked every %u ms",
+		    cfg->name, cfg->directory, RECHECK_MS);
+		if (r->ino != -1)
+			close(r->ino);
+		r->ino = -1;
+	}
+}
+
+static void
+load_mark(struct run *r)
+{
+	unsigned char	 key[SOURCE_KEY_MAX], val[SOURCE_MARK_MAX];
+	size_t		 len = sizeof(val);
+	int		 rc;
+
+	rc = store_mark(sd->store, key, source_mark_key(r->s->cfg.name, key),
+	    val, &len);
+	if (rc == 1)
+		return;
+	if (rc == -1 || source_mark_decode(val, len, &r->at) == -1) {
+		fail(r, "cannot read its checkpoint in the spool");
+		return;
+	}
+	set_state(r, SOURCE_READING, NULL);
+}
+
+void *
+source_run(void *arg)
+{
+	struct run	 r;
+	struct live	*rt;
+
+	memset(&r, 0, sizeof(r));
+	r.s = arg;
+	r.ino = -1;
+	rt = live_get();
+	r.max_line = rt->conf->max_record_size + 1;
+	live_put(rt);
+	watch(&r);
+	load_mark(&r);
+	while (!atomic_load(&r.s->stop))
+		if (step(&r))
+			wait_change(&r);
+	close_segment(&r);
+	if (r.ino != -1)
+		close(r.ino);
+	free(r.recs);
+	return NULL;
+}
