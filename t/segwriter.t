@@ -293,6 +293,36 @@ sub mode_of { (stat($_[0]))[2] & 07777 }
 	is_deeply([read_records($dir)], ids('r', 1, $n), 'SIGTERM: records');
 }
 
+# SIGKILL cycles: each killed writer leaves its segment open, its
+# flushed records readable; the next run marks it done and goes on.
+{
+	my $dir = fresh_dir();
+	my $next = 1;
+	my @bad;
+	for my $cycle (1 .. 3) {
+		my $w = start_writer($dir, n => 0, first => $next,
+		    rate => 500, size => 20000);
+		Segments::poll(sub { writer_closed($w) >= 1 }, 30);
+		Segments::poll(sub { read_records($dir) >= $next + 5 }, 30);
+		stop_writer($w, 'KILL');
+		my @segs = segments($dir);
+		push @bad, "cycle $cycle: last segment not writable"
+		    unless mode_of("$dir/$segs[-1]") & 0200;
+		push @bad, "cycle $cycle: earlier segments writable" if grep {
+		    mode_of("$dir/$_") & 0222 } @segs[0 .. $#segs - 1];
+		my @ids = read_records($dir);
+		push @bad, "cycle $cycle: records not r1..r" . @ids
+		    unless "@ids" eq "@{ids('r', 1, scalar @ids)}";
+		$next = @ids + 1;
+	}
+	is_deeply(\@bad, [], 'SIGKILL: open segments left, records a prefix');
+	my ($st) = run_writer($dir, '-n', 1, '-b', $next);
+	is(scalar(grep { mode_of("$dir/$_") & 0222 } segments($dir)), 0,
+	    'the next run marks them all done');
+	is_deeply([read_records($dir)], ids('r', 1, $next),
+	    'SIGKILL: every flushed record once, in order');
+}
+
 # Damage: corrupt and truncate keep the mode and change what they say.
 {
 	my $dir = fresh_dir();

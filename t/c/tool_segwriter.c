@@ -32,7 +32,7 @@
  *			blocks (about 128 KiB of records each) that end
  *			anywhere in a line, as KumoMTA's own do
  *   -r RATE		records per second (default 0: as fast as it can)
- *   -l LEVEL		zstd compression level (default 3)
+ *   -l LEVEL		zstd compression level (default 3; 0: zstd's own)
  *   -x SUFFIX		appended to every segment's name
  *   -T TYPES		record types to cycle through, comma separated
  *			(default Delivery)
