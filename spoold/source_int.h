@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "commit.h"
 #include "source.h"
 
 struct src {
@@ -24,6 +25,37 @@ struct src {
 	char			 skip_msg[512];
 	struct src		*next;
 };
+
+/* A batch of a source's records with the checkpoint after them. */
+struct sbatch {
+	struct src		*s;
+	struct commit_req	 req;
+	struct live		*rt;	/* its routes, while it is sent */
+	char			*buf;	/* the lines, copied */
+	size_t			 len, cap;
+	struct store_in		*recs;
+	size_t			 n, ncap;
+	struct source_mark	 to;
+	unsigned char		 key[SOURCE_KEY_MAX];
+	unsigned char		 val[SOURCE_MARK_MAX];
+	int			 done;	/* answered; under s->lock */
+};
+
+typedef void	(*sbatch_bad_fn)(void *, uint64_t line, const char *why);
+
+/* source_batch.c */
+struct sbatch	*sbatch_new(struct src *);
+void		 sbatch_free(struct sbatch *);
+/*
+ * The span buf (complete lines) read from the position from: copied,
+ * checked and routed (bad lines to bad()), packed, with the checkpoint
+ * after it. 0, or -1 out of memory.
+ */
+int		 sbatch_fill(struct sbatch *, const char *buf, size_t len,
+		    const struct source_mark *from, sbatch_bad_fn, void *);
+/* To the committer; sbatch_wait() gives its answer, STORE_*. */
+void		 sbatch_send(struct sbatch *);
+int		 sbatch_wait(struct sbatch *);
 
 /* source_run.c: the thread of one source. */
 void	*source_run(void *);

@@ -36,8 +36,18 @@
 #include "spoold.h"
 #include "util.h"
 
-/* Decompressed bytes of lines a batch takes, at most (one line more). */
+/*
+ * Decompressed bytes of lines a batch takes, at most (one line more).
+ * A batch the spool refuses as too much comes again smaller, down to a
+ * line, so that a spool fuller than a batch still takes records as
+ * deliveries free room; batches grow back as they go in.
+ */
 #define BATCH_BYTES	(4U << 20)
+#define BATCH_MIN	(4U << 10)
+/* A paused source tries again this often. */
+#define PAUSE_RETRY_MS	100
+/* A spool that stays full is said again this often. */
+#define PAUSE_LOG_MS	60000
 /* Waits re-check the directory at least this often, inotify or not. */
 #define RECHECK_MS	1000
 /* How often "behind" is counted while records flow. */
@@ -50,15 +60,18 @@ struct run {
 	int		 ino;		/* inotify, -1: polling */
 	struct segread	*sr;
 	struct source_mark at;		/* as committed */
+	struct source_mark read;	/* as read: batches not yet answered */
+	struct sbatch	*fly;		/* sent, not yet answered */
+	struct sbatch	*fill;		/* the next one */
 	char		 path[PATH_MAX];
 	int		 failed;
-	int		 paused;	/* the spool was full */
+	uint64_t	 paused_logged;	/* when a pause was last logged */
+	int		 paused;	/* waiting for room in the spool */
 	int		 dir_error;	/* the directory could not be read */
 	uint64_t	 invalid_logged;	/* of this segment */
 	uint64_t	 behind_at;		/* when last counted */
 	size_t		 max_line;	/* a record and its newline */
-	struct store_in	*recs;
-	size_t		 cap;
+	size_t		 batch;		/* bytes of lines a batch takes */
 };
 
 void
@@ -150,37 +163,33 @@ scan(struct run *r, const char *after, int newest, char *next, size_t len)
 }
 
 /*
- * Commits what is in recs (n records, maybe none) with the checkpoint
- * to; on success, to is where the source is. STORE_* of the commit.
+ * Commits the checkpoint to, with no records: where the source moved
+ * to; on success, it is where the source is. STORE_* of the commit.
  */
 static int
-commit_batch(struct run *r, size_t n, const struct source_mark *to)
+commit_mark(struct run *r, const struct source_mark *to)
 {
 	unsigned char		 key[SOURCE_KEY_MAX], val[SOURCE_MARK_MAX];
 	struct commit_req	 req;
 	int			 rc;
 
 	memset(&req, 0, sizeof(req));
-	req.job.recs = r->recs;
-	req.job.nrecs = n;
 	req.job.mark_key = key;
 	req.job.mark_keylen = source_mark_key(r->s->cfg.name, key);
 	req.job.mark_val = val;
 	req.job.mark_vallen = source_mark_encode(to, val);
-	if (n > 0 && (rc = store_pack(&req.job)) != 0)
-		return STORE_EIO;
-	rc = commit_submit(&req);
-	store_pack_free(&req.job);
-	if (rc == STORE_OK) {
-		r->at = *to;
+	if ((rc = commit_submit(&req)) == STORE_OK) {
+		r->at = r->read = *to;
 		set_state(r, SOURCE_READING, NULL);
 	}
 	return rc;
 }
 
 static void
-invalid(struct run *r, uint64_t line, const char *why)
+invalid(void *arg, uint64_t line, const char *why)
 {
+	struct run	*r = arg;
+
 	count(r, &r->s->st.invalid);
 	if (r->invalid_logged++ < INVALID_LOGGED)
 		log_warnx("source %s: %s:%llu: %s; the line is skipped",
@@ -190,76 +199,95 @@ invalid(struct run *r, uint64_t line, const char *why)
 		    "counted, not logged", r->s->cfg.name, r->path);
 }
 
-static int
-grow_recs(struct run *r, size_t n)
+static void
+close_segment(struct run *r)
 {
-	struct store_in	*p;
-	size_t		 cap;
-
-	if (n < r->cap)
-		return 0;
-	cap = r->cap ? r->cap * 2 : 1024;
-	if ((p = reallocarray(r->recs, cap, sizeof(*p))) == NULL)
-		return -1;
-	r->recs = p;
-	r->cap = cap;
-	return 0;
-}
-
-/* Is the line only blanks? NDJSON skips such lines, and so does this. */
-static int
-blank(const char *p, size_t len)
-{
-	return strspn(p, " \t\r") >= len;
+	segread_close(r->sr);
+	r->sr = NULL;
+	r->invalid_logged = 0;
 }
 
 /*
- * The span of complete lines buf: checked and routed as ingest does,
- * committed with the checkpoint after them. STORE_* of the commit.
+ * A refused batch: the source waits for room, with smaller batches, and
+ * says so at most once a minute.
  */
 static int
-spool_lines(struct run *r, const char *buf, size_t len)
+pause_reading(struct run *r, int rc)
 {
-	struct source_mark	 to = r->at;
-	struct jscan_rec	 rec;
-	struct jscan_err	 err;
-	struct live		*rt = live_get();
-	const char		*p = buf, *nl;
-	size_t			 n = 0, ll;
-	char			 why[160];
-	int			 rc;
+	uint64_t	 now = mono_ms();
 
-	for (; p < buf + len; p = nl + 1) {
-		nl = memchr(p, '\n', buf + len - p);
-		ll = nl - p;
-		to.line++;
-		if (blank(p, ll))
-			continue;
-		if (jscan_record(p, ll, &rec, &err) == -1) {
-			snprintf(why, sizeof(why), "%s (byte %zu)", err.msg,
-			    err.offset);
-			invalid(r, to.line, why);
-			continue;
-		}
-		if (rec.len > rt->conf->max_record_size) {
-			snprintf(why, sizeof(why), "larger than "
-			    "max_record_size (%llu bytes)",
-			    (unsigned long long)rt->conf->max_record_size);
-			invalid(r, to.line, why);
-			continue;
-		}
-		to.records++;
-		if (grow_recs(r, n) == -1) {
-			live_put(rt);
-			return STORE_EIO;
-		}
-		if (live_route(rt, &rec, &r->recs[n]))
-			n++;
+	if (rc == STORE_EFULL && r->batch > BATCH_MIN)
+		r->batch /= 2;
+	if (r->paused_logged == 0 || now - r->paused_logged >= PAUSE_LOG_MS) {
+		log_warnx("source %s: the spool %s: reading paused until it "
+		    "takes records again", r->s->cfg.name, rc == STORE_EFULL ?
+		    "is full" : "refused a write");
+		r->paused_logged = now;
 	}
-	to.offset = segread_offset(r->sr) + len;
-	rc = commit_batch(r, n, &to);
-	live_put(rt);
+	r->paused = 1;
+	set_state(r, SOURCE_PAUSED, NULL);
+	return 1;
+}
+
+/*
+ * The batch in flight, if any, answered: its checkpoint is where the
+ * source is. Refused, it and whatever was read after it are read again,
+ * from the checkpoint before it, and the source pauses. STORE_*.
+ */
+static int
+land(struct run *r)
+{
+	struct sbatch	*b = r->fly;
+	int		 rc;
+
+	if (b == NULL)
+		return STORE_OK;
+	r->fly = NULL;
+	if ((rc = sbatch_wait(b)) == STORE_OK) {
+		r->at = b->to;
+		r->paused = 0;
+		set_state(r, SOURCE_READING, NULL);
+	} else {
+		close_segment(r);
+		r->read = r->at;
+		pause_reading(r, rc);
+	}
+	/* The spare is filled next. */
+	sbatch_free(r->fill);
+	r->fill = b;
 	return rc;
+}
+
+/*
+ * A span of lines goes out as a batch, once the one before it is
+ * answered; the reader goes on meanwhile. 0, or 1: wait.
+ */
+static int
+send_lines(struct run *r, const char *buf, size_t len)
+{
+	struct sbatch	*b = r->fill;
+
+	if (b == NULL && (b = r->fill = sbatch_new(r->s)) == NULL)
+		return pause_reading(r, STORE_EIO);
+	if (sbatch_fill(b, buf, len, &r->read, invalid, r) == -1) {
+		land(r);
+		close_segment(r);
+		r->read = r->at;
+		return pause_reading(r, STORE_EIO);
+	}
+	segread_consume(r->sr, len);
+	r->read = b->to;
+	r->fill = NULL;
+	if (land(r) != STORE_OK) {
+		/* This one was read after the refused one: again too. */
+		sbatch_free(b);
+		return 1;
+	}
+	if (r->batch < BATCH_BYTES)
+		r->batch *= 2;
+	r->fly = b;
+	sbatch_send(b);
+	return 0;
 }
 
 /* Waits for the directory to change, a wake, or the timeout. */
@@ -273,6 +301,9 @@ wait_change(struct run *r)
 
 	timeout = r->s->cfg.poll_watcher_ms ? (int)r->s->cfg.poll_watcher_ms :
 	    RECHECK_MS;
+	/* Deliveries free room all the time: look again soon. */
+	if (r->paused && timeout > PAUSE_RETRY_MS)
+		timeout = PAUSE_RETRY_MS;
 	pfd[0].fd = r->s->evfd;
 	pfd[0].events = POLLIN;
 	if (r->ino != -1) {
@@ -290,14 +321,6 @@ wait_change(struct run *r)
 			;
 }
 
-static void
-close_segment(struct run *r)
-{
-	segread_close(r->sr);
-	r->sr = NULL;
-	r->invalid_logged = 0;
-}
-
 /*
  * Goes on with the segment after the current one, if there is one
  * yet. The move is committed: once a segment is done, the source never
@@ -306,24 +329,30 @@ close_segment(struct run *r)
 static int
 next_segment(struct run *r)
 {
-	struct source_mark	 to = r->at;
+	struct source_mark	 to;
 	char			 next[SOURCE_SEGMENT_MAX + 1];
 	int			 rc;
 
+	if (land(r) != STORE_OK)
+		return 0;
+	to = r->at;
 	if ((rc = scan(r, r->at.segment, 0, next, sizeof(next))) != 1) {
 		if (r->at.offset != SOURCE_DONE) {
 			to.offset = SOURCE_DONE;
-			if (commit_batch(r, 0, &to) != STORE_OK)
+			if (commit_mark(r, &to) != STORE_OK)
 				return 0;
 		}
 		close_segment(r);
+		pthread_mutex_lock(&r->s->lock);
+		r->s->st.behind_segments = r->s->st.behind_bytes = 0;
+		pthread_mutex_unlock(&r->s->lock);
 		set_state(r, SOURCE_WAITING, NULL);
 		return 0;
 	}
 	snprintf(to.segment, sizeof(to.segment), "%s", next);
 	to.offset = 0;
 	to.line = 0;
-	if (commit_batch(r, 0, &to) != STORE_OK)
+	if (commit_mark(r, &to) != STORE_OK)
 		return 0;
 	close_segment(r);
 	r->failed = 0;
@@ -346,8 +375,10 @@ fail(struct run *r, const char *fmt, ...)
 	log_errorx("source %s: %s; the source stops here until "
 	    "\"spoolctl source skip %s\"", r->s->cfg.name, msg,
 	    r->s->cfg.name);
+	land(r);
 	r->failed = 1;
 	close_segment(r);
+	r->read = r->at;
 	set_state(r, SOURCE_FAILED, msg);
 }
 
@@ -359,7 +390,7 @@ open_segment(struct run *r)
 
 	snprintf(r->path, sizeof(r->path), "%s/%s", r->s->cfg.directory,
 	    r->at.segment);
-	r->sr = segread_open(r->path, r->at.offset, r->max_line, err,
+	r->sr = segread_open(r->path, r->read.offset, r->max_line, err,
 	    sizeof(err));
 	if (r->sr != NULL)
 		return 0;
@@ -369,6 +400,7 @@ open_segment(struct run *r)
 		    "its end (line %llu); going on with the next segment",
 		    r->s->cfg.name, r->path, (unsigned long long)r->at.line);
 		r->at.offset = SOURCE_DONE;
+		r->read = r->at;
 		return -1;
 	}
 	fail(r, "%s", err);
@@ -388,7 +420,7 @@ first_segment(struct run *r)
 	}
 	memset(&to, 0, sizeof(to));
 	snprintf(to.segment, sizeof(to.segment), "%s", name);
-	commit_batch(r, 0, &to);
+	commit_mark(r, &to);
 }
 
 /* One step of reading the current segment; 1: wait before the next. */
@@ -398,31 +430,26 @@ read_step(struct run *r)
 	struct stat	 st;
 	const char	*buf;
 	size_t		 len;
-	int		 ro, rc;
+	char		 why[80];
+	int		 ro;
 
 	if (r->sr == NULL && open_segment(r) == -1)
 		return r->failed;
 	/* The mode first: a write before the bits went is read below. */
 	ro = stat(r->path, &st) == 0 && (st.st_mode & 0222) == 0;
-	switch (segread_lines(r->sr, BATCH_BYTES, &buf, &len)) {
+	switch (segread_lines(r->sr, r->batch, &buf, &len)) {
 	case SEGREAD_LINES:
-		rc = spool_lines(r, buf, len);
-		if (rc == STORE_OK) {
-			segread_consume(r->sr, len);
-			r->paused = 0;
-			if (mono_ms() - r->behind_at >= BEHIND_MS)
-				scan(r, r->at.segment, 0, NULL, 0);
-			return 0;
-		}
-		if (!r->paused)
-			log_warnx("source %s: the spool %s: reading paused "
-			    "until it takes records again", r->s->cfg.name,
-			    rc == STORE_EFULL ? "is full" : "refused a write");
-		r->paused = 1;
-		set_state(r, SOURCE_PAUSED, NULL);
-		return 1;
+		if (send_lines(r, buf, len) != 0)
+			return 1;
+		if (mono_ms() - r->behind_at >= BEHIND_MS)
+			scan(r, r->at.segment, 0, NULL, 0);
+		return 0;
 	case SEGREAD_LONG:
-		invalid(r, r->at.line + 1, "longer than max_record_size");
+		r->read.line++;
+		r->read.offset = segread_offset(r->sr);
+		snprintf(why, sizeof(why), "larger than max_record_size (%zu "
+		    "bytes)", r->max_line - 1);
+		invalid(r, r->read.line, why);
 		return 0;
 	case SEGREAD_END:
 		if (ro)
@@ -443,6 +470,9 @@ read_step(struct run *r)
 		fail(r, "%s", segread_error(r->sr));
 		return 1;
 	}
+	/* All there is now is read: let the last batch land first. */
+	if (land(r) != STORE_OK)
+		return 1;
 	set_state(r, SOURCE_WAITING, NULL);
 	return 1;
 }
@@ -460,6 +490,8 @@ do_skip(struct run *r)
 	pthread_mutex_unlock(&r->s->lock);
 	if (asked == r->s->skip_done)
 		return;
+	land(r);
+	to = r->at;
 	if (r->at.segment[0] == '\0')
 		snprintf(msg, sizeof(msg), "no segment to skip yet");
 	else if (r->at.offset == SOURCE_DONE)
@@ -467,7 +499,7 @@ do_skip(struct run *r)
 		    r->at.segment);
 	else {
 		to.offset = SOURCE_DONE;
-		if (commit_batch(r, 0, &to) != STORE_OK)
+		if (commit_mark(r, &to) != STORE_OK)
 			snprintf(msg, sizeof(msg), "the spool refused the "
 			    "checkpoint: nothing skipped");
 		else {
@@ -479,6 +511,7 @@ do_skip(struct run *r)
 			r->failed = 0;
 		}
 	}
+	r->read = r->at;
 	pthread_mutex_lock(&r->s->lock);
 	r->s->skip_done = asked;
 	snprintf(r->s->skip_msg, sizeof(r->s->skip_msg), "%s", msg);
@@ -537,6 +570,7 @@ load_mark(struct run *r)
 		fail(r, "cannot read its checkpoint in the spool");
 		return;
 	}
+	r->read = r->at;
 	set_state(r, SOURCE_READING, NULL);
 }
 
@@ -551,15 +585,17 @@ source_run(void *arg)
 	r.ino = -1;
 	rt = live_get();
 	r.max_line = rt->conf->max_record_size + 1;
+	r.batch = BATCH_BYTES;
 	live_put(rt);
 	watch(&r);
 	load_mark(&r);
 	while (!atomic_load(&r.s->stop))
 		if (step(&r))
 			wait_change(&r);
+	land(&r);
 	close_segment(&r);
+	sbatch_free(r.fill);
 	if (r.ino != -1)
 		close(r.ino);
-	free(r.recs);
 	return NULL;
 }
