@@ -90,6 +90,7 @@ my %SIZE = (
 	backlog_probe => scaled(500_000, 100, 100),
 	crowd => scaled(20_000, 1, 1000),		# workload 6
 	ctl_queued => scaled(2_000_000, 1000, 20),	# workload 7
+	source => scaled(1_000_000, 1000, 20),		# workload 8
 );
 my $CTL_TIMES = 11;		# spoolctl runs timed per measurement
 my $CROWD_IDLE = 10_000;	# idle connections in workload 6
@@ -98,6 +99,10 @@ my $CROWD_RATE = 2_000;		# the producer's requests/s
 my $LAT_RATE = 10_000;		# records/s offered in workload 3
 my $LAT_PER_REQ = 10;		# ... as 1,000 requests/s of 10 records
 my $E2E_PER_REQ = 100;		# producers' request size in workloads 2, 5
+# Workload 8's segments close at KumoMTA's default max_file_size, scaled
+# as the record count is, so that there are as many of them at any scale.
+my $SEG_BYTES = int(128 * 1048576 * $SCALE);
+$SEG_BYTES = 1048576 if $SEG_BYTES < 1048576;
 
 # Where spools go: fsync must reach a disk.
 my $WORKROOT = $ENV{BENCH_DIR} // (fs_type('/var/tmp') =~ /tmpfs|ramfs/ ||
@@ -1234,6 +1239,167 @@ sub w_spoolctl {
 	return $r;
 }
 
+# 8. Log sources. KumoMTA's local log segments, written once by
+# t/segwriter from the bench's own records (varied, so that they
+# compress as real logs do, where segwriter's own records are near
+# alike and compress far better), closed and read-only, are read by a
+# [source] of spoold in every run. Each run times `zstd -dc` of the same
+# files first: what decompression alone reaches, the ceiling of a
+# reader.
+my %SEG;	# dir, files, disk and raw bytes, once written
+
+sub source_segments {
+	return \%SEG if $SEG{dir};
+	die "$B/t/segwriter is not built\n" unless -x "$B/t/segwriter";
+	die "the zstd command is not installed\n"
+	    unless system('zstd -V >/dev/null 2>&1') == 0;
+	my $dir = "$WORK/segments";
+	my ($st, $out, $err) = run_cmd(1200, "$B/t/segwriter", '-d', $dir,
+	    '-i', $RECFILE, '-n', $SIZE{source}, '-s', $SEG_BYTES, '-f', 0);
+	die "segwriter: $err" if $st != 0;
+	my @closed = $out =~ /^closed (\S+) \d+ (\d+)$/mg;
+	my (@files, $disk);
+	while (my ($name, $bytes) = splice(@closed, 0, 2)) {
+		push @files, "$dir/$name";
+		$disk += $bytes;
+	}
+	# The uncompressed bytes: the record file's lines, in turn.
+	open(my $fh, '<', $RECFILE) or die "$RECFILE: $!\n";
+	my @len = map { length } <$fh>;
+	close $fh;
+	my $raw = 0;
+	$raw += $len[$_ % @len] for 0 .. $SIZE{source} - 1;
+	%SEG = (dir => $dir, files => \@files, disk => $disk, raw => $raw);
+	return \%SEG;
+}
+
+# Runs @cmd, its output to /dev/null, to its end (at most $secs):
+# its wall and CPU seconds. The wait blocks, so that the time is not a
+# poll's.
+sub run_timed {
+	my ($secs, @cmd) = @_;
+	my $d = tempdir(DIR => $WORK, CLEANUP => 1);
+	my @c0 = times;
+	my $t0 = time;
+	my $pid = spawn($cmd[0], '/dev/null', "$d/err", @cmd);
+	my $st = eval {
+		local $SIG{ALRM} = sub { die "timeout\n" };
+		alarm($secs);
+		my $r = waitpid($pid, 0);
+		alarm(0);
+		$r == $pid ? $? : -1;
+	};
+	my $wall = time - $t0;
+	my @c1 = times;
+	if (!defined $st) {
+		stop_pid($pid, 5);
+		die "@cmd: still running after $secs s\n";
+	}
+	delete $KIDS{$pid};
+	die "$cmd[0] failed ($st): " . slurp("$d/err") if $st != 0;
+	return ($wall, $c1[2] + $c1[3] - $c0[2] - $c0[3]);
+}
+
+# A source's status, as spoolctl --json status shows it.
+sub source_status {
+	my ($s) = @_;
+	my $st = $json->decode(spoolctl($s, '--json', 'status'));
+	return $st->{sources}{bench} // die "no source bench in the status\n";
+}
+
+# Adds [source.bench] on the segments to a running spoold (a reload):
+# its records start to flow. Returns the time it was asked.
+sub source_add {
+	my ($s, $seg) = @_;
+	open(my $fh, '>>', $s->{conf}) or die "$s->{conf}: $!\n";
+	print $fh qq(\n[source.bench]\ndirectory = "$seg->{dir}"\n);
+	close($fh) or die "$s->{conf}: $!\n";
+	my $t0 = time;
+	spoolctl($s, 'reload');
+	return $t0;
+}
+
+# The source's records and whether it failed, from GET /metrics: a
+# request on a kept connection, where spoolctl would fork and load its
+# libraries at every poll, CPU taken from what is timed.
+sub source_metrics {
+	my ($s) = @_;
+	my $m = http_get("$s->{url}/metrics")->{content} // '';
+	my ($n) = $m =~ /^spoold_source_records_total\{source="bench"\} (\d+)$/m;
+	my $failed = $m =~
+	    /^spoold_source_state\{source="bench",state="failed"\} 1$/m;
+	return ($n // 0, $failed);
+}
+
+# Spooled from segments, the hook held: from the reload that adds the
+# source until it has read all $n records, polled every 50 ms; then
+# spoolctl status must agree.
+sub source_spool {
+	my ($seg, $n) = @_;
+	my $s = spoold_up(hook_toml('batch', 'http://127.0.0.1:9'));
+	my $r = eval {
+		spoolctl($s, 'hold', 'bench');
+		my $cpu0 = cpu_tree($s->{pid});
+		my $t0 = source_add($s, $seg);
+		my ($read, $failed);
+		wait_until(sub {
+			die "spoold exited\n" if reaped($s->{pid});
+			($read, $failed) = source_metrics($s);
+			return $read >= $n || $failed;
+		}, timeout_for($n), 0.05) or die "the source read $read of " .
+		    "$n records\n";
+		my $secs = time - $t0;
+		my $cpu = cpu_tree($s->{pid}) - $cpu0;
+		my $st = source_status($s);
+		die "the source failed: $st->{error}\n" if $failed;
+		die "the source found $st->{invalid_lines} invalid lines\n"
+		    if $st->{invalid_lines};
+		die "spoolctl status: $st->{records} records, not $n\n"
+		    if $st->{records} != $n;
+		{ rate => $n / $secs, seconds => $secs,
+		    cpu_server => $cpu * 1e6 / $n };
+	};
+	my $err = $@;
+	spoold_down($s);
+	die $err if $err;
+	return $r;
+}
+
+# End to end: from the reload that adds the source until the receiver
+# holds all $n records, through a batched hook.
+sub source_e2e {
+	my ($seg, $n) = @_;
+	my $rx = receiver_up();
+	my $s;
+	my $r = eval {
+		$s = spoold_up(hook_toml('batch', $rx->{url}));
+		my $cpu0 = cpu_tree($s->{pid});
+		my $t0 = source_add($s, $seg);
+		my $st = receiver_wait($rx, $n, timeout_for($n) + 600, $s);
+		my $secs = $st->{last_record_ms} / 1000 - $t0;
+		{ e2e_rate => $n / $secs, e2e_seconds => $secs,
+		    e2e_cpu_server => (cpu_tree($s->{pid}) - $cpu0) * 1e6 / $n,
+		    e2e_cpu_receiver => cpu_tree($rx->{pid}) * 1e6 / $n,
+		    e2e_extra => $st->{records} - $n };
+	};
+	my $err = $@;
+	spoold_down($s) if $s;
+	receiver_down($rx);
+	die $err if $err;
+	return $r;
+}
+
+sub w_source {
+	my $seg = source_segments();
+	my $n = $SIZE{source};
+	my ($wall, $cpu) = run_timed(600, 'zstd', '-dcq', @{$seg->{files}});
+	my $r = source_spool($seg, $n);
+	%$r = (%$r, %{source_e2e($seg, $n)}, zstd_rate => $n / $wall,
+	    zstd_seconds => $wall, cpu_zstd => $cpu * 1e6 / $n);
+	$r->{ratio} = $r->{rate} / $r->{zstd_rate};
+	return $r;
+}
+
 # The disk, as the issue asks: 512 MiB written and fdatasync'd.
 sub w_dd {
 	my $f = "$WORK/dd.tmp";
@@ -1353,6 +1519,7 @@ my @plan = (
 	[crowd_idle => sub { w_crowd('idle') }],
 	[crowd_slow => sub { w_crowd('slow') }],
 	[spoolctl => \&w_spoolctl],
+	[source => \&w_source],
 );
 if (my $only = $ENV{BENCH_ONLY}) {
 	my %want = map { $_ => 1 } split /,/, $only;
@@ -1553,6 +1720,27 @@ row('', 'list --limit 100 --from a late page', 'spoolctl', 'list_late',
 row('', 'list --from a late page, spoold stopped', 'spoolctl',
     'list_late_offline', 'ms', dec => 1);
 
+# Workload 8: records/s of the source against zstd -dc's on the same
+# files in the same run, and end to end.
+row('8 sources', 'zstd -dc of the segments, to /dev/null', 'source',
+    'zstd_rate', 'records/s', note => %SEG ? sprintf('%s records in %d ' .
+    'segments of %s MiB: %s MB of JSON lines, %s MB of zstd (%.1f to 1)',
+    fmt_n($SIZE{source}), scalar @{$SEG{files}},
+    fmt_n($SEG_BYTES / 1048576), fmt_n($SEG{raw} / 1e6),
+    fmt_n($SEG{disk} / 1e6), $SEG{raw} / $SEG{disk}) : '');
+row('', '  CPU per record, zstd', 'source', 'cpu_zstd', 'us', dec => 2);
+row('', 'segments into the fsynced spool, hook held', 'source', 'rate',
+    'records/s', note => 'from the reload that adds the source until ' .
+    'it read every record');
+row('', '  CPU per record, spoold', 'source', 'cpu_server', 'us', dec => 2);
+row('', 'spool / zstd -dc', 'source', 'ratio', 'ratio', dec => 2,
+    note => 'records/s, run by run; the goal: at least 0.50');
+row('', 'end to end, segments to the receiver', 'source', 'e2e_rate',
+    'records/s', note => 'batched hook, batch_size 100');
+row('', '  CPU per record, spoold and its workers', 'source',
+    'e2e_cpu_server', 'us', dec => 2, note => sprintf('receiver %s us',
+    fmt_n((med('source', 'e2e_cpu_receiver'))[0], 2)));
+
 my @head = ('workload', 'measure', 'median', 'unit', 'runs', 'note');
 my $table = join('', map { '| ' . join(' | ', @$_) . " |\n" }
     \@head, [map { '---' } @head], @rows);
@@ -1564,11 +1752,12 @@ printf "took %.1f minutes; load average %s before, %s after\n", $minutes,
 
 my $sizes = sprintf('ingest %s / %s / %s records (1000, 100, 1 per ' .
     'request); end to end %s, to RabbitMQ %s, to Kafka %s; latency %d s ' .
-    'at %s records/s; memory %s queued; backlog %s queued, %s probed; spoolctl %s queued',
+    'at %s records/s; memory %s queued; backlog %s queued, %s probed; spoolctl %s queued; ' .
+    'sources %s records in segments of %s MiB',
     map({ fmt_n($_) } @SIZE{qw(ingest_1000 ingest_100 ingest_1 e2e
     amqp kafka)}), $SIZE{lat_seconds},
     fmt_n($LAT_RATE), map({ fmt_n($_) } @SIZE{qw(mem_queued backlog
-    backlog_probe ctl_queued)}));
+    backlog_probe ctl_queued source)}), fmt_n($SEG_BYTES / 1048576));
 my $md = <<"EOT";
 # spoold benchmark results
 

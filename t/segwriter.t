@@ -3,8 +3,9 @@
 # segments are what KumoMTA writes (one zstd frame of JSON lines, named
 # by the UTC start time, read-only once closed), rotated by size and by
 # time, readable while open as far as flushed, left open by -k, plain
-# with -P, closed cleanly on SIGTERM and SIGINT; and the segment reader
-# build/t/segcat, which states what it found.
+# with -P, records taken from a file with -i, closed cleanly on SIGTERM
+# and SIGINT; and the segment reader build/t/segcat, which states what
+# it found.
 use strict;
 use warnings;
 use File::Temp qw(tempdir);
@@ -124,6 +125,33 @@ sub mode_of { (stat($_[0]))[2] & 07777 }
 	is_deeply([map { $_->{id} } @r], ids('x-', 10, 15), '-b and -p');
 	is_deeply([map { $_->{type} } @r], [qw(Reception Delivery Bounce
 	    Reception Delivery Bounce)], '-T: types in turn');
+}
+
+# -i: the file's lines in turn, as they are, from the first again after
+# the last; empty lines left out, a last line without a newline whole.
+{
+	my $dir = fresh_dir();
+	my $in = "$dir/.records";
+	my @recs = ('{"type":"Bounce","id":"a","note":"caf\u00e9"}',
+	    '{"type":"Delivery", "id":"b"}', '{"id":"c"}');
+	open(my $fh, '>', $in) or die "$in: $!";
+	print $fh "$recs[0]\n\n$recs[1]\n$recs[2]";
+	close($fh) or die "$in: $!";
+	my ($st, $lines) = run_writer($dir, '-i', $in, '-n', 7, '-s', 100);
+	is($st, 0, '-i: exit 0');
+	is_deeply([read_lines($dir)], [@recs, @recs, $recs[0]],
+	    '-i: the lines in turn, the first again after the last');
+	cmp_ok(scalar segments($dir), '>', 1, '-i: rotated by size');
+	my $err;
+	($st, $lines, $err) = run_writer(fresh_dir(), '-i', "$dir/missing");
+	is($st, 1, '-i of a missing file: exit 1');
+	like($err, qr{\Q$dir/missing\E: No such file}, '-i: names the file');
+	open($fh, '>', $in) or die "$in: $!";
+	print $fh "\n\n";
+	close($fh) or die "$in: $!";
+	($st, $lines, $err) = run_writer(fresh_dir(), '-i', $in, '-n', 1);
+	is($st, 1, '-i of empty lines: exit 1');
+	like($err, qr{\Q$in\E: no records}, '-i of empty lines: said so');
 }
 
 # -s 1: a segment per record; names never repeat, even within a

@@ -4,7 +4,7 @@
  *
  *   segwriter -d DIR [-kLP] [-n RECORDS] [-b FIRST] [-p PREFIX]
  *       [-s MAX_FILE_SIZE] [-t MAX_SEGMENT_MS] [-f FLUSH_EVERY]
- *       [-r RATE] [-l LEVEL] [-x SUFFIX] [-T TYPE,TYPE...]
+ *       [-r RATE] [-l LEVEL] [-x SUFFIX] [-T TYPE,TYPE... | -i FILE]
  *
  * A segment is a file of DIR named by the UTC time it was opened,
  * YYYYmmdd-HHMMSS.ffffff (chrono's "%Y%m%d-%H%M%S%.f" with microseconds)
@@ -36,6 +36,12 @@
  *   -x SUFFIX		appended to every segment's name
  *   -T TYPES		record types to cycle through, comma separated
  *			(default Delivery)
+ *   -i FILE		the records are FILE's lines instead, one after
+ *			the other, from the first again after the last
+ *			(empty lines left out), as they are: varied
+ *			records compress as real logs do, where the
+ *			records made here are near alike; -b, -p and -T
+ *			do not apply
  *   -P			plain JSON lines, no zstd; a flush is a write(2) of
  *			the lines buffered since the last one
  *   -k			at the end leave the last segment open: its frame
@@ -96,6 +102,7 @@ struct opts {
 	const char	*suffix;
 	char		*types[MAX_TYPES];
 	int		 ntypes;
+	const char	*input;		/* -i: a file of records */
 	int		 plain;
 	int		 keep_open;
 	int		 leave_leftovers;
@@ -111,8 +118,16 @@ struct segment {
 	uint64_t	 opened_ms;	/* monotonic */
 };
 
+/* -i: the file's lines, each with its newline. */
+struct lines {
+	char		*text;
+	size_t		*start;		/* each line's start and end */
+	size_t		 nlines;
+};
+
 struct writer {
 	const struct opts *o;
+	struct lines	 in;
 	int		 dirfd;
 	ZSTD_CCtx	*cctx;
 	unsigned char	*out;		/* compressed, or plain lines */
@@ -139,7 +154,8 @@ usage(void)
 	    "[-b first] [-p prefix]\n"
 	    "           [-s max_file_size] [-t max_segment_ms] "
 	    "[-f flush_every] [-r rate]\n"
-	    "           [-l level] [-x suffix] [-T type,type...]\n");
+	    "           [-l level] [-x suffix] [-T type,type... | -i file]"
+	    "\n");
 	exit(2);
 }
 
@@ -202,7 +218,7 @@ parse_args(struct opts *o, int argc, char **argv)
 	o->suffix = "";
 	o->types[0] = delivery;
 	o->ntypes = 1;
-	while ((ch = getopt(argc, argv, "b:d:f:kLl:n:Pp:r:s:T:t:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:d:f:i:kLl:n:Pp:r:s:T:t:x:")) != -1) {
 		switch (ch) {
 		case 'b':
 			o->first = number_arg(ch, optarg, 0, UINT64_MAX / 2);
@@ -212,6 +228,9 @@ parse_args(struct opts *o, int argc, char **argv)
 			break;
 		case 'f':
 			o->flush_every = number_arg(ch, optarg, 0, UINT32_MAX);
+			break;
+		case 'i':
+			o->input = optarg;
 			break;
 		case 'k':
 			o->keep_open = 1;
@@ -471,13 +490,66 @@ format_record(const struct opts *o, uint64_t i, char *buf, size_t cap)
 	return (size_t)n;
 }
 
+/*
+ * -i: the whole file, its lines indexed; a last line without a newline
+ * is given one, so that every record ends its line.
+ */
+static void
+load_lines(struct lines *in, const char *path)
+{
+	FILE		*f;
+	size_t		 len = 0, cap = 0, n, i, from, cap_lines = 0;
+
+	if ((f = fopen(path, "r")) == NULL)
+		err(1, "%s", path);
+	do {
+		if (cap - len < 65536) {
+			cap = cap ? cap * 2 : 1 << 20;
+			if ((in->text = realloc(in->text, cap + 1)) == NULL)
+				err(1, NULL);
+		}
+		len += n = fread(in->text + len, 1, cap - len, f);
+	} while (n > 0);
+	if (ferror(f))
+		err(1, "%s", path);
+	fclose(f);
+	if (len > 0 && in->text[len - 1] != '\n')
+		in->text[len++] = '\n';
+	in->nlines = 0;
+	for (from = i = 0; i < len; i++) {
+		if (in->text[i] != '\n')
+			continue;
+		if (i > from) {
+			if (in->nlines == cap_lines) {
+				cap_lines = cap_lines ? cap_lines * 2 : 1024;
+				in->start = reallocarray(in->start, cap_lines,
+				    2 * sizeof(*in->start));
+				if (in->start == NULL)
+					err(1, NULL);
+			}
+			in->start[2 * in->nlines] = from;
+			in->start[2 * in->nlines + 1] = i + 1;
+			in->nlines++;
+		}
+		from = i + 1;
+	}
+	if (in->nlines == 0)
+		errx(1, "%s: no records", path);
+}
+
 static void
 write_record(struct writer *w, uint64_t i)
 {
-	char		 rec[RECORD_MAX];
-	size_t		 len;
+	char		 buf[RECORD_MAX];
+	const char	*rec = buf;
+	size_t		 len, k;
 
-	len = format_record(w->o, i, rec, sizeof(rec));
+	if (w->o->input != NULL) {
+		k = 2 * (size_t)((i - w->o->first) % w->in.nlines);
+		rec = w->in.text + w->in.start[k];
+		len = w->in.start[k + 1] - w->in.start[k];
+	} else
+		len = format_record(w->o, i, buf, sizeof(buf));
 	if (w->seg.fd == -1)
 		open_segment(w);
 	if (w->o->plain)
@@ -525,6 +597,8 @@ writer_init(struct writer *w, const struct opts *o)
 	memset(w, 0, sizeof(*w));
 	w->o = o;
 	w->seg.fd = -1;
+	if (o->input != NULL)
+		load_lines(&w->in, o->input);
 	if (mkdir(o->dir, 0777) == -1 && errno != EEXIST)
 		err(1, "%s", o->dir);
 	if ((w->dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
@@ -589,6 +663,8 @@ main(int argc, char **argv)
 	fflush(stdout);
 	ZSTD_freeCCtx(w.cctx);
 	free(w.out);
+	free(w.in.text);
+	free(w.in.start);
 	close(w.dirfd);
 	return 0;
 }
