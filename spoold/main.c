@@ -216,7 +216,9 @@ drop_privileges(const struct config *conf)
 	for (i = 0; i < nmade; i++)
 		if (chown(made_dirs[i], pw->pw_uid, pw->pw_gid) == -1)
 			fatal("chown %s", made_dirs[i]);
-	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+	/* Its groups too: a source may read the MTA's logs through one. */
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
+	    setgid(pw->pw_gid) == -1 ||
 	    setuid(pw->pw_uid) == -1)
 		fatal("cannot drop privileges to %s", conf->user);
 }

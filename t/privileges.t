@@ -88,4 +88,40 @@ start_spoold($s);
 like($log->(), qr/\Q$s->{conf}\E: mode 0600: user nobody cannot read it to reload it; chown root:\S+ and chmod 0640/,
     'a file spoold\'s user cannot read: warned at start');
 is(stop_spoold($s), 0, 'it stops cleanly');
+
+# spoold keeps its user's groups: a source reads the MTA's logs through
+# a group the MTA's directory is shared with, mode 0750. The group is
+# made for the test and removed whatever happens.
+SKIP: {
+	my ($st_ga) = run_cmd(undef, 'sh', '-c', 'command -v groupadd && command -v gpasswd');
+	skip('groupadd or gpasswd missing', 3) if $st_ga != 0;
+	my $grp = "spoold-t-$$";
+	skip("cannot add group $grp", 3) if system('groupadd', $grp) != 0;
+	my $made = $grp;
+	END { system('groupdel', $made) if defined $made && $> == 0 }
+	system("gpasswd -a nobody $grp >/dev/null") == 0 or
+	    skip("cannot add nobody to $grp", 3);
+	my $gg = getgrnam($grp);
+	$s = new_spool(conf => 'user = "nobody"');
+	chmod(0755, $s->{dir});
+	my $logs = "$s->{dir}/kumologs";
+	mkdir($logs) or die;
+	spew("$logs/20260101-000000.000000", kumo_record(1) . "\n");
+	chmod(0440, "$logs/20260101-000000.000000");
+	chown(0, $gg, $logs, "$logs/20260101-000000.000000");
+	chmod(0750, $logs);
+	spew($s->{conf}, slurp($s->{conf}) .
+	    "[source.kumo]\ndirectory = \"$logs\"\n");
+	start_spoold($s);
+	my $groups = (slurp("/proc/$s->{pid}/status") // '') =~ /^Groups:\s*(.*)$/m ? $1 : '';
+	like(" $groups ", qr/ $gg /, "spoold, as nobody, keeps nobody's group $grp");
+	my $src;
+	wait_until(sub {
+		my (undef, $o) = spoolctl($s, undef, '--json', 'status');
+		$src = (json_decode($o // '') // {})->{sources}{kumo} // {};
+		return ($src->{records} // 0) == 1;
+	}, 10);
+	is($src->{records}, 1, 'and its source reads a directory of mode 0750 through it');
+	is(stop_spoold($s), 0, 'it stops cleanly');
+}
 done_testing();
