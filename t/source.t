@@ -250,5 +250,19 @@ stop_receiver($rcv);
 ($rc, $out) = run_cmd(undef, bin('spoold'), '-n', '-f', $s->{conf});
 like($out, qr/^\[source\.kumo\]\ndirectory = "\Q$s->{logs}\E"\npattern = "\*"\nstart = "oldest"\npoll_watcher = \(none: inotify\)$/m,
     'spoold -n prints a source with its settings');
+for my $case (
+    [ "[source.x]\npattern = \"*\"\n", qr/:\d+:\d+: source x: directory is required$/ ],
+    [ "[source.x]\ndirectory = \"logs\"\n", qr/:\d+:\d+: source x: directory: must be an absolute path$/ ],
+    [ "[source.x]\ndirectory = \"/l\"\nstart = \"middle\"\n", qr/:\d+:\d+: start: "middle": takes "oldest" or "newest"$/ ],
+    [ "[source.x]\ndirectory = \"/l\"\npattern = \"a/b\"\n", qr/:\d+:\d+: source x: pattern: matches names in the directory, without "\/"$/ ],
+    [ "[source.x]\ndirectory = \"/l\"\ntail = true\n", qr/:\d+:\d+: unknown key "tail"/ ],
+    [ "[source.\"a b\"]\ndirectory = \"/l\"\n", qr/source "a b": names take/ ],
+    ) {
+	my $c = new_spool(hooks => $HELD_HOOK);
+	spew($c->{conf}, slurp($c->{conf}) . $case->[0]);
+	my ($code, undef, $e) = run_cmd(undef, bin('spoold'), '-n', '-f', $c->{conf});
+	is($code, 1, "spoold -n refuses: " . ($case->[0] =~ s/\n/ /gr));
+	like($e // '', $case->[1], 'saying why, at the place');
+}
 
 done_testing();
