@@ -81,6 +81,9 @@ is($st->{state}, 'waiting', 'then waiting for more');
 is($st->{behind_segments}, 0, 'nothing behind');
 is($st->{segment}, $closed[-1][0], 'at the last segment');
 is(stop_spoold($s), 0, 'spoold stops');
+my ($rc0, $out0) = spoolctl($s, undef, 'status');
+like($out0, qr/^kumo\s+stopped\s+\Q$closed[-1][0]\E\s+end\s+3000\s+0\s+0\s+0$/m,
+    'spoolctl status with spoold stopped: the source as its checkpoint says');
 my @got = spooled_ids($s);
 is_deeply(\@got, [ids('r', 1, 3000)], 'the spool holds each record once, in order');
 
