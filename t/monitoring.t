@@ -56,6 +56,10 @@ my $s = new_spool(hooks => <<"EOT");
 [hook.h]
 url = "$rcv->{url}/h"
 EOT
+# With a log source, whose series exist only when one is configured.
+mkdir("$s->{dir}/logs") or die;
+spew($s->{conf}, slurp($s->{conf}) .
+    "[source.kumo]\ndirectory = \"$s->{dir}/logs\"\n");
 start_spoold($s);
 my $text = get($s, '/metrics')->{content} // '';
 my %emitted;
