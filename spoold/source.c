@@ -20,6 +20,7 @@
 #define SKIP_WAIT_S	10
 
 static pthread_mutex_t	 s_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 s_unpinned = PTHREAD_COND_INITIALIZER;
 static struct src	*s_list;	/* sorted by name */
 
 static void
@@ -61,9 +62,12 @@ src_start(const struct source *cfg)
 	return s;
 }
 
+/* With s_lock held: a skip waiting on it has let it go first. */
 static void
 src_stop(struct src *s)
 {
+	while (s->pins > 0)
+		pthread_cond_wait(&s_unpinned, &s_lock);
 	atomic_store(&s->stop, 1);
 	source_wake(s);
 	pthread_join(s->thread, NULL);
@@ -87,11 +91,14 @@ sources_reload(void)
 {
 	struct live		*rt = live_get();
 	const struct source	*cfg;
-	struct src		*keep = NULL, **tail = &keep, *s, *next;
+	struct src		*keep = NULL, **tail = &keep, *old, *s, *next;
 	size_t			 i;
 
 	pthread_mutex_lock(&s_lock);
-	for (s = s_list; s != NULL; s = next) {
+	/* Off the list first: src_stop() may let go of the lock. */
+	old = s_list;
+	s_list = NULL;
+	for (s = old; s != NULL; s = next) {
 		next = s->next;
 		cfg = config_source(rt->conf, s->cfg.name);
 		if (cfg == NULL || !same(cfg, &s->cfg))
@@ -102,7 +109,6 @@ sources_reload(void)
 			tail = &s->next;
 		}
 	}
-	s_list = NULL;
 	tail = &s_list;
 	for (i = 0; i < rt->conf->nsources; i++) {
 		cfg = &rt->conf->sources[i];
@@ -131,11 +137,12 @@ sources_stop(void)
 	struct src	*s, *next;
 
 	pthread_mutex_lock(&s_lock);
-	for (s = s_list; s != NULL; s = next) {
+	s = s_list;
+	s_list = NULL;
+	for (; s != NULL; s = next) {
 		next = s->next;
 		src_stop(s);
 	}
-	s_list = NULL;
 	pthread_mutex_unlock(&s_lock);
 }
 
@@ -160,6 +167,10 @@ sources_status(size_t *n)
 	return out;
 }
 
+/*
+ * The source is pinned while the skip waits for it, so that a reload
+ * does not free it meanwhile; status and the metrics do not wait.
+ */
 int
 source_skip(const char *name, char *msg, size_t len)
 {
@@ -172,10 +183,11 @@ source_skip(const char *name, char *msg, size_t len)
 	for (s = s_list; s != NULL && strcmp(s->cfg.name, name) != 0;
 	    s = s->next)
 		;
-	if (s == NULL) {
-		pthread_mutex_unlock(&s_lock);
+	if (s != NULL)
+		s->pins++;
+	pthread_mutex_unlock(&s_lock);
+	if (s == NULL)
 		return -1;
-	}
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += SKIP_WAIT_S;
 	pthread_mutex_lock(&s->lock);
@@ -191,6 +203,9 @@ source_skip(const char *name, char *msg, size_t len)
 		snprintf(msg, len, "the source did not answer in %d s: it may "
 		    "be waiting for the spool", SKIP_WAIT_S);
 	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&s_lock);
+	s->pins--;
+	pthread_cond_broadcast(&s_unpinned);
 	pthread_mutex_unlock(&s_lock);
 	return rc;
 }

@@ -23,6 +23,7 @@ struct src {
 	uint64_t		 skip_asked;
 	uint64_t		 skip_done;
 	char			 skip_msg[512];
+	int			 pins;		/* skips waiting; under s_lock */
 	struct src		*next;
 };
 

@@ -249,7 +249,35 @@ is(scalar(grep { !$seen{$_} } ids('r', 1, 60000)), 0, 'none lost');
 is(stop_spoold($s), 0, 'spoold stops');
 stop_receiver($rcv);
 
-# 7. spoold -n shows sources.
+# 7. Reload: a source added starts; one removed stops; one unchanged
+# reads on, untouched.
+my $rs = source_spool();
+my $more = "$rs->{dir}/more";
+mkdir($more) or die;
+$w = start_writer($rs->{logs}, n => 100, prefix => 'k');
+is(wait_writer($w, 30), 0, 'records for kumo');
+start_spoold($rs);
+$st = wait_source($rs, sub { ($_[0]{records} // 0) == 100 }, 20);
+is($st->{records}, 100, 'kumo reads');
+my $kconf = slurp($rs->{conf});
+spew($rs->{conf}, $kconf . "[source.more]\ndirectory = \"$more\"\n");
+$w = start_writer($more, n => 50, prefix => 'm');
+is(wait_writer($w, 30), 0, 'records for a new source');
+($rc) = spoolctl($rs, undef, 'reload');
+is($rc, 0, 'reload with a source added');
+$st = wait_source($rs, sub { ($_[0]{records} // 0) == 50 }, 20, 'more');
+is($st->{records}, 50, 'the new source reads');
+is(source_of($rs)->{records}, 100, 'kumo is as it was');
+(my $only = $kconf) =~ s/\[source\.kumo\]\ndirectory = "[^"]*"\n//;
+spew($rs->{conf}, $only . "[source.more]\ndirectory = \"$more\"\n");
+($rc) = spoolctl($rs, undef, 'reload');
+is($rc, 0, 'reload with kumo removed');
+(undef, $out) = spoolctl($rs, undef, '--json', 'status');
+is_deeply([sort keys %{(json_decode($out) // {})->{sources} // {}}], ['more'],
+    'only the remaining source is shown');
+is(stop_spoold($rs), 0, 'spoold stops');
+
+# 8. spoold -n shows sources.
 ($rc, $out) = run_cmd(undef, bin('spoold'), '-n', '-f', $s->{conf});
 like($out, qr/^\[source\.kumo\]\ndirectory = "\Q$s->{logs}\E"\npattern = "\*"\nstart = "oldest"\npoll_watcher = \(none: inotify\)$/m,
     'spoold -n prints a source with its settings');
