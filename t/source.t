@@ -109,8 +109,10 @@ is(dupes(@got), 0, 'none twice');
 is_deeply(\@got, [ids('r', 1, 25000)], 'all, in order');
 
 # 3. Plain JSON lines; invalid lines; a segment deleted before it was
-# read to its end.
-$s = source_spool();
+# read to its end. A second hook takes only Bounce records: records read
+# go through each hook's types as posted ones do.
+$s = source_spool(hooks => $HELD_HOOK . "[hook.b]\nurl = \"http://127.0.0.1:9/b\"\n" .
+    "retry_interval = \"1h\"\ntypes = [\"Bounce\"]\n");
 my $big = '{"type":"Delivery","id":"big","x":"' . ('y' x 1_100_000) . '"}';
 spew("$s->{logs}/20260101-000001.000000",
     join("\n", kumo_record(1), '{"type":"Delivery","id":', '', 'not json',
@@ -121,6 +123,8 @@ $st = wait_source($s, sub { ($_[0]{records} // 0) == 3 &&
     $_[0]{state} eq 'waiting' }, 20);
 is($st->{records}, 3, 'plain JSON lines: the three records');
 is($st->{invalid_lines}, 3, 'three invalid lines counted (a blank one is not)');
+is(queued(status_of($s, 'b')), 1, 'the Bounce hook takes its one Bounce record');
+is(queued(status_of($s, 'h')), 3, 'the other hook all three');
 my $log = slurp("$s->{dir}/spoold.log") // '';
 like($log, qr{source kumo: \Q$s->{logs}\E/20260101-000001\.000000:2: .*; the line is skipped},
     'an invalid line is logged with its file and line');
