@@ -427,8 +427,8 @@ nomem:
 	return nomem(ld);
 }
 
-int
-hook_name_ok(const char *s, size_t len)
+static int
+name_ok(const char *s, size_t len)
 {
 	size_t	 i;
 
@@ -563,11 +563,24 @@ hook_cmp(const void *a, const void *b)
 }
 
 int
+named_table(struct load *ld, const struct toml_kv *kv, const char *what)
+{
+	char	 b[128];
+
+	if (!name_ok(kv->key, kv->keylen))
+		return errat(ld, &kv->pos, "%s \"%s\": names take 1 to %d of "
+		    "A-Z, a-z, 0-9, \"_\", \".\" and \"-\"", what,
+		    shown(kv->key, b, sizeof(b)), HOOK_NAME_MAX);
+	if (kv->val->type != TOML_TABLE)
+		return errtype(ld, what, kv->val, "a table");
+	return 0;
+}
+
+int
 load_hooks(struct load *ld, const struct toml_value *v)
 {
 	struct config		*cfg = ld->cfg;
 	const struct toml_kv	*kv;
-	char			 b[128];
 	size_t			 i, n;
 
 	if (v->type != TOML_TABLE)
@@ -578,12 +591,8 @@ load_hooks(struct load *ld, const struct toml_value *v)
 		return nomem(ld);
 	for (i = 0; i < n; i++) {
 		kv = &v->u.tab.kv[i];
-		if (!hook_name_ok(kv->key, kv->keylen))
-			return errat(ld, &kv->pos, "hook \"%s\": names take "
-			    "1 to %d of A-Z, a-z, 0-9, \"_\", \".\" and \"-\"",
-			    shown(kv->key, b, sizeof(b)), HOOK_NAME_MAX);
-		if (kv->val->type != TOML_TABLE)
-			return errtype(ld, "hook", kv->val, "a table");
+		if (named_table(ld, kv, "hook") == -1)
+			return -1;
 		hook_defaults(&cfg->hooks[i]);
 		cfg->nhooks++;
 		if ((cfg->hooks[i].name = strdup(kv->key)) == NULL)

@@ -106,8 +106,12 @@ void		 broker_free(struct hook *);
 
 /* config_hook.c: the [hook.NAME] tables, sorted by name once read. */
 int		 load_hooks(struct load *, const struct toml_value *);
-/* Hook and source names: 1 to HOOK_NAME_MAX of [A-Za-z0-9_.-]. */
-int		 hook_name_ok(const char *, size_t);
+/*
+ * A [what.NAME] table's name (1 to HOOK_NAME_MAX of [A-Za-z0-9_.-]) and
+ * value (a table): 0, or -1 with the error.
+ */
+int		 named_table(struct load *, const struct toml_kv *,
+		    const char *what);
 
 /* config_source.c: the [source.NAME] tables. */
 int		 load_sources(struct load *, const struct toml_value *);

@@ -103,7 +103,6 @@ load_sources(struct load *ld, const struct toml_value *v)
 {
 	struct config		*cfg = ld->cfg;
 	const struct toml_kv	*kv;
-	char			 b[128];
 	size_t			 i, n;
 
 	if (v->type != TOML_TABLE)
@@ -114,12 +113,8 @@ load_sources(struct load *ld, const struct toml_value *v)
 		return nomem(ld);
 	for (i = 0; i < n; i++) {
 		kv = &v->u.tab.kv[i];
-		if (!hook_name_ok(kv->key, kv->keylen))
-			return errat(ld, &kv->pos, "source \"%s\": names take "
-			    "1 to %d of A-Z, a-z, 0-9, \"_\", \".\" and \"-\"",
-			    shown(kv->key, b, sizeof(b)), HOOK_NAME_MAX);
-		if (kv->val->type != TOML_TABLE)
-			return errtype(ld, "source", kv->val, "a table");
+		if (named_table(ld, kv, "source") == -1)
+			return -1;
 		cfg->nsources++;
 		if ((cfg->sources[i].name = strdup(kv->key)) == NULL)
 			return nomem(ld);
