@@ -321,6 +321,29 @@ sub mode_of { (stat($_[0]))[2] & 07777 }
 	is_deeply([read_records($dir)], ids('r', 1, $n), 'SIGTERM: records');
 }
 
+# The state letter of process $pid from /proc, '' when gone.
+sub proc_state {
+	open(my $fh, '<', "/proc/$_[0]/stat") or return '';
+	my $s = <$fh> // '';
+	return $s =~ /\) (\S) / ? $1 : '';
+}
+
+# Kills the writer while a segment is open: stopped, it cannot rotate
+# between the look and the kill; stopped between two segments, it goes
+# on a moment and is looked at again.
+sub kill_while_open {
+	my ($w, $dir) = @_;
+	Segments::poll(sub {
+		kill('STOP', $w->{pid});
+		Segments::poll(sub { proc_state($w->{pid}) eq 'T' }, 5);
+		my @segs = segments($dir);
+		return 1 if @segs && mode_of("$dir/$segs[-1]") & 0200;
+		kill('CONT', $w->{pid});
+		return 0;
+	}, 30);
+	stop_writer($w, 'KILL');
+}
+
 # SIGKILL cycles: each killed writer leaves its segment open, its
 # flushed records readable; the next run marks it done and goes on.
 {
@@ -332,7 +355,7 @@ sub mode_of { (stat($_[0]))[2] & 07777 }
 		    rate => 500, size => 20000);
 		Segments::poll(sub { writer_closed($w) >= 1 }, 30);
 		Segments::poll(sub { read_records($dir) >= $next + 5 }, 30);
-		stop_writer($w, 'KILL');
+		kill_while_open($w, $dir);
 		my @segs = segments($dir);
 		push @bad, "cycle $cycle: last segment not writable"
 		    unless mode_of("$dir/$segs[-1]") & 0200;
