@@ -81,7 +81,8 @@ seg_pack(struct seg_val *v, const struct store_in *in, size_t n)
 	uint64_t	 raw = 0, blk, blkmax = 0, zmax = 0, hl, tl, z = 0;
 	size_t		 i, nblk = 0, size;
 
-	memset(v, 0, sizeof(*v));
+	v->len = 0;
+	v->live = 0;
 	for (i = 0; i < n; i++)
 		v->live += in[i].nhooks;
 	/* Records no hook takes need no room. */
@@ -100,13 +101,16 @@ seg_pack(struct seg_val *v, const struct store_in *in, size_t n)
 	if (hl + raw > UINT32_MAX)
 		return EFBIG;
 	size = hl + (tl + zmax > raw ? tl + zmax : raw);
-	/* Blocks of several records fit SEG_BLOCK; one record is read as is. */
-	if ((v->buf = malloc(size)) == NULL || (scratch = malloc(blkmax <
-	    SEG_BLOCK ? blkmax + 1 : SEG_BLOCK)) == NULL) {
-		free(v->buf);
-		v->buf = NULL;
-		return ENOMEM;
+	if (size > v->cap) {
+		seg_val_free(v);
+		if ((v->buf = malloc(size)) == NULL)
+			return ENOMEM;
+		v->cap = size;
 	}
+	/* Blocks of several records fit SEG_BLOCK; one record is read as is. */
+	if ((scratch = malloc(blkmax < SEG_BLOCK ? blkmax + 1 :
+	    SEG_BLOCK)) == NULL)
+		return ENOMEM;
 	p = v->buf;
 	e = p + SEG_HDR;
 	for (i = 0, blk = 0; i < n; blk += in[i++].len, e += SEG_ENT) {
@@ -127,9 +131,6 @@ seg_pack(struct seg_val *v, const struct store_in *in, size_t n)
 		put_be32(p, (uint32_t)n | SEG_LZ4);
 		v->len = hl + tl + z;
 	}
-	/* It may wait for its commit a while: give back what it did not use. */
-	if (v->len < size / 2 && (p = realloc(v->buf, v->len)) != NULL)
-		v->buf = p;
 	return 0;
 }
 
@@ -138,6 +139,7 @@ seg_val_free(struct seg_val *v)
 {
 	free(v->buf);
 	v->buf = NULL;
+	v->len = v->cap = 0;
 }
 
 int

@@ -62,6 +62,7 @@ struct seg_rec {
 struct seg_val {
 	unsigned char	*buf;
 	size_t		 len;
+	size_t		 cap;		/* of buf */
 	uint32_t	 live;
 };
 
@@ -110,7 +111,11 @@ struct seg_cur {
 	struct seg_cache	 own;
 };
 
-/* Lays out n records; 0 or ENOMEM, EFBIG. Free with seg_val_free. */
+/*
+ * Lays out n records into v, zeroed the first time; a buffer it holds
+ * is used again when it is large enough. 0 or ENOMEM, EFBIG. Free with
+ * seg_val_free.
+ */
 int	seg_pack(struct seg_val *, const struct store_in *, size_t n);
 void	seg_val_free(struct seg_val *);
 /* Appends v as the segment of ids first.. */

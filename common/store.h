@@ -165,6 +165,15 @@ void		 store_commit(struct store *, struct store_job **, size_t);
 int		 store_pack(struct store_job *);
 void		 store_pack_free(struct store_job *);
 /*
+ * As store_pack, into *keep (made when NULL), which outlives the job
+ * and keeps its room for the next: one who packs job after job is
+ * spared a large allocation, and its page faults, each time. The job
+ * must be done with before *keep packs another; store_pack_release
+ * frees it.
+ */
+int		 store_pack_keep(struct store_job *, struct seg_val **keep);
+void		 store_pack_release(struct seg_val **keep);
+/*
  * Up to max records of hook due at now, in due order, starting after
  * *pos (zeroes: from the start), leaving out those skip() names. *pos
  * becomes the last key looked at; *next_due the earliest due time after

@@ -8,6 +8,7 @@
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "segment.h"
@@ -19,16 +20,48 @@ int
 store_pack(struct store_job *job)
 {
 	struct seg_val	*v;
+	unsigned char	*p;
 	int		 rc;
 
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		return ENOMEM;
 	if ((rc = seg_pack(v, job->recs, job->nrecs)) != 0) {
+		seg_val_free(v);
 		free(v);
 		return rc;
 	}
+	/* It may wait for its commit a while: give back what it did not use. */
+	if (v->len < v->cap / 2 && v->len > 0 &&
+	    (p = realloc(v->buf, v->len)) != NULL) {
+		v->buf = p;
+		v->cap = v->len;
+	}
 	job->packed = v;
 	return 0;
+}
+
+int
+store_pack_keep(struct store_job *job, struct seg_val **keep)
+{
+	int	 rc;
+
+	job->packed = NULL;
+	if (*keep == NULL && (*keep = calloc(1, sizeof(**keep))) == NULL)
+		return ENOMEM;
+	if ((rc = seg_pack(*keep, job->recs, job->nrecs)) != 0)
+		return rc;
+	job->packed = *keep;
+	return 0;
+}
+
+void
+store_pack_release(struct seg_val **keep)
+{
+	if (*keep == NULL)
+		return;
+	seg_val_free(*keep);
+	free(*keep);
+	*keep = NULL;
 }
 
 void
@@ -56,6 +89,7 @@ ingest_records(MDB_txn *txn, struct store *s, struct store_job *job,
 		return 0;
 	/* A ready pair has no state: its due key and segment say it all. */
 	if (job->packed == NULL) {
+		memset(&v, 0, sizeof(v));
 		if ((rc = seg_pack(&v, job->recs, job->nrecs)) == 0)
 			rc = seg_put(txn, s->seg, s->segref, *id, now, &v);
 		seg_val_free(&v);

@@ -426,6 +426,33 @@ segread_consume(struct segread *sr, size_t len)
 	sr->offset += len;
 }
 
+int
+segread_take(struct segread *sr, size_t len, char **buf, size_t *cap,
+    size_t *start)
+{
+	size_t	 keep, ncap = *cap;
+	char	*p = *buf;
+
+	if (len > sr->out_len - sr->out_start)
+		len = sr->out_len - sr->out_start;
+	keep = sr->out_len - sr->out_start - len;
+	if (ncap < sr->out_cap) {
+		if ((p = realloc(p, sr->out_cap)) == NULL)
+			return -1;
+		ncap = sr->out_cap;
+	}
+	memcpy(p, sr->out + sr->out_start + len, keep);
+	*buf = sr->out;
+	*cap = sr->out_cap;
+	*start = sr->out_start;
+	sr->out = p;
+	sr->out_cap = ncap;
+	sr->out_start = 0;
+	sr->out_len = keep;
+	sr->offset += len;
+	return 0;
+}
+
 uint64_t
 segread_offset(const struct segread *sr)
 {

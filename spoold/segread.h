@@ -54,6 +54,15 @@ int		 segread_lines(struct segread *, size_t max, const char **buf,
 /* The first len bytes handed out are done with (committed). */
 void		 segread_consume(struct segread *, size_t len);
 /*
+ * As segread_consume, but the caller takes the bytes with the buffer
+ * that holds them, in exchange for *buf (of *cap bytes, or NULL), so
+ * that they need no copy: *buf + *start is where they are. The reader
+ * goes on in the buffer given, made at least as large as its own.
+ * 0, or -1 out of memory, nothing changed.
+ */
+int		 segread_take(struct segread *, size_t len, char **buf,
+		    size_t *cap, size_t *start);
+/*
  * Decompressed bytes consumed so far, skip and dropped lines included:
  * the checkpoint, always at a line's end (a line too long counts once
  * SEGREAD_LONG said so).

@@ -1,11 +1,8 @@
 /*
  * A source's batches on their way to the spool. A batch copies a span
  * of complete lines out of the reader, checks and routes each line as
- * ingest does, and goes to the committer with the checkpoint after its
- * last line. The source prepares the next batch while the committer
- * writes this one; it sends a batch only once the one before it was
- * answered, so checkpoints go in in order and a refused batch stops
- * the chain.
+ * ingest does, and goes to the source's packer (source_pack.c) with
+ * the checkpoint after its last line.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,11 +27,10 @@ sbatch_new(struct src *s)
 static void
 sbatch_reset(struct sbatch *b)
 {
-	store_pack_free(&b->req.job);
 	if (b->rt != NULL)
 		live_put(b->rt);
 	b->rt = NULL;
-	b->n = b->len = 0;
+	b->n = 0;
 	b->done = 0;
 }
 
@@ -44,26 +40,18 @@ sbatch_free(struct sbatch *b)
 	if (b == NULL)
 		return;
 	sbatch_reset(b);
+	store_pack_release(&b->packed);
 	free(b->buf);
 	free(b->recs);
 	free(b);
 }
 
 static int
-grow(struct sbatch *b, size_t len)
+grow(struct sbatch *b)
 {
 	struct store_in	*p;
-	char		*q;
 	size_t		 cap;
 
-	if (len > b->cap) {
-		if ((q = realloc(b->buf, len)) == NULL)
-			return -1;
-		b->buf = q;
-		b->cap = len;
-	}
-	if (b->n < b->ncap)
-		return 0;
 	cap = b->ncap ? b->ncap * 2 : 1024;
 	if ((p = reallocarray(b->recs, cap, sizeof(*p))) == NULL)
 		return -1;
@@ -103,7 +91,7 @@ take_line(struct sbatch *b, const char *p, size_t len, uint64_t line,
 		return 0;
 	}
 	b->to.records++;
-	if (b->n == b->ncap && grow(b, 0) == -1)
+	if (b->n == b->ncap && grow(b) == -1)
 		return -1;
 	if (live_route(b->rt, &rec, &b->recs[b->n]))
 		b->n++;
@@ -111,21 +99,17 @@ take_line(struct sbatch *b, const char *p, size_t len, uint64_t line,
 }
 
 int
-sbatch_fill(struct sbatch *b, const char *buf, size_t len,
+sbatch_fill(struct sbatch *b, size_t start, size_t len,
     const struct source_mark *from, sbatch_bad_fn bad, void *arg)
 {
-	const char	*p, *nl;
+	const char	*p, *nl, *end = b->buf + start + len;
 
 	sbatch_reset(b);
-	if (grow(b, len) == -1)
-		return -1;
-	memcpy(b->buf, buf, len);
-	b->len = len;
 	b->to = *from;
 	b->to.offset += len;
 	b->rt = live_get();
-	for (p = b->buf; p < b->buf + len; p = nl + 1) {
-		nl = memchr(p, '\n', b->buf + len - p);
+	for (p = b->buf + start; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', end - p);
 		if (take_line(b, p, nl - p, ++b->to.line, bad, arg) == -1)
 			return -1;
 	}
@@ -136,28 +120,7 @@ sbatch_fill(struct sbatch *b, const char *buf, size_t len,
 	b->req.job.mark_keylen = source_mark_key(b->s->cfg.name, b->key);
 	b->req.job.mark_val = b->val;
 	b->req.job.mark_vallen = source_mark_encode(&b->to, b->val);
-	/* Compressed here, beside the committer, not in its thread. */
-	return b->n > 0 && store_pack(&b->req.job) != 0 ? -1 : 0;
-}
-
-/* On the committer's thread: the batch is answered. */
-static void
-answered(struct commit_req *req)
-{
-	struct sbatch	*b = req->arg;
-
-	pthread_mutex_lock(&b->s->lock);
-	b->done = 1;
-	pthread_cond_broadcast(&b->s->cond);
-	pthread_mutex_unlock(&b->s->lock);
-}
-
-void
-sbatch_send(struct sbatch *b)
-{
-	b->req.done = answered;
-	b->req.arg = b;
-	commit_async(&b->req);
+	return 0;
 }
 
 int

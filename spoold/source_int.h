@@ -12,6 +12,17 @@
 #include "commit.h"
 #include "source.h"
 
+struct sbatch;
+
+/* A source's packer thread and its queue, under the source's lock. */
+struct spack {
+	pthread_t		 thread;
+	struct sbatch		*head, *tail;	/* to pack, in order */
+	int			 inflight;	/* one at the committer */
+	int			 rc;		/* STORE_*: refusing since */
+	int			 stop;
+};
+
 struct src {
 	struct source		 cfg;		/* its own copies */
 	pthread_t		 thread;
@@ -24,6 +35,7 @@ struct src {
 	uint64_t		 skip_done;
 	char			 skip_msg[512];
 	int			 pins;		/* skips waiting; under s_lock */
+	struct spack		 pk;
 	struct src		*next;
 };
 
@@ -32,14 +44,16 @@ struct sbatch {
 	struct src		*s;
 	struct commit_req	 req;
 	struct live		*rt;	/* its routes, while it is sent */
-	char			*buf;	/* the lines, copied */
-	size_t			 len, cap;
+	char			*buf;	/* the lines, taken from the reader */
+	size_t			 cap;
 	struct store_in		*recs;
 	size_t			 n, ncap;
+	struct seg_val		*packed;	/* kept from one to the next */
 	struct source_mark	 to;
 	unsigned char		 key[SOURCE_KEY_MAX];
 	unsigned char		 val[SOURCE_MARK_MAX];
 	int			 done;	/* answered; under s->lock */
+	struct sbatch		*next;	/* in the packer's queue */
 };
 
 typedef void	(*sbatch_bad_fn)(void *, uint64_t line, const char *why);
@@ -48,15 +62,22 @@ typedef void	(*sbatch_bad_fn)(void *, uint64_t line, const char *why);
 struct sbatch	*sbatch_new(struct src *);
 void		 sbatch_free(struct sbatch *);
 /*
- * The span buf (complete lines) read from the position from: copied,
- * checked and routed (bad lines to bad()), packed, with the checkpoint
- * after it. 0, or -1 out of memory.
+ * The len bytes of complete lines at buf + start, read from the
+ * position from: checked and routed (bad lines to bad()), with the
+ * checkpoint after them. 0, or -1 out of memory.
  */
-int		 sbatch_fill(struct sbatch *, const char *buf, size_t len,
+int		 sbatch_fill(struct sbatch *, size_t start, size_t len,
 		    const struct source_mark *from, sbatch_bad_fn, void *);
-/* To the committer; sbatch_wait() gives its answer, STORE_*. */
-void		 sbatch_send(struct sbatch *);
+/* Its answer, once it has one: STORE_*. */
 int		 sbatch_wait(struct sbatch *);
+
+/* source_pack.c: the source's packer thread. */
+int		 spack_start(struct src *);
+void		 spack_stop(struct src *);
+/* To be packed and committed after those sent before it. */
+void		 sbatch_send(struct sbatch *);
+/* All sent were answered after a refusal: the next may go in again. */
+void		 spack_resume(struct src *);
 
 /* source_run.c: the thread of one source. */
 void	*source_run(void *);

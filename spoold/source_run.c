@@ -44,6 +44,11 @@
  */
 #define BATCH_BYTES	(4U << 20)
 #define BATCH_MIN	(4U << 10)
+/*
+ * Batches sent and not yet answered while the next is read: one at the
+ * committer, one at the packer.
+ */
+#define FLY_MAX		2
 /* A paused source tries again this often. */
 #define PAUSE_RETRY_MS	100
 /* A spool that stays full is said again this often. */
@@ -61,8 +66,10 @@ struct run {
 	struct segread	*sr;
 	struct source_mark at;		/* as committed */
 	struct source_mark read;	/* as read: batches not yet answered */
-	struct sbatch	*fly;		/* sent, not yet answered */
-	struct sbatch	*fill;		/* the next one */
+	struct sbatch	*fly[FLY_MAX + 1];	/* sent, oldest first */
+	size_t		 nfly;
+	struct sbatch	*spare[FLY_MAX + 2];
+	size_t		 nspare;
 	char		 path[PATH_MAX];
 	int		 failed;
 	uint64_t	 paused_logged;	/* when a pause was last logged */
@@ -229,65 +236,87 @@ pause_reading(struct run *r, int rc)
 	return 1;
 }
 
-/*
- * The batch in flight, if any, answered: its checkpoint is where the
- * source is. Refused, it and whatever was read after it are read again,
- * from the checkpoint before it, and the source pauses. STORE_*.
- */
+/* The oldest batch sent, answered: OK, its checkpoint is where it is. */
 static int
-land(struct run *r)
+land_one(struct run *r)
 {
-	struct sbatch	*b = r->fly;
+	struct sbatch	*b = r->fly[0];
 	int		 rc;
 
-	if (b == NULL)
-		return STORE_OK;
-	r->fly = NULL;
+	r->nfly--;
+	memmove(r->fly, r->fly + 1, r->nfly * sizeof(*r->fly));
 	if ((rc = sbatch_wait(b)) == STORE_OK) {
 		r->at = b->to;
 		r->paused = 0;
 		set_state(r, SOURCE_READING, NULL);
-	} else {
-		close_segment(r);
-		r->read = r->at;
-		pause_reading(r, rc);
+		if (r->batch < BATCH_BYTES)
+			r->batch *= 2;
 	}
-	/* The spare is filled next. */
-	sbatch_free(r->fill);
-	r->fill = b;
+	r->spare[r->nspare++] = b;
 	return rc;
 }
 
 /*
- * A span of lines goes out as a batch, once the one before it is
- * answered; the reader goes on meanwhile. 0, or 1: wait.
+ * Batches sent, answered until at most keep are left. Once one is
+ * refused, all are: those after it were refused with it, and they and
+ * whatever was read after them are read again, from the checkpoint
+ * before it, and the source pauses. STORE_*.
  */
 static int
-send_lines(struct run *r, const char *buf, size_t len)
+land_to(struct run *r, size_t keep)
 {
-	struct sbatch	*b = r->fill;
+	int	 rc = STORE_OK, brc;
 
-	if (b == NULL && (b = r->fill = sbatch_new(r->s)) == NULL)
-		return pause_reading(r, STORE_EIO);
-	if (sbatch_fill(b, buf, len, &r->read, invalid, r) == -1) {
-		land(r);
+	while (r->nfly > (rc == STORE_OK ? keep : 0))
+		if ((brc = land_one(r)) != STORE_OK && rc == STORE_OK)
+			rc = brc;
+	if (rc != STORE_OK) {
+		spack_resume(r->s);
 		close_segment(r);
 		r->read = r->at;
-		return pause_reading(r, STORE_EIO);
+		pause_reading(r, rc);
 	}
-	segread_consume(r->sr, len);
+	return rc;
+}
+
+/* Every batch sent, answered. */
+static int
+land(struct run *r)
+{
+	return land_to(r, 0);
+}
+
+/*
+ * A span of lines goes out as a batch; the reader goes on while the
+ * packer and the committer take it. 0, or 1: wait.
+ */
+static int
+send_lines(struct run *r, size_t len)
+{
+	struct sbatch	*b;
+	size_t		 start;
+
+	if (r->nspare > 0)
+		b = r->spare[--r->nspare];
+	else if ((b = sbatch_new(r->s)) == NULL)
+		goto fail;
+	/* Read again from the checkpoint should the batch fail. */
+	if (segread_take(r->sr, len, &b->buf, &b->cap, &start) == -1 ||
+	    sbatch_fill(b, start, len, &r->read, invalid, r) == -1) {
+		r->spare[r->nspare++] = b;
+		goto fail;
+	}
 	r->read = b->to;
-	r->fill = NULL;
-	if (land(r) != STORE_OK) {
-		/* This one was read after the refused one: again too. */
-		sbatch_free(b);
-		return 1;
-	}
-	if (r->batch < BATCH_BYTES)
-		r->batch *= 2;
-	r->fly = b;
+	r->fly[r->nfly++] = b;
 	sbatch_send(b);
-	return 0;
+	return land_to(r, FLY_MAX) != STORE_OK;
+fail:
+	if (land(r) == STORE_OK) {
+		close_segment(r);
+		r->read = r->at;
+		pause_reading(r, STORE_EIO);
+	}
+	return 1;
 }
 
 /* Waits for the directory to change, a wake, or the timeout. */
@@ -439,7 +468,7 @@ read_step(struct run *r)
 	ro = stat(r->path, &st) == 0 && (st.st_mode & 0222) == 0;
 	switch (segread_lines(r->sr, r->batch, &buf, &len)) {
 	case SEGREAD_LINES:
-		if (send_lines(r, buf, len) != 0)
+		if (send_lines(r, len) != 0)
 			return 1;
 		if (mono_ms() - r->behind_at >= BEHIND_MS)
 			scan(r, r->at.segment, 0, NULL, 0);
@@ -579,6 +608,7 @@ source_run(void *arg)
 {
 	struct run	 r;
 	struct live	*rt;
+	int		 packer = 1;
 
 	memset(&r, 0, sizeof(r));
 	r.s = arg;
@@ -588,13 +618,20 @@ source_run(void *arg)
 	r.batch = BATCH_BYTES;
 	live_put(rt);
 	watch(&r);
-	load_mark(&r);
+	if (spack_start(r.s) != 0) {
+		fail(&r, "cannot start its packer thread");
+		packer = 0;
+	} else
+		load_mark(&r);
 	while (!atomic_load(&r.s->stop))
 		if (step(&r))
 			wait_change(&r);
 	land(&r);
 	close_segment(&r);
-	sbatch_free(r.fill);
+	if (packer)
+		spack_stop(r.s);
+	while (r.nspare > 0)
+		sbatch_free(r.spare[--r.nspare]);
 	if (r.ino != -1)
 		close(r.ino);
 	return NULL;

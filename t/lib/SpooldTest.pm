@@ -290,10 +290,12 @@ sub stop_receiver {
 	return $st;
 }
 
-# Every request the receiver logged, decoded.
+# Every request the receiver logged, decoded: complete lines only, as a
+# line may be read while the receiver is still writing it.
 sub receiver_requests {
 	my ($r) = @_;
 	my $text = slurp($r->{log}) // '';
+	$text =~ s/[^\n]*\z//;
 	return [ map { JSON::PP->new->utf8->decode($_) } split /\n/, $text ];
 }
 
