@@ -663,8 +663,9 @@ fuzz_one(int plainfile, struct buf *plain, struct buf *z)
 	struct buf	 keep = { 0 };
 	struct segread	*sr;
 	const char	*p;
+	char		*spare = NULL;
 	size_t		 n, i, from, max_line, at, len, part, max, nl;
-	size_t		 longs = 0;
+	size_t		 longs = 0, cap = 0, start;
 	uint64_t	 longlen[64];
 	int		 frames, r = SEGREAD_WAIT, good = 1, round;
 
@@ -733,8 +734,24 @@ fuzz_one(int plainfile, struct buf *plain, struct buf *z)
 			/* Sometimes only the first line is taken. */
 			if (rnd() % 3 == 0)
 				len = nl;
-			put(&g.lines, p, len);
-			segread_consume(sr, len);
+			if (rnd() % 2) {
+				put(&g.lines, p, len);
+				segread_consume(sr, len);
+				continue;
+			}
+			/* Taken with the buffer, as a source does. */
+			if (segread_take(sr, len, &spare, &cap, &start) == -1) {
+				diag("segread_take: out of memory");
+				good = 0;
+				break;
+			}
+			put(&g.lines, spare + start, len);
+			/* Given back, or swapped for a small or no buffer. */
+			if (rnd() % 4 == 0) {
+				free(spare);
+				cap = rnd() % 2 ? rnd_in(1, 100) : 0;
+				spare = cap ? malloc(cap) : NULL;
+			}
 		}
 		if (r == SEGREAD_ERROR) {
 			diag("%s", segread_error(sr));
@@ -759,6 +776,7 @@ fuzz_one(int plainfile, struct buf *plain, struct buf *z)
 	segread_close(sr);
 	got_reset(&g);
 	free(keep.p);
+	free(spare);
 	return good;
 }
 
@@ -774,7 +792,7 @@ test_fuzz(void)
 		if (!(good = fuzz_one(i % 10 == 9, &plain, &z)))
 			diag("iteration %d failed", i);
 	}
-	ok(good, "200 random segments read as written");
+	ok(good, "200 random segments read as written, consumed or taken");
 	free(plain.p);
 	free(z.p);
 }
