@@ -19,23 +19,79 @@
 /* A cached block buffer larger than this is not kept for a small one. */
 #define SEG_KEEP	(4 * SEG_BLOCK)
 
-/* Records i to j, one after the other, at dst. */
+/*
+ * A block: records i to j-1, about SEG_BLOCK bytes of them. Records
+ * that lie in one buffer in order with little between them (the lines
+ * of a body) are taken as the span from the first to the last, with
+ * the bytes between them, which the offsets skip: LZ4 reads them where
+ * they are instead of from a copy.
+ */
+struct block {
+	size_t		 i, j;
+	uint64_t	 raw;		/* its bytes in the value */
+	int		 span;
+};
+
+/* The bytes between records that a span may carry: a sixteenth. */
+#define SEG_SLACK(len)	((len) / 16)
+
+/* The block that starts at i; inbuf as seg_pack's. */
 static void
-gather(char *dst, const struct store_in *in, size_t i, size_t j)
+block_next(struct block *b, const struct store_in *in, size_t n, size_t i,
+    int inbuf)
 {
-	for (; i < j; dst += in[i++].len)
-		memcpy(dst, in[i].ptr, in[i].len);
+	const char	*first = in[i].ptr;
+	uint64_t	 sum = 0;
+	int		 ordered = inbuf;
+
+	b->i = i;
+	do {
+		sum += in[i++].len;
+		if (i < n && ordered && in[i].ptr < in[i - 1].ptr +
+		    in[i - 1].len)
+			ordered = 0;
+	} while (i < n && sum + in[i].len <= SEG_BLOCK && (!ordered ||
+	    (uint64_t)(in[i].ptr - first) + in[i].len <= SEG_BLOCK));
+	b->j = i;
+	b->raw = sum;
+	b->span = 0;
+	if (ordered && b->j - b->i > 1 && (uint64_t)(in[i - 1].ptr - first) +
+	    in[i - 1].len - sum <= SEG_SLACK(sum)) {
+		b->span = 1;
+		b->raw = (uint64_t)(in[i - 1].ptr - first) + in[i - 1].len;
+	}
 }
 
-/* The records i.. of the block that starts at i: its end. */
-static size_t
-block_end(const struct store_in *in, size_t n, size_t i, uint64_t *raw)
+/* The block's entries at e, its first record at off in the raw bytes. */
+static void
+block_entries(unsigned char *e, const struct block *b,
+    const struct store_in *in, uint64_t off)
 {
-	*raw = 0;
-	do
-		*raw += in[i++].len;
-	while (i < n && *raw + in[i].len <= SEG_BLOCK);
-	return i;
+	size_t	 k;
+
+	for (k = b->i; k < b->j; k++, e += SEG_ENT) {
+		put_be32(e, (uint32_t)(b->span ? off + (uint64_t)(in[k].ptr -
+		    in[b->i].ptr) : off));
+		put_be32(e + 4, in[k].len);
+		e[8] = in[k].rectype;
+		e[9] = in[k].nhooks > 255 ? 255 : (uint8_t)in[k].nhooks;
+		if (!b->span)
+			off += in[k].len;
+	}
+}
+
+/* The block's raw bytes at dst. */
+static void
+block_copy(char *dst, const struct block *b, const struct store_in *in)
+{
+	size_t	 k;
+
+	if (b->span) {
+		memcpy(dst, in[b->i].ptr, b->raw);
+		return;
+	}
+	for (k = b->i; k < b->j; dst += in[k++].len)
+		memcpy(dst, in[k].ptr, in[k].len);
 }
 
 /*
@@ -44,28 +100,29 @@ block_end(const struct store_in *in, size_t n, size_t i, uint64_t *raw)
  */
 static uint64_t
 pack_blocks(unsigned char *t, unsigned char *p, const struct store_in *in,
-    size_t n, char *scratch)
+    size_t n, int inbuf, char *scratch)
 {
+	struct block	 b;
 	const char	*src;
-	uint64_t	 raw, rawoff = 0, zoff = 0;
-	size_t		 i, j;
+	uint64_t	 rawoff = 0, zoff = 0;
+	size_t		 i;
 	int		 zl;
 
-	for (i = 0; i < n; i = j, t += SEG_BLKENT) {
-		j = block_end(in, n, i, &raw);
-		if (raw > LZ4_MAX_INPUT_SIZE)
+	for (i = 0; i < n; i = b.j, t += SEG_BLKENT) {
+		block_next(&b, in, n, i, inbuf);
+		if (b.raw > LZ4_MAX_INPUT_SIZE)
 			return 0;
-		if (j - i == 1)
-			src = in[i].ptr;
+		if (b.span || b.j - b.i == 1)
+			src = in[b.i].ptr;
 		else {
-			gather(scratch, in, i, j);
+			block_copy(scratch, &b, in);
 			src = scratch;
 		}
-		zl = LZ4_compress_default(src, (char *)p + zoff, (int)raw,
-		    LZ4_compressBound((int)raw));
+		zl = LZ4_compress_default(src, (char *)p + zoff, (int)b.raw,
+		    LZ4_compressBound((int)b.raw));
 		if (zl <= 0)
 			return 0;
-		rawoff += raw;
+		rawoff += b.raw;
 		zoff += (uint64_t)zl;
 		put_be32(t, (uint32_t)rawoff);
 		put_be32(t + 4, (uint32_t)zoff);
@@ -74,11 +131,12 @@ pack_blocks(unsigned char *t, unsigned char *p, const struct store_in *in,
 }
 
 int
-seg_pack(struct seg_val *v, const struct store_in *in, size_t n)
+seg_pack(struct seg_val *v, const struct store_in *in, size_t n, int inbuf)
 {
-	unsigned char	*p, *e;
+	struct block	 b;
+	unsigned char	*p;
 	char		*scratch = NULL;
-	uint64_t	 raw = 0, blk, blkmax = 0, zmax = 0, hl, tl, z = 0;
+	uint64_t	 raw = 0, blkmax = 0, zmax = 0, hl, tl, z = 0;
 	size_t		 i, nblk = 0, size;
 
 	v->len = 0;
@@ -90,11 +148,13 @@ seg_pack(struct seg_val *v, const struct store_in *in, size_t n)
 		return 0;
 	if (n > SEG_NMAX)
 		return EFBIG;
-	for (i = 0; i < n; nblk++) {
-		i = block_end(in, n, i, &blk);
-		raw += blk;
-		blkmax = blk > blkmax ? blk : blkmax;
-		zmax += blk + blk / 255 + 16;	/* LZ4_COMPRESSBOUND */
+	for (i = 0; i < n; i = b.j, nblk++) {
+		block_next(&b, in, n, i, inbuf);
+		raw += b.raw;
+		/* Only blocks of several records, not spans, are gathered. */
+		if (!b.span && b.j - b.i > 1 && b.raw > blkmax)
+			blkmax = b.raw;
+		zmax += b.raw + b.raw / 255 + 16;	/* LZ4_COMPRESSBOUND */
 	}
 	hl = SEG_HDR + (uint64_t)SEG_ENT * n;
 	tl = 4 + (uint64_t)SEG_BLKENT * nblk;
@@ -107,25 +167,23 @@ seg_pack(struct seg_val *v, const struct store_in *in, size_t n)
 			return ENOMEM;
 		v->cap = size;
 	}
-	/* Blocks of several records fit SEG_BLOCK; one record is read as is. */
-	if ((scratch = malloc(blkmax < SEG_BLOCK ? blkmax + 1 :
-	    SEG_BLOCK)) == NULL)
+	if ((scratch = malloc(blkmax + 1)) == NULL)
 		return ENOMEM;
 	p = v->buf;
-	e = p + SEG_HDR;
-	for (i = 0, blk = 0; i < n; blk += in[i++].len, e += SEG_ENT) {
-		put_be32(e, (uint32_t)blk);
-		put_be32(e + 4, in[i].len);
-		e[8] = in[i].rectype;
-		e[9] = in[i].nhooks > 255 ? 255 : (uint8_t)in[i].nhooks;
+	for (i = 0, raw = 0; i < n; i = b.j, raw += b.raw) {
+		block_next(&b, in, n, i, inbuf);
+		block_entries(p + SEG_HDR + SEG_ENT * i, &b, in, raw);
 	}
 	put_be32(p + hl, (uint32_t)nblk);
-	z = pack_blocks(p + hl + 4, p + hl + tl, in, n, scratch);
+	z = pack_blocks(p + hl + 4, p + hl + tl, in, n, inbuf, scratch);
 	free(scratch);
 	/* Not worth a decompression on every read: keep the bytes. */
 	if (z == 0 || tl + z >= raw - raw / 8) {
 		put_be32(p, (uint32_t)n);
-		gather((char *)p + hl, in, 0, n);
+		for (i = 0, raw = 0; i < n; i = b.j, raw += b.raw) {
+			block_next(&b, in, n, i, inbuf);
+			block_copy((char *)p + hl + raw, &b, in);
+		}
 		v->len = hl + raw;
 	} else {
 		put_be32(p, (uint32_t)n | SEG_LZ4);

@@ -26,7 +26,9 @@
  *   nblk x (raw_end(4) z_end(4)), then the blocks
  *
  * A block holds whole records, about SEG_BLOCK bytes of them, so that
- * reading one record decompresses one block, not the request.
+ * reading one record decompresses one block, not the request. Records
+ * need not follow each other in the raw bytes: a block may keep the few
+ * bytes between the lines of a body, which the offsets skip.
  */
 #ifndef SPOOLD_SEGMENT_H
 #define SPOOLD_SEGMENT_H
@@ -113,10 +115,12 @@ struct seg_cur {
 
 /*
  * Lays out n records into v, zeroed the first time; a buffer it holds
- * is used again when it is large enough. 0 or ENOMEM, EFBIG. Free with
- * seg_val_free.
+ * is used again when it is large enough. inbuf: the records lie in one
+ * buffer, each after the one before, so that runs of them are read in
+ * place. 0 or ENOMEM, EFBIG. Free with seg_val_free.
  */
-int	seg_pack(struct seg_val *, const struct store_in *, size_t n);
+int	seg_pack(struct seg_val *, const struct store_in *, size_t n,
+	    int inbuf);
 void	seg_val_free(struct seg_val *);
 /* Appends v as the segment of ids first.. */
 int	seg_put(MDB_txn *, MDB_dbi seg, MDB_dbi ref, uint64_t first,

@@ -107,6 +107,7 @@ struct store_outcome {
 struct store_job {
 	const struct store_in		*recs;
 	size_t				 nrecs;
+	int				 inbuf;		/* see seg_pack */
 	struct seg_val			*packed;	/* store_pack's */
 	const struct store_outcome	*outs;
 	size_t				 nouts;

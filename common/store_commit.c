@@ -25,7 +25,7 @@ store_pack(struct store_job *job)
 
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		return ENOMEM;
-	if ((rc = seg_pack(v, job->recs, job->nrecs)) != 0) {
+	if ((rc = seg_pack(v, job->recs, job->nrecs, job->inbuf)) != 0) {
 		seg_val_free(v);
 		free(v);
 		return rc;
@@ -48,7 +48,7 @@ store_pack_keep(struct store_job *job, struct seg_val **keep)
 	job->packed = NULL;
 	if (*keep == NULL && (*keep = calloc(1, sizeof(**keep))) == NULL)
 		return ENOMEM;
-	if ((rc = seg_pack(*keep, job->recs, job->nrecs)) != 0)
+	if ((rc = seg_pack(*keep, job->recs, job->nrecs, job->inbuf)) != 0)
 		return rc;
 	job->packed = *keep;
 	return 0;
@@ -90,7 +90,8 @@ ingest_records(MDB_txn *txn, struct store *s, struct store_job *job,
 	/* A ready pair has no state: its due key and segment say it all. */
 	if (job->packed == NULL) {
 		memset(&v, 0, sizeof(v));
-		if ((rc = seg_pack(&v, job->recs, job->nrecs)) == 0)
+		if ((rc = seg_pack(&v, job->recs, job->nrecs,
+		    job->inbuf)) == 0)
 			rc = seg_put(txn, s->seg, s->segref, *id, now, &v);
 		seg_val_free(&v);
 	} else

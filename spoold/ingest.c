@@ -180,6 +180,7 @@ ingest_prepare(struct ingest_job *job, const char *buf, size_t len,
 	}
 	job->req.job.recs = c->recs;
 	job->req.job.nrecs = c->n;
+	job->req.job.inbuf = 1;
 	/* Here, in the request's thread, not in the one committer. */
 	if ((rc = store_pack(&job->req.job)) != 0) {
 		reply_msg(&job->a, rc == EFBIG ? 413 : 500, rc == EFBIG ?

@@ -116,6 +116,7 @@ sbatch_fill(struct sbatch *b, size_t start, size_t len,
 	memset(&b->req, 0, sizeof(b->req));
 	b->req.job.recs = b->recs;
 	b->req.job.nrecs = b->n;
+	b->req.job.inbuf = 1;
 	b->req.job.mark_key = b->key;
 	b->req.job.mark_keylen = source_mark_key(b->s->cfg.name, b->key);
 	b->req.job.mark_val = b->val;

@@ -1622,6 +1622,46 @@ diff_ndjson(struct category *cat, long n)
 	free(m.p);
 }
 
+/*
+ * Every byte that ends a plain run of a string, at every offset from 0
+ * to 47 of a key and of a value, and with 0 to 19 plain bytes after it:
+ * the scanner tests strings sixteen and eight bytes at a time, then one
+ * at a time, and each width must find the same byte first.
+ */
+static void
+test_string_offsets(void)
+{
+	static const char *const specials[] = {
+		"\\\"", "\\\\", "\\n", "\\x", "\\u00e9", "\\u00G9",
+		"\\ud83d\\ude00", "\\ud83d", "\\ude00", "\x01", "\x1f",
+		"\x7f", "\x80", "\xc3\xa9", "\xe2\x82\xac", "\xe2\x82",
+		"\xed\xa0\x80", "\xf0\x9f\x98\x80", "\xf5", "\xff",
+		"\"", "\\",
+	};
+	struct category	 cat = { "string offsets", 0, 0, 0 };
+	struct buf	 b = { NULL, 0, 0 };
+	size_t		 i, pre, post, k;
+	int		 inkey;
+	double		 t = now();
+
+	for (inkey = 0; inkey < 2; inkey++)
+		for (i = 0; i < sizeof(specials) / sizeof(specials[0]); i++)
+			for (pre = 0; pre < 48; pre++)
+				for (post = 0; post < 20; post++) {
+					b.len = 0;
+					bputs(&b, inkey ? "{\"" : "{\"k\":\"");
+					for (k = 0; k < pre; k++)
+						bputc(&b, 'a' + k % 26);
+					bputs(&b, specials[i]);
+					for (k = 0; k < post; k++)
+						bputc(&b, 'A' + k % 26);
+					bputs(&b, inkey ? "\":1}" : "\"}");
+					check(&cat, b.p, b.len);
+				}
+	report(&cat, t);
+	free(b.p);
+}
+
 static void
 test_differential(void)
 {
@@ -1679,6 +1719,7 @@ main(void)
 	test_type_routes();
 	test_bodies();
 	test_body_depth();
+	test_string_offsets();
 	test_differential();
 	return done_testing();
 }

@@ -725,13 +725,18 @@ test_full_shared_copy(void)
 /*
  * Request r of the compression tests. Request 0: 300 records of words
  * that repeat, as in log records, shifted so that no two are alike;
- * record 7 is noise, record 100 longer than a block. The others: sizes
- * around the block's (65,536 bytes), one record in eleven noise, and
- * in one request in five the last record empty.
+ * record 7 is noise, record 100 longer than a block. Request ZNOISE:
+ * 200 short records of noise, which are stored as they are. The
+ * others: sizes around the block's (65,536 bytes), one record in eleven
+ * noise, and in one request in five the last record empty.
  */
+#define ZNOISE	41
+
 static size_t
 zcount(size_t r)
 {
+	if (r == ZNOISE)
+		return 200;
 	return r == 0 ? 300 : 1 + (r * 7919) % 150;
 }
 
@@ -743,6 +748,8 @@ zlen(size_t r, size_t i)
 
 	if (r == 0)
 		return i == 100 ? 200000 : 100 + (i * 37) % 3000;
+	if (r == ZNOISE)
+		return 400 + i % 200;
 	if (r % 5 == 0 && i > 0 && i == zcount(r) - 1)
 		return 0;
 	return sizes[(r * 31 + i * 17) % 8];
@@ -760,7 +767,7 @@ ztext(char *p, size_t r, size_t i)
 
 	if (n == 0)
 		return;
-	if (r == 0 ? i == 7 : (r + i) % 11 == 0)
+	if (r == ZNOISE || (r == 0 ? i == 7 : (r + i) % 11 == 0))
 		noise_from(p, n, &seed);
 	else
 		for (j = 0, k = seed; j < n; k++)
@@ -817,21 +824,49 @@ zcheck_scan(void *arg, uint64_t id, uint64_t received_ms, const char *rec,
 	return 0;
 }
 
-/* Ingests request r, packed as the daemon does or by the commit. */
+/*
+ * The bytes before record i of request r when its records lie in one
+ * buffer as the lines of a body: mostly a newline, sometimes none, and
+ * now and then more than a block may carry, so that it is gathered.
+ */
+static size_t
+zgap(size_t r, size_t i)
+{
+	if (i == 0)
+		return 0;
+	if (r == ZNOISE)
+		return i == 150 ? 3000 : 1;
+	return (r + i) % 17 == 5 ? 5000 : (r + i) % 7 == 3 ? 0 : 1;
+}
+
+/*
+ * Ingests request r, packed as the daemon does or by the commit; inbuf:
+ * its records in one buffer, in order, with zgap's bytes between them.
+ */
 static int
-zingest(struct store *st, uint32_t hook, size_t r, int pack, uint64_t *first,
-    size_t *bytes)
+zingest(struct store *st, uint32_t hook, size_t r, int pack, int inbuf,
+    uint64_t *first, size_t *bytes)
 {
 	struct store_in		*in;
 	struct store_job	 job, *jp = &job;
-	char			**p;
-	size_t			 i, n = zcount(r);
+	char			**p, *buf = NULL;
+	size_t			 i, n = zcount(r), all = 0, at = 0;
 
 	*bytes = 0;
 	in = calloc(n, sizeof(*in));
 	p = calloc(n, sizeof(*p));
+	for (i = 0; inbuf && i < n; i++)
+		all += zgap(r, i) + zlen(r, i);
+	if (inbuf)
+		buf = malloc(all + 1);
 	for (i = 0; i < n; i++) {
-		p[i] = malloc(zlen(r, i) + 1);
+		if (inbuf) {
+			memset(buf + at, '\n', zgap(r, i));
+			at += zgap(r, i);
+			p[i] = buf + at;
+			at += zlen(r, i);
+		} else
+			p[i] = malloc(zlen(r, i) + 1);
 		ztext(p[i], r, i);
 		in[i].ptr = p[i];
 		in[i].len = (uint32_t)zlen(r, i);
@@ -842,14 +877,16 @@ zingest(struct store *st, uint32_t hook, size_t r, int pack, uint64_t *first,
 	memset(&job, 0, sizeof(job));
 	job.recs = in;
 	job.nrecs = n;
+	job.inbuf = inbuf;
 	if (pack && store_pack(&job) != 0)
 		job.result = -100;
 	else
 		store_commit(st, &jp, 1);
 	store_pack_free(&job);
 	*first = job.first_id;
-	for (i = 0; i < n; i++)
+	for (i = 0; !inbuf && i < n; i++)
 		free(p[i]);
+	free(buf);
 	free(p);
 	free(in);
 	return job.result;
@@ -894,15 +931,44 @@ zread(struct store *st, uint32_t hook, size_t r, uint64_t first,
 }
 
 static void
-zread_ok(struct store *st, uint32_t hook, uint64_t first, const char *what)
+zread_ok(struct store *st, uint32_t hook, size_t r, uint64_t first,
+    const char *what)
 {
 	size_t	 bad[4];
 
-	zread(st, hook, 0, first, bad);
+	zread(st, hook, r, first, bad);
 	ok(bad[0] == 0 && bad[1] == 0 && bad[2] == 0 && bad[3] == 0,
 	    "%s: every record as ingested, fetched in order, backwards, "
 	    "shown and scanned (wrong: %zu %zu %zu %zu)", what, bad[0],
 	    bad[1], bad[2], bad[3]);
+}
+
+/* The bytes of segment first's value, read from the closed spool. */
+static size_t
+zseglen(uint64_t first)
+{
+	MDB_env		*env;
+	MDB_txn		*txn;
+	MDB_dbi		 dbi;
+	MDB_val		 k, d;
+	unsigned char	 key[8];
+	size_t		 len = 0;
+
+	put_be64(key, first);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	if (mdb_env_create(&env) != 0)
+		return 0;
+	if (mdb_env_set_maxdbs(env, 8) == 0 &&
+	    mdb_env_open(env, dir, MDB_RDONLY, 0600) == 0 &&
+	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) == 0) {
+		if (mdb_dbi_open(txn, "seg", 0, &dbi) == 0 &&
+		    mdb_get(txn, dbi, &k, &d) == 0)
+			len = d.mv_size;
+		mdb_txn_abort(txn);
+	}
+	mdb_env_close(env);
+	return len;
 }
 
 /* Flips the bits of byte off of segment first's value, as a bad disk. */
@@ -951,39 +1017,57 @@ test_compressed(void)
 	struct store	*st;
 	struct got	 g;
 	uint32_t	 hook;
-	uint64_t	 f1, f2, used0, used, map, max, id, firsts[41];
-	size_t		 bytes, r, bad[4], wrong = 0;
+	uint64_t	 f1, f2, f3, f4, used0, used, map, max, id, firsts[41];
+	size_t		 bytes, r, bad[4], wrong = 0, len;
 	char		 err[512];
 	int		 rc, refused = 0;
 
 	st = store_open(dir, 1ULL << 30, err, sizeof(err));
 	store_hook_id(st, "a", &hook);
 	store_usage(st, &used0, &map, &max);
-	rc = zingest(st, hook, 0, 1, &f1, &bytes);
+	rc = zingest(st, hook, 0, 1, 0, &f1, &bytes);
 	is_int(rc, STORE_OK, "%zu records of %zu bytes, packed before the "
 	    "commit", zcount(0), bytes);
 	store_usage(st, &used, &map, &max);
 	ok(used - used0 < bytes / 3, "they take %llu bytes of the spool",
 	    (unsigned long long)(used - used0));
-	is_int(zingest(st, hook, 0, 0, &f2, &bytes), STORE_OK,
+	is_int(zingest(st, hook, 0, 0, 0, &f2, &bytes), STORE_OK,
 	    "the same, packed by the commit");
-	zread_ok(st, hook, f1, "packed before");
+	store_usage(st, &used0, &map, &max);
+	is_int(zingest(st, hook, 0, 1, 1, &f3, &bytes), STORE_OK,
+	    "the same as the lines of one body");
+	store_usage(st, &used, &map, &max);
+	ok(used - used0 < bytes / 3, "they take %llu bytes of the spool",
+	    (unsigned long long)(used - used0));
+	zread_ok(st, hook, 0, f3, "lines of one body");
+	zread_ok(st, hook, 0, f1, "packed before");
 	is_int(deliver(st, hook, f1, zcount(0)), STORE_OK,
 	    "the first request goes");
-	zread_ok(st, hook, f2, "packed by the commit");
+	zread_ok(st, hook, 0, f2, "packed by the commit");
 	for (r = 1; r <= 40; r++)
-		if (zingest(st, hook, r, r % 2, &firsts[r], &bytes) != STORE_OK)
+		if (zingest(st, hook, r, r % 2, r % 3 == 0, &firsts[r],
+		    &bytes) != STORE_OK)
 			refused++;
-	is_int(refused, 0, "40 requests of records around a block's size");
+	is_int(refused, 0, "40 requests of records around a block's size, "
+	    "a third of them lines of one body");
 	for (r = 1; r <= 40; r++) {
 		zread(st, hook, r, firsts[r], bad);
 		wrong += bad[0] + bad[1] + bad[2] + bad[3];
 	}
 	is_int((int64_t)wrong, 0, "all read back as ingested");
+	is_int(zingest(st, hook, ZNOISE, 1, 1, &f4, &bytes), STORE_OK,
+	    "%zu records of noise as the lines of one body", zcount(ZNOISE));
+	zread_ok(st, hook, ZNOISE, f4, "noise, lines of one body");
 	store_close(st);
 	st = store_open(dir, 1ULL << 30, err, sizeof(err));
-	zread_ok(st, hook, f2, "reopened");
+	zread_ok(st, hook, 0, f2, "reopened");
 	store_close(st);
+	/* Offsets, the records, and at most the newlines between them. */
+	len = zseglen(f4);
+	ok(len > 4 + 10 * zcount(ZNOISE) + bytes && len <= 4 + 10 *
+	    zcount(ZNOISE) + bytes + zcount(ZNOISE), "the noise is stored as "
+	    "it came, without the long runs between its lines: %zu bytes for "
+	    "%zu", len, bytes);
 
 	/* Past the offsets (4 + 10 a record): the block table, then data. */
 	is_int(zmangle(f2, 4 + 10 * zcount(0) + 4 + 4), 0,
