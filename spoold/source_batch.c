@@ -1,8 +1,8 @@
 /*
- * A source's batches on their way to the spool. A batch copies a span
- * of complete lines out of the reader, checks and routes each line as
- * ingest does, and goes to the source's packer (source_pack.c) with
- * the checkpoint after its last line.
+ * A source's batches on their way to the spool. A batch takes a span
+ * of complete lines from the reader, which finds where they end; a
+ * packer (source_pack.c) checks and routes each line as ingest does
+ * and sends the batch on with the checkpoint after its last line.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +31,7 @@ sbatch_reset(struct sbatch *b)
 		live_put(b->rt);
 	b->rt = NULL;
 	b->n = 0;
+	b->valid = 0;
 	b->done = 0;
 }
 
@@ -42,22 +43,23 @@ sbatch_free(struct sbatch *b)
 	sbatch_reset(b);
 	store_pack_release(&b->packed);
 	free(b->buf);
+	free(b->eol);
 	free(b->recs);
 	free(b);
 }
 
-static int
-grow(struct sbatch *b)
+/*
+ * The array p of *cap items of size, twice as long, or 1,024 the first
+ * time: NULL when out of memory, p as it was.
+ */
+static void *
+grow(void *p, size_t *cap, size_t size)
 {
-	struct store_in	*p;
-	size_t		 cap;
+	size_t	 n = *cap ? *cap * 2 : 1024;
 
-	cap = b->ncap ? b->ncap * 2 : 1024;
-	if ((p = reallocarray(b->recs, cap, sizeof(*p))) == NULL)
-		return -1;
-	b->recs = p;
-	b->ncap = cap;
-	return 0;
+	if ((p = reallocarray(p, n, size)) != NULL)
+		*cap = n;
+	return p;
 }
 
 /* Is the line only blanks? NDJSON skips such lines, and so does this. */
@@ -74,6 +76,7 @@ take_line(struct sbatch *b, const char *p, size_t len, uint64_t line,
 {
 	struct jscan_rec	 rec;
 	struct jscan_err	 err;
+	struct store_in		*recs;
 	char			 why[160];
 
 	if (blank(p, len))
@@ -90,38 +93,68 @@ take_line(struct sbatch *b, const char *p, size_t len, uint64_t line,
 		bad(arg, line, why);
 		return 0;
 	}
-	b->to.records++;
-	if (b->n == b->ncap && grow(b) == -1)
-		return -1;
+	b->valid++;
+	if (b->n == b->ncap) {
+		if ((recs = grow(b->recs, &b->ncap, sizeof(*recs))) == NULL)
+			return -1;
+		b->recs = recs;
+	}
 	if (live_route(b->rt, &rec, &b->recs[b->n]))
 		b->n++;
 	return 0;
 }
 
 int
-sbatch_fill(struct sbatch *b, size_t start, size_t len,
-    const struct source_mark *from, sbatch_bad_fn bad, void *arg)
+sbatch_split(struct sbatch *b, size_t start, size_t len,
+    const struct source_mark *from)
 {
 	const char	*p, *nl, *end = b->buf + start + len;
+	size_t		*eol;
 
 	sbatch_reset(b);
 	b->to = *from;
 	b->to.offset += len;
-	b->rt = live_get();
+	b->start = start;
+	b->nl = 0;
 	for (p = b->buf + start; p < end; p = nl + 1) {
 		nl = memchr(p, '\n', end - p);
-		if (take_line(b, p, nl - p, ++b->to.line, bad, arg) == -1)
-			return -1;
+		if (b->nl == b->nlcap) {
+			if ((eol = grow(b->eol, &b->nlcap, sizeof(*eol))) ==
+			    NULL)
+				return -1;
+			b->eol = eol;
+		}
+		b->eol[b->nl++] = (size_t)(nl - b->buf);
 	}
+	b->to.line += b->nl;
 	memset(&b->req, 0, sizeof(b->req));
+	return 0;
+}
+
+int
+sbatch_check(struct sbatch *b, sbatch_bad_fn bad, void *arg)
+{
+	uint64_t	 line = b->to.line - b->nl;
+	size_t		 i, at = b->start;
+
+	b->rt = live_get();
+	for (i = 0; i < b->nl; at = b->eol[i++] + 1)
+		if (take_line(b, b->buf + at, b->eol[i] - at, ++line, bad,
+		    arg) == -1)
+			return -1;
 	b->req.job.recs = b->recs;
 	b->req.job.nrecs = b->n;
 	b->req.job.inbuf = 1;
+	return 0;
+}
+
+void
+sbatch_mark(struct sbatch *b)
+{
 	b->req.job.mark_key = b->key;
 	b->req.job.mark_keylen = source_mark_key(b->s->cfg.name, b->key);
 	b->req.job.mark_val = b->val;
 	b->req.job.mark_vallen = source_mark_encode(&b->to, b->val);
-	return 0;
 }
 
 int

@@ -46,9 +46,9 @@
 #define BATCH_MIN	(4U << 10)
 /*
  * Batches sent and not yet answered while the next is read: one at the
- * committer, one at the packer.
+ * committer, one at each packer.
  */
-#define FLY_MAX		2
+#define FLY_MAX		(1 + SPACK_THREADS)
 /* A paused source tries again this often. */
 #define PAUSE_RETRY_MS	100
 /* A spool that stays full is said again this often. */
@@ -75,7 +75,6 @@ struct run {
 	uint64_t	 paused_logged;	/* when a pause was last logged */
 	int		 paused;	/* waiting for room in the spool */
 	int		 dir_error;	/* the directory could not be read */
-	uint64_t	 invalid_logged;	/* of this segment */
 	uint64_t	 behind_at;		/* when last counted */
 	size_t		 max_line;	/* a record and its newline */
 	size_t		 batch;		/* bytes of lines a batch takes */
@@ -192,18 +191,29 @@ commit_mark(struct run *r, const struct source_mark *to)
 	return rc;
 }
 
-static void
-invalid(void *arg, uint64_t line, const char *why)
+void
+source_invalid(struct src *s, const char *segment, uint64_t line,
+    const char *why)
 {
-	struct run	*r = arg;
+	uint64_t	 n;
 
-	count(r, &r->s->st.invalid);
-	if (r->invalid_logged++ < INVALID_LOGGED)
-		log_warnx("source %s: %s:%llu: %s; the line is skipped",
-		    r->s->cfg.name, r->path, (unsigned long long)line, why);
-	else if (r->invalid_logged == INVALID_LOGGED + 1)
-		log_warnx("source %s: %s: more invalid lines; they are "
-		    "counted, not logged", r->s->cfg.name, r->path);
+	pthread_mutex_lock(&s->lock);
+	s->st.invalid++;
+	if (strcmp(s->bad_segment, segment) != 0) {
+		snprintf(s->bad_segment, sizeof(s->bad_segment), "%s",
+		    segment);
+		s->bad_logged = 0;
+	}
+	n = s->bad_logged++;
+	pthread_mutex_unlock(&s->lock);
+	if (n < INVALID_LOGGED)
+		log_warnx("source %s: %s/%s:%llu: %s; the line is skipped",
+		    s->cfg.name, s->cfg.directory, segment,
+		    (unsigned long long)line, why);
+	else if (n == INVALID_LOGGED)
+		log_warnx("source %s: %s/%s: more invalid lines; they are "
+		    "counted, not logged", s->cfg.name, s->cfg.directory,
+		    segment);
 }
 
 static void
@@ -211,7 +221,6 @@ close_segment(struct run *r)
 {
 	segread_close(r->sr);
 	r->sr = NULL;
-	r->invalid_logged = 0;
 }
 
 /*
@@ -302,10 +311,13 @@ send_lines(struct run *r, size_t len)
 		goto fail;
 	/* Read again from the checkpoint should the batch fail. */
 	if (segread_take(r->sr, len, &b->buf, &b->cap, &start) == -1 ||
-	    sbatch_fill(b, start, len, &r->read, invalid, r) == -1) {
+	    sbatch_split(b, start, len, &r->read) == -1) {
 		r->spare[r->nspare++] = b;
 		goto fail;
 	}
+	/* With none in flight, the checkpoint's count is the one to go on. */
+	b->reset = r->nfly == 0;
+	b->base = r->at.records;
 	r->read = b->to;
 	r->fly[r->nfly++] = b;
 	sbatch_send(b);
@@ -478,7 +490,7 @@ read_step(struct run *r)
 		r->read.offset = segread_offset(r->sr);
 		snprintf(why, sizeof(why), "larger than max_record_size (%zu "
 		    "bytes)", r->max_line - 1);
-		invalid(r, r->read.line, why);
+		source_invalid(r->s, r->read.segment, r->read.line, why);
 		return 0;
 	case SEGREAD_END:
 		if (ro)
