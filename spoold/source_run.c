@@ -17,9 +17,7 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -32,6 +30,7 @@
 #include "jscan.h"
 #include "log.h"
 #include "segread.h"
+#include "source_dir.h"
 #include "source_int.h"
 #include "spoold.h"
 #include "util.h"
@@ -110,13 +109,6 @@ count(struct run *r, uint64_t *field)
 	pthread_mutex_unlock(&r->s->lock);
 }
 
-/* A name of the source's, and not a hidden file (a checkpoint, say). */
-static int
-is_segment(const struct source *cfg, const char *name)
-{
-	return name[0] != '.' && fnmatch(cfg->pattern, name, 0) == 0;
-}
-
 /*
  * The segment after `after` in name order ("": the first; newest: the
  * last of all), into next unless it is NULL; and, for the status, what
@@ -125,44 +117,26 @@ is_segment(const struct source *cfg, const char *name)
 static int
 scan(struct run *r, const char *after, int newest, char *next, size_t len)
 {
-	const struct source	*cfg = &r->s->cfg;
-	struct dirent		*de;
+	struct source_behind	 b;
 	struct stat		 st;
-	DIR			*d;
-	uint64_t		 segs = 0, bytes = 0;
-	int			 found = 0;
+	int			 found;
 
-	if ((d = opendir(cfg->directory)) == NULL) {
+	if ((found = source_dir_scan(&r->s->cfg, after, newest, next, len,
+	    &b)) == -1) {
 		if (!r->dir_error)
-			log_warn("source %s: %s", cfg->name, cfg->directory);
+			log_warn("source %s: %s", r->s->cfg.name,
+			    r->s->cfg.directory);
 		r->dir_error = 1;
 		return -1;
 	}
 	r->dir_error = 0;
-	while ((de = readdir(d)) != NULL) {
-		if (!is_segment(cfg, de->d_name) ||
-		    strcmp(de->d_name, after) <= 0 ||
-		    strlen(de->d_name) > SOURCE_SEGMENT_MAX)
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, 0) == -1 ||
-		    !S_ISREG(st.st_mode))
-			continue;
-		segs++;
-		bytes += (uint64_t)st.st_size;
-		if (next != NULL && (!found || (newest ?
-		    strcmp(de->d_name, next) > 0 : strcmp(de->d_name,
-		    next) < 0)))
-			snprintf(next, len, "%s", de->d_name);
-		found = 1;
-	}
-	closedir(d);
 	if (r->sr != NULL && stat(r->path, &st) == 0) {
-		segs++;
-		bytes += (uint64_t)st.st_size - segread_file_offset(r->sr);
+		b.segments++;
+		b.bytes += (uint64_t)st.st_size - segread_file_offset(r->sr);
 	}
 	pthread_mutex_lock(&r->s->lock);
-	r->s->st.behind_segments = segs;
-	r->s->st.behind_bytes = bytes;
+	r->s->st.behind_segments = b.segments;
+	r->s->st.behind_bytes = b.bytes;
 	pthread_mutex_unlock(&r->s->lock);
 	r->behind_at = mono_ms();
 	return found;

@@ -5,6 +5,10 @@
  * spoold's (listing.c is shared), with "offline": true; nothing is in
  * flight and no worker runs.
  */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +16,7 @@
 #include <jansson.h>
 
 #include "listing.h"
+#include "source_dir.h"
 #include "source_mark.h"
 #include "spoolctl.h"
 #include "store.h"
@@ -71,9 +76,37 @@ hook_counts(struct store *s, const char *name)
 	return status_hook_json(&c, &st, held, age, 0);
 }
 
-/* A source as its checkpoint says; nothing runs, so nothing is counted. */
+/*
+ * What a stopped source has left: the segments after its checkpoint's,
+ * and that one whole unless it was read to its end (its offset counts
+ * decompressed bytes, not the file's).
+ */
+static void
+source_left(const struct source *cfg, struct source_status *st)
+{
+	struct source_behind	 b;
+	struct stat		 sb;
+	char			 path[PATH_MAX];
+
+	if (source_dir_scan(cfg, st->at.segment, 0, NULL, 0, &b) == -1) {
+		warn("source %s: %s: segments left not counted", cfg->name,
+		    cfg->directory);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%s", cfg->directory,
+	    st->at.segment);
+	if (st->at.segment[0] != '\0' && st->at.offset != SOURCE_DONE &&
+	    stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		b.segments++;
+		b.bytes += (uint64_t)sb.st_size;
+	}
+	st->behind_segments = b.segments;
+	st->behind_bytes = b.bytes;
+}
+
+/* A source as its checkpoint and its directory say; nothing runs. */
 static json_t *
-source_at(struct store *s, const char *name)
+source_at(struct store *s, const struct source *cfg)
 {
 	unsigned char		 key[SOURCE_KEY_MAX], val[SOURCE_MARK_MAX];
 	struct source_status	 st;
@@ -82,10 +115,11 @@ source_at(struct store *s, const char *name)
 
 	memset(&st, 0, sizeof(st));
 	st.state = SOURCE_STOPPED;
-	rc = store_mark(s, key, source_mark_key(name, key), val, &len);
+	rc = store_mark(s, key, source_mark_key(cfg->name, key), val, &len);
 	if (rc == -1 || (rc == 0 && source_mark_decode(val, len,
 	    &st.at) == -1))
-		die("source %s: cannot read its checkpoint", name);
+		die("source %s: cannot read its checkpoint", cfg->name);
+	source_left(cfg, &st);
 	return status_source_json(&st);
 }
 
@@ -102,7 +136,7 @@ offline_status(const struct config *conf)
 		    hook_counts(s, conf->hooks[i].name));
 	for (i = 0; i < conf->nsources; i++)
 		json_object_set_new(sources, conf->sources[i].name,
-		    source_at(s, conf->sources[i].name));
+		    source_at(s, &conf->sources[i]));
 	store_usage(s, &used, &map, &max);
 	store_close(s);
 	return offline_reply(json_pack("{sosos{sIsIsI}}", "hooks", hooks,

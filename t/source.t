@@ -99,6 +99,23 @@ is($st->{records}, 20000, 'the backlog read');
 is(stop_spoold($s), 0, 'spoold stops');
 $w = start_writer($s->{logs}, n => 5000, first => 20001, size => 50000);
 is(wait_writer($w, 60), 0, 'more written while spoold is down');
+{
+	# Left to read, as a stopped spoold's checkpoint and directory say:
+	# the new segments, and the checkpoint's whole unless it was done.
+	my @more = writer_closed($w);
+	my $off = source_of($s);
+	my $cur = defined $off->{offset} && $off->{segment} ne '' ?
+	    -s "$s->{logs}/$off->{segment}" : undef;
+	my $bytes = $cur // 0;
+	$bytes += $_->[2] for @more;
+	my $segs = @more + (defined $cur ? 1 : 0);
+	is($off->{state}, 'stopped', 'spoolctl status while spoold is down');
+	is($off->{behind_segments}, $segs, "$segs segments left to read");
+	is($off->{behind_bytes}, $bytes, "$bytes bytes of them");
+	my (undef, $text) = spoolctl($s, undef, 'status');
+	like($text, qr/^kumo\s+stopped\s.*\s\Q$segs\E\s+\Q$bytes\E$/m,
+	    'the table says the same');
+}
 start_spoold($s);
 $st = wait_source($s, sub { ($_[0]{records} // 0) == 25000 }, 60);
 is($st->{records}, 25000, 'after the restart, only the new records are read');
