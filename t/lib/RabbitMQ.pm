@@ -39,7 +39,8 @@ sub rabbitmq_missing {
 	return undef;
 }
 
-# A CA and a certificate for 127.0.0.1 it signed: { ca, cert, key, dir }.
+# A CA, a server certificate for localhost and a client certificate it
+# signed: { ca, cert, key, client_cert, client_key, dir }.
 sub test_ca {
 	my $pki = tempdir('spoold-pki-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 	chmod(0755, $pki);
@@ -52,19 +53,27 @@ sub test_ca {
 	    '-subj', '/CN=spoold test CA',
 	    '-addext', 'basicConstraints=critical,CA:TRUE',
 	    '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+	# A key and a certificate the CA signs, with these extensions.
+	my $issue = sub {
+		my ($name, $subj, $ext) = @_;
+		spew("$pki/$name.ext", $ext);
+		$ssl->('req', '-new', '-newkey', 'rsa:2048', '-nodes',
+		    '-keyout', "$pki/$name.key", '-out', "$pki/$name.csr",
+		    '-subj', $subj);
+		$ssl->('x509', '-req', '-in', "$pki/$name.csr", '-CA',
+		    "$pki/ca.pem", '-CAkey', "$pki/ca.key", '-CAcreateserial',
+		    '-days', '2', '-sha256', '-out', "$pki/$name.pem",
+		    '-extfile', "$pki/$name.ext");
+	};
 	# librabbitmq checks the host name against DNS names alone.
-	spew("$pki/server.ext", "subjectAltName=DNS:localhost\n" .
+	$issue->('server', '/CN=localhost', "subjectAltName=DNS:localhost\n" .
 	    "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n");
-	$ssl->('req', '-new', '-newkey', 'rsa:2048', '-nodes',
-	    '-keyout', "$pki/server.key", '-out', "$pki/server.csr",
-	    '-subj', '/CN=localhost');
-	$ssl->('x509', '-req', '-in', "$pki/server.csr", '-CA', "$pki/ca.pem",
-	    '-CAkey', "$pki/ca.key", '-CAcreateserial', '-days', '2',
-	    '-sha256', '-out', "$pki/server.pem", '-extfile',
-	    "$pki/server.ext");
+	$issue->('client', '/CN=spoold test client',
+	    "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n");
 	chmod(0644, glob("$pki/*"));
 	return { dir => $pki, ca => "$pki/ca.pem",
-	    cert => "$pki/server.pem", key => "$pki/server.key" };
+	    cert => "$pki/server.pem", key => "$pki/server.key",
+	    client_cert => "$pki/client.pem", client_key => "$pki/client.key" };
 }
 
 sub _env {
@@ -100,7 +109,9 @@ sub _ctl {
 }
 
 # Starts a node; returns { url, port, node, ... } once it takes
-# connections, or dies. %o: tls => test_ca() for an amqps listener.
+# connections, or dies. %o: tls => test_ca() for an amqps listener;
+# peer => 1 for one that takes only clients with a certificate the CA
+# signed.
 sub rabbitmq_start {
 	my (%o) = @_;
 	my $dir = tempdir('spoold-rmq-XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -118,8 +129,10 @@ sub rabbitmq_start {
 		    "ssl_options.cacertfile = $o{tls}{ca}\n" .
 		    "ssl_options.certfile = $o{tls}{cert}\n" .
 		    "ssl_options.keyfile = $o{tls}{key}\n" .
+		    ($o{peer} ? "ssl_options.verify = verify_peer\n" .
+		    "ssl_options.fail_if_no_peer_cert = true\n" :
 		    "ssl_options.verify = verify_none\n" .
-		    "ssl_options.fail_if_no_peer_cert = false\n";
+		    "ssl_options.fail_if_no_peer_cert = false\n");
 		$n->{amqps} = "amqps://guest:guest\@localhost:$n->{tls_port}";
 	}
 	spew("$dir/rabbitmq.conf", $conf);
