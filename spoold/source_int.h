@@ -24,7 +24,7 @@ struct spack {
 	struct sbatch		*head, *tail;	/* to pack, in order */
 	uint64_t		 sent;		/* batches queued */
 	uint64_t		 next;		/* the one to commit next */
-	uint64_t		 records;	/* read, as of the last sent */
+	uint64_t		 records;	/* read, as of the last in turn */
 	int			 inflight;	/* one at the committer */
 	int			 rc;		/* STORE_*: refusing since */
 	int			 stop;
