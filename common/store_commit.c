@@ -75,7 +75,7 @@ store_pack_free(struct store_job *job)
 }
 
 static int
-ingest_records(MDB_txn *txn, struct store *s, struct store_job *job,
+ingest_records(struct wcur *wc, struct store *s, struct store_job *job,
     uint64_t *id, uint64_t now, struct delta *delta)
 {
 	const struct store_in	*in;
@@ -92,17 +92,19 @@ ingest_records(MDB_txn *txn, struct store *s, struct store_job *job,
 		memset(&v, 0, sizeof(v));
 		if ((rc = seg_pack(&v, job->recs, job->nrecs,
 		    job->inbuf)) == 0)
-			rc = seg_put(txn, s->seg, s->segref, *id, now, &v);
+			rc = seg_put(wc->txn, s->seg, s->segref, *id, now,
+			    &v);
 		seg_val_free(&v);
 	} else
-		rc = seg_put(txn, s->seg, s->segref, *id, now, job->packed);
+		rc = seg_put(wc->txn, s->seg, s->segref, *id, now,
+		    job->packed);
 	if (rc != 0)
 		return rc;
 	for (r = 0; r < job->nrecs; r++, (*id)++) {
 		in = &job->recs[r];
 		for (h = 0; h < in->nhooks; h++) {
-			if ((rc = due_op(txn, s, in->hooks[h], now, *id,
-			    0)) != 0)
+			if ((rc = wcur_put_ready(wc, s, in->hooks[h], now,
+			    *id)) != 0)
 				return rc;
 			delta[in->hooks[h]].n[D_READY]++;
 		}
@@ -199,7 +201,7 @@ apply_jobs(MDB_txn *txn, struct store *s, struct store_job **jobs, size_t n,
 		goto done;
 	wc.copy = copy;
 	for (j = 0; j < n && rc == 0; j++) {
-		if ((rc = ingest_records(txn, s, jobs[j], &id, now,
+		if ((rc = ingest_records(&wc, s, jobs[j], &id, now,
 		    delta)) != 0 || (rc = put_mark(txn, s, jobs[j])) != 0)
 			break;
 		for (o = 0; o < jobs[j]->nouts && rc == 0; o++)

@@ -59,6 +59,8 @@ struct wcur {
 	MDB_txn		*txn;
 	MDB_cursor	*state;
 	MDB_cursor	*due;
+	MDB_cursor	**ready;	/* a hook's new due keys, by hook */
+	uint32_t	 nready;
 	MDB_cursor	*rec;
 	struct seg_cur	 sc;
 	int		 copy;	/* there is room to copy records out */
@@ -101,6 +103,18 @@ due_key(unsigned char *key, uint32_t hook, uint64_t due, uint64_t id)
 	put_be64(key + 12, id);
 }
 
+/* A due entry, key and empty value, over the 20 bytes of key. */
+static inline void
+due_entry(unsigned char *key, MDB_val *k, MDB_val *d, uint32_t hook,
+    uint64_t due, uint64_t id)
+{
+	due_key(key, hook, due, id);
+	k->mv_data = key;
+	k->mv_size = 20;
+	d->mv_data = key;
+	d->mv_size = 0;
+}
+
 /* store_env.c */
 int	 store_grow(struct store *);
 void	 store_recover(struct store *);
@@ -118,6 +132,8 @@ int	 put_record(MDB_txn *, struct store *, uint64_t, uint64_t,
 int	 due_op(MDB_txn *, struct store *, uint32_t, uint64_t, uint64_t, int);
 int	 due_has(MDB_txn *, struct store *, uint32_t, uint64_t, uint64_t);
 int	 cur_del(MDB_cursor *, void *, size_t);
+int	 wcur_put_ready(struct wcur *, struct store *, uint32_t, uint64_t,
+	    uint64_t);
 int	 cur_del_due(MDB_cursor *, uint32_t, uint64_t, uint64_t);
 int	 put_state(MDB_txn *, struct store *, uint64_t, uint32_t,
 	    const struct store_outcome *, int, int);

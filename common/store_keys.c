@@ -164,11 +164,7 @@ due_op(MDB_txn *txn, struct store *s, uint32_t hook, uint64_t due,
 	MDB_val		 k, d;
 	int		 rc;
 
-	due_key(key, hook, due, id);
-	k.mv_data = key;
-	k.mv_size = sizeof(key);
-	d.mv_data = key;
-	d.mv_size = 0;
+	due_entry(key, &k, &d, hook, due, id);
 	if (!del)
 		return mdb_put(txn, s->due, &k, &d, 0);
 	rc = mdb_del(txn, s->due, &k, NULL);

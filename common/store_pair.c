@@ -7,6 +7,7 @@
  * last reference right, on the cursors of struct wcur.
  */
 #include <lmdb.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "segment.h"
@@ -30,9 +31,44 @@ wcur_open(MDB_txn *txn, struct store *s, struct wcur *wc)
 	return 0;
 }
 
+/*
+ * A new record's due key for hook, through the hook's own cursor: the
+ * keys of one commit's records are adjacent for each hook, and LMDB
+ * looks for a key on its cursor's leaf page first, where mdb_put()
+ * walks down from the root for each. One cursor for all hooks would
+ * leave that page at every record queued for more than one.
+ */
+int
+wcur_put_ready(struct wcur *wc, struct store *s, uint32_t hook, uint64_t due,
+    uint64_t id)
+{
+	unsigned char	 key[20];
+	MDB_val		 k, d;
+	int		 rc;
+
+	if (hook >= wc->nready) {
+		if (wc->ready == NULL && (wc->ready = calloc(s->nhooks,
+		    sizeof(*wc->ready))) != NULL)
+			wc->nready = s->nhooks;
+		if (hook >= wc->nready)
+			return due_op(wc->txn, s, hook, due, id, 0);
+	}
+	if (wc->ready[hook] == NULL &&
+	    (rc = mdb_cursor_open(wc->txn, s->due, &wc->ready[hook])) != 0)
+		return rc;
+	due_entry(key, &k, &d, hook, due, id);
+	return mdb_cursor_put(wc->ready[hook], &k, &d, 0);
+}
+
 void
 wcur_close(struct wcur *wc)
 {
+	uint32_t	 h;
+
+	for (h = 0; h < wc->nready; h++)
+		if (wc->ready[h] != NULL)
+			mdb_cursor_close(wc->ready[h]);
+	free(wc->ready);
 	if (wc->state != NULL)
 		mdb_cursor_close(wc->state);
 	if (wc->due != NULL)
