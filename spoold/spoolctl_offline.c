@@ -79,24 +79,34 @@ hook_counts(struct store *s, const char *name)
 /*
  * What a stopped source has left: the segments after its checkpoint's,
  * and that one whole unless it was read to its end (its offset counts
- * decompressed bytes, not the file's).
+ * decompressed bytes, not the file's). One never started begins at the
+ * first segment, or with start = "newest" at the last: that one and none
+ * before it.
  */
 static void
 source_left(const struct source *cfg, struct source_status *st)
 {
 	struct source_behind	 b;
 	struct stat		 sb;
-	char			 path[PATH_MAX];
+	char			 path[PATH_MAX], first[SOURCE_SEGMENT_MAX + 1];
+	const char		*from = st->at.segment;
+	int			 whole = from[0] != '\0' &&
+				    st->at.offset != SOURCE_DONE;
+	int			 rc;
 
-	if (source_dir_scan(cfg, st->at.segment, 0, NULL, 0, &b) == -1) {
+	if ((rc = source_dir_scan(cfg, from, cfg->newest && from[0] ==
+	    '\0', first, sizeof(first), &b)) == -1) {
 		warn("source %s: %s: segments left not counted", cfg->name,
 		    cfg->directory);
 		return;
 	}
-	snprintf(path, sizeof(path), "%s/%s", cfg->directory,
-	    st->at.segment);
-	if (st->at.segment[0] != '\0' && st->at.offset != SOURCE_DONE &&
-	    stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+	if (rc == 1 && cfg->newest && from[0] == '\0') {
+		b.segments = b.bytes = 0;
+		from = first;
+		whole = 1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", cfg->directory, from);
+	if (whole && stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
 		b.segments++;
 		b.bytes += (uint64_t)sb.st_size;
 	}

@@ -181,6 +181,18 @@ $st = wait_source($s, sub { ($_[0]{records} // 0) == $closed[-1][1] + 50 },
     20);
 is($st->{records}, $closed[-1][1] + 50, 'and then the later ones');
 is(stop_spoold($s), 0, 'spoold stops');
+{
+	# A source added while spoold is down, never started: what it
+	# would read is the newest segment alone.
+	spew($s->{conf}, slurp($s->{conf}) . "[source.late]\ndirectory = " .
+	    "\"$s->{logs}\"\nstart = \"newest\"\n");
+	my @all = sort grep { !/^\./ } map { s{.*/}{}r } glob("$s->{logs}/*");
+	my $off = source_of($s, 'late');
+	is($off->{behind_segments}, 1, 'a source never started, with ' .
+	    'start = "newest": 1 segment left to read');
+	is($off->{behind_bytes}, -s "$s->{logs}/$all[-1]",
+	    'the newest segment\'s bytes');
+}
 
 # 5. A corrupt frame stops its source, not the others or ingest; skip
 # moves it on. A truncated read-only segment does the same.
