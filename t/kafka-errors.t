@@ -101,6 +101,14 @@ is(mock_cmd($m, "up $_"), 'ok', "broker $_ up") for 1 .. 3;
 ok(wait_until(sub { delivered('k') >= 20 }, 60),
     'once they are up, the deferred records are delivered');
 all_in('k', \@acked, 'k');
+{
+	# Each failed connection is said once, as librdkafka logs it, not
+	# again as an error event.
+	my $log = slurp("$s->{dir}/spoold.log") // '';
+	like($log, qr/kafka: FAIL: .*Connection refused/,
+	    'the outage is in the log');
+	unlike($log, qr/kafka: ERROR: /, 'not twice');
+}
 
 # A permanent error from the broker.
 is(mock_cmd($m, 'errors Produce 1 MSG_SIZE_TOO_LARGE'), 'ok',

@@ -56,6 +56,19 @@ on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 		log_debug("kafka: %s: %s", fac, buf);
 }
 
+/*
+ * Errors, which librdkafka would otherwise log a second time after
+ * on_log() said them: at -v only. Records learn theirs from their
+ * reports, and a fatal one is said once the batch ends (kafka_deliver).
+ */
+static void
+on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	(void)rk;
+	(void)opaque;
+	log_debug("kafka: %s: %s", rd_kafka_err2name(err), reason);
+}
+
 /* Called by rd_kafka_poll, in this thread, for each message. */
 static void
 on_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -136,6 +149,7 @@ producer_new(struct kafka *k, const struct hook *h, char *err,
 	rd_kafka_conf_set_opaque(conf, k);
 	rd_kafka_conf_set_dr_msg_cb(conf, on_report);
 	rd_kafka_conf_set_log_cb(conf, on_log);
+	rd_kafka_conf_set_error_cb(conf, on_error);
 	/* On success rk owns conf; on failure it is still ours. */
 	if ((k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err,
 	    errlen)) == NULL) {
