@@ -92,15 +92,16 @@ source_left(const struct source *cfg, struct source_status *st)
 	const char		*from = st->at.segment;
 	int			 whole = from[0] != '\0' &&
 				    st->at.offset != SOURCE_DONE;
+	int			 newest = cfg->newest && from[0] == '\0';
 	int			 rc;
 
-	if ((rc = source_dir_scan(cfg, from, cfg->newest && from[0] ==
-	    '\0', first, sizeof(first), &b)) == -1) {
+	if ((rc = source_dir_scan(cfg, from, newest, first, sizeof(first),
+	    &b)) == -1) {
 		warn("source %s: %s: segments left not counted", cfg->name,
 		    cfg->directory);
 		return;
 	}
-	if (rc == 1 && cfg->newest && from[0] == '\0') {
+	if (rc == 1 && newest) {
 		b.segments = b.bytes = 0;
 		from = first;
 		whole = 1;
