@@ -19,10 +19,7 @@ my $other = test_ca();
 my $n = rabbitmq_start(tls => $ca, peer => 1);
 my ($u, $us) = ($n->{url}, $n->{amqps});
 
-for my $q (qw(mtls nocert stranger)) {
-	my ($st, undef, $err) = amqp_tool($u, 'declare', $q);
-	is($st, 0, "queue $q declared") or diag($err);
-}
+declare_queues($u, qw(mtls nocert stranger));
 
 my $s = new_spool(hooks => <<"EOT");
 [hook.mtls]

@@ -17,10 +17,7 @@ if (my $why = rabbitmq_missing()) {
 
 my $n = rabbitmq_start();
 my $u = $n->{url};
-for my $q (qw(outage killed kept)) {
-	my ($st, undef, $err) = amqp_tool($u, 'declare', $q);
-	is($st, 0, "queue $q declared") or diag($err);
-}
+declare_queues($u, qw(outage killed kept));
 
 my $s = new_spool(hooks => <<"EOT");
 [hook.outage]

@@ -22,10 +22,7 @@ my $ca = test_ca();
 my $n = rabbitmq_start(tls => $ca);
 my ($u, $us) = ($n->{url}, $n->{amqps});
 
-for my $q (qw(single batched signed tls notrust)) {
-	my ($st, undef, $err) = amqp_tool($u, 'declare', $q);
-	is($st, 0, "queue $q declared") or diag($err);
-}
+declare_queues($u, qw(single batched signed tls notrust));
 my ($st, $out, $err) = amqp_tool($u, 'declare', 'full', 'max-length', 5,
     'overflow', 'reject-publish');
 is($st, 0, 'queue full declared (5 at most, rejecting publishes)')

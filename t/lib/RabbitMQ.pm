@@ -17,7 +17,7 @@ use Time::HiRes qw(sleep time);
 use SpooldTest qw(bin free_port run_cmd spew slurp wait_until);
 
 our @EXPORT = qw(rabbitmq_missing rabbitmq_start rabbitmq_stop
-    rabbitmq_restart rabbitmq_ctl amqp_tool test_ca);
+    rabbitmq_restart rabbitmq_ctl amqp_tool declare_queues test_ca);
 
 my $SBIN = '/usr/lib/rabbitmq/bin';
 my @nodes;
@@ -211,6 +211,17 @@ sub rabbitmq_restart {
 sub amqp_tool {
 	my ($url, @args) = @_;
 	return run_cmd(undef, bin('t/amqp'), $url, @args);
+}
+
+# Plain queues of these names, each declared as a test of its own.
+sub declare_queues {
+	my ($url, @names) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	for my $q (@names) {
+		my ($st, undef, $err) = amqp_tool($url, 'declare', $q);
+		Test::More::is($st, 0, "queue $q declared") or
+		    Test::More::diag($err);
+	}
 }
 
 1;
